@@ -1,0 +1,193 @@
+"""The admin API under /_emulator/ (loopback only, no token): what a test needs
+that a real estate has, plus the request log and fault controls.  See README.md."""
+
+import copy
+import json
+
+from .arm import iso
+from .handlers import compute
+from .handlers.common import norm_location, rg_key
+from .seed import SeedError, apply_seed, vm_from_spec
+
+
+class AdminError(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+def _body(request):
+    raw = request.get_data(cache=True)
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        raise AdminError(400, "body is not JSON")
+    if not isinstance(body, dict):
+        raise AdminError(400, "body must be a JSON object")
+    return body
+
+
+def _default_sub(emu, request):
+    sub = request.args.get("subscription")
+    if sub:
+        return sub
+    subs = emu.subscription_ids()
+    if not subs:
+        raise AdminError(409, "no subscription")
+    return subs[0]
+
+
+def _vm(emu, request, rg, name):
+    sub = _default_sub(emu, request)
+    doc = compute.get_vm(emu.store, sub, rg, name)
+    if doc is None:
+        raise AdminError(404, "VM %s/%s not found" % (rg, name))
+    return doc
+
+
+def _redacted(snapshot):
+    for principal in snapshot.get("principals", {}).values():
+        if principal.get("client_secret"):
+            principal["client_secret"] = "***"
+    snapshot.get("meta", {}).pop("signing", None)
+    seed = snapshot.get("meta", {}).get("seed", {}).get("doc", {})
+    for principal in seed.get("principals", []):
+        if principal.get("client_secret") not in (None, "generate"):
+            principal["client_secret"] = "***"
+    return snapshot
+
+
+def handle(emu, request):
+    """Return (status, body)."""
+    parts = [p for p in request.path.split("/") if p][1:]
+    method = request.method
+    if parts == ["health"]:
+        return 200, {"status": "ok", "pending_events": emu.scheduler.pending()}
+    if parts == ["requests"]:
+        if method == "GET":
+            entries = emu.requests_log()
+            since = request.args.get("since")
+            if since is not None:
+                entries = entries[int(since):]
+            return 200, entries
+        if method == "DELETE":
+            emu.clear_log()
+            return 200, {"cleared": True}
+    if parts == ["counters"] and method == "GET":
+        return 200, dict(emu.counters, log_length=len(emu.log))
+    if parts == ["faults"]:
+        if method == "GET":
+            return 200, emu.faults.describe()
+        if method in ("PUT", "POST"):
+            body = _body(request)
+            try:
+                if "spec" in body:
+                    emu.faults.configure_spec(body["spec"])
+                else:
+                    emu.faults.configure(**{k: body[k] for k in (
+                        "rules", "seed", "throttle", "job_reads_per_hour") if k in body})
+            except (TypeError, ValueError) as exc:
+                raise AdminError(400, str(exc))
+            return 200, emu.faults.describe()
+    if parts == ["limits", "reset"] and method == "POST":
+        emu.faults.reset_counters()
+        return 200, {"reset": True}
+    if parts == ["state"] and method == "GET":
+        return 200, _redacted(emu.store.snapshot())
+    if parts == ["reset"] and method == "POST":
+        seed = (emu.store.get("meta", "seed") or {}).get("doc")
+        emu.store.clear()
+        emu.scheduler._heap.clear()
+        emu.faults.reset_counters()
+        emu.clock.offset = 0.0
+        try:
+            apply_seed(emu, seed)
+        except (SeedError, KeyError, TypeError) as exc:
+            raise AdminError(400, "cannot re-apply the seed: %s" % exc)
+        emu.clear_log()
+        return 200, {"reset": True}
+    if parts == ["clock"] and method == "POST":
+        body = _body(request)
+        seconds = body.get("advance")
+        if not isinstance(seconds, (int, float)) or seconds < 0:
+            raise AdminError(400, "advance must be a non-negative number of seconds")
+        emu.clock.advance(seconds)
+        emu.scheduler.run_due()
+        return 200, {"now": iso(emu.clock.now()), "offset": emu.clock.offset}
+    if parts == ["settings"]:
+        if method in ("PUT", "POST"):
+            body = _body(request)
+            if "token_lifetime" in body:
+                if not isinstance(body["token_lifetime"], int) or body["token_lifetime"] < 1:
+                    raise AdminError(400, "token_lifetime must be a positive integer")
+                emu.identity.set_token_lifetime(body["token_lifetime"])
+            if "page_size" in body:
+                if not isinstance(body["page_size"], int) or body["page_size"] < 1:
+                    raise AdminError(400, "page_size must be a positive integer")
+                emu.page_size = body["page_size"]
+        return 200, {"token_lifetime": emu.identity.token_lifetime(), "page_size": emu.page_size,
+                     "time_scale": emu.clock.time_scale}
+    if parts == ["vms"] and method in ("PUT", "POST"):
+        spec = _body(request)
+        sub = spec.get("subscription") or _default_sub(emu, request)
+        group = emu.store.get("resourcegroups", rg_key(sub, spec.get("resource_group", "")))
+        if group is None:
+            raise AdminError(404, "resource group %s not found" % spec.get("resource_group"))
+        if not spec.get("name"):
+            raise AdminError(400, "name is required")
+        spec.setdefault("discovered", False)
+        try:
+            doc = vm_from_spec(spec, sub, group["location"], emu.clock.now())
+        except (SeedError, KeyError, TypeError, ValueError) as exc:
+            raise AdminError(400, str(exc))
+        emu.store.put("vms", compute.vm_key(sub, spec["resource_group"], spec["name"]), doc)
+        return 201, {"id": compute.vm_id(sub, spec["resource_group"], spec["name"])}
+    if len(parts) == 4 and parts[0] == "vms" and method in ("PUT", "POST"):
+        _, rg, name, action = parts
+        doc = _vm(emu, request, rg, name)
+        body = _body(request)
+        if action == "agent":
+            agent = doc.setdefault("agent", {})
+            for key in ("installed", "ready"):
+                if key in body:
+                    agent[key] = bool(body[key])
+            if "version" in body:
+                agent["version"] = str(body["version"])
+            if agent.get("ready"):
+                agent["installed"] = True
+            if agent.get("installed") and not agent.get("version"):
+                agent["version"] = compute.AGENT_VERSION[doc["os"]]
+            agent["heartbeat"] = iso(emu.clock.now())
+        elif action == "power":
+            state = body.get("state")
+            if state not in ("running", "deallocated", "stopped"):
+                raise AdminError(400, "state must be running, deallocated or stopped")
+            doc["power"] = state
+        elif action == "keyvault-access":
+            doc["key_vault_access"] = bool(body.get("granted", True))
+        elif action == "extension-operations":
+            doc["allow_extension_operations"] = bool(body.get("allowed", True))
+        else:
+            raise AdminError(404, "unknown VM action %s" % action)
+        emu.store.put("vms", compute.vm_key(doc["sub"], doc["rg"], doc["name"]), doc)
+        return 200, {"vm": copy.deepcopy(doc)}
+    if parts == ["locks"] and method in ("PUT", "POST"):
+        body = _body(request)
+        sub = body.get("subscription") or _default_sub(emu, request)
+        rg = body.get("resource_group")
+        if not rg:
+            raise AdminError(400, "resource_group is required")
+        key = rg_key(sub, rg)
+        if emu.store.get("resourcegroups", key) is None:
+            emu.store.put("resourcegroups", key, {"sub": sub, "name": rg, "location": norm_location(
+                body.get("location", "westeurope")), "tags": {}})
+        name = body.get("name", "backup-lock")
+        level = body.get("level", "CanNotDelete")
+        if level not in ("CanNotDelete", "ReadOnly"):
+            raise AdminError(400, "level must be CanNotDelete or ReadOnly")
+        emu.store.put("locks", key + "/" + name.lower(), {"sub": sub, "rg": rg, "name": name,
+                                                          "level": level, "notes": ""})
+        return 201, {"lock": name}
+    raise AdminError(404, "unknown admin endpoint %s %s" % (method, request.path))

@@ -1,0 +1,1 @@
+"""ARM resource handlers, one module per Azure area."""

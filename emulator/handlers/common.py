@@ -1,0 +1,66 @@
+"""Keys and ids shared by the handler modules."""
+
+from ..arm import ArmError, gateway_error
+
+
+def rg_key(sub, rg):
+    return ("%s/%s" % (sub, rg)).lower()
+
+
+def res_key(sub, rg, name):
+    return ("%s/%s/%s" % (sub, rg, name)).lower()
+
+
+def rg_id(sub, rg):
+    return "/subscriptions/%s/resourceGroups/%s" % (sub, rg)
+
+
+def vault_id(sub, rg, name):
+    return "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s" % (
+        sub, rg, name)
+
+
+def vm_id(sub, rg, name):
+    return "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachines/%s" % (
+        sub, rg, name)
+
+
+def parse_vm_id(resource_id):
+    """(sub, rg, name) of a VM ARM id, or None if it is not one."""
+    segs = [s for s in (resource_id or "").split("/") if s]
+    low = [s.lower() for s in segs]
+    if (len(segs) == 8 and low[0] == "subscriptions" and low[2] == "resourcegroups"
+            and low[4] == "providers" and low[5] == "microsoft.compute"
+            and low[6] == "virtualmachines"):
+        return segs[1], segs[3], segs[7]
+    return None
+
+
+def not_found(rtype, name, rg):
+    return gateway_error(
+        404, "ResourceNotFound",
+        "The Resource '%s/%s' under resource group '%s' was not found. For more details please "
+        "go to https://aka.ms/ARMResourceNotFoundFix" % (rtype, name, rg))
+
+
+def bad_request(code, message, target=None):
+    return ArmError(400, code, message, target=target)
+
+
+def norm_location(value):
+    """ARM normalises 'West Europe' to 'westeurope'."""
+    return "".join((value or "").split()).lower()
+
+
+def tags_of(body):
+    tags = body.get("tags")
+    if tags is None:
+        return None
+    if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
+        raise gateway_error(400, "InvalidRequestContent",
+                            "The request content was invalid and could not be deserialized: "
+                            "'tags must be an object of strings'.")
+    if len(tags) > 50:
+        raise gateway_error(400, "InvalidTagCount",
+                            "The number of tags %d exceeds the limit of 50." % len(tags))
+    return tags

@@ -1,0 +1,72 @@
+"""The small OData $filter subset the Backup service accepts: `a eq 'b' and c eq 'd'`."""
+
+from ..arm import ArmError
+
+
+def _tokens(text):
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+        elif ch == "'":
+            j = i + 1
+            value = []
+            while True:
+                if j >= n:
+                    raise ValueError("unterminated string")
+                if text[j] == "'":
+                    if j + 1 < n and text[j + 1] == "'":
+                        value.append("'")
+                        j += 2
+                        continue
+                    break
+                value.append(text[j])
+                j += 1
+            yield ("str", "".join(value))
+            i = j + 1
+        elif ch == "(" or ch == ")":
+            yield ("paren", ch)
+            i += 1
+        else:
+            j = i
+            while j < n and not text[j].isspace() and text[j] not in "()'":
+                j += 1
+            yield ("word", text[i:j])
+            i = j
+
+
+def parse_filter(text, allowed):
+    """Return [(key_lower, op, value)] for a conjunction of `key eq 'value'` clauses.
+
+    Any other shape, or a key outside ``allowed``, is a 400 as the service answers.
+    """
+    if not text or not text.strip():
+        return []
+    try:
+        toks = list(_tokens(text))
+    except ValueError:
+        raise ArmError(400, "BMSUserErrorInvalidFilter", "The filter '%s' is not valid." % text)
+    toks = [t for t in toks if t[0] != "paren"]
+    clauses = []
+    i = 0
+    while i < len(toks):
+        well_formed = (i + 2 < len(toks) and toks[i][0] == "word" and toks[i + 1][0] == "word"
+                       and toks[i + 1][1].lower() == "eq" and toks[i + 2][0] == "str")
+        if not well_formed:
+            raise ArmError(400, "BMSUserErrorInvalidFilter", "The filter '%s' is not valid." % text)
+        key = toks[i][1].lower()
+        if key not in allowed:
+            raise ArmError(400, "BMSUserErrorInvalidFilter",
+                           "The filter property '%s' is not supported." % toks[i][1])
+        clauses.append((key, "eq", toks[i + 2][1]))
+        i += 3
+        if i < len(toks):
+            if toks[i][0] != "word" or toks[i][1].lower() != "and":
+                raise ArmError(400, "BMSUserErrorInvalidFilter",
+                               "The filter '%s' is not valid." % text)
+            i += 1
+            if i >= len(toks):
+                raise ArmError(400, "BMSUserErrorInvalidFilter",
+                               "The filter '%s' is not valid." % text)
+    return clauses

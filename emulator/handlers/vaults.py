@@ -1,0 +1,498 @@
+"""Recovery Services vaults (Microsoft.RecoveryServices/vaults).
+
+Follows the recordings of real traffic (shared/azure-recordings): PUT of a new
+vault answers 201 with provisioningState "Provisioning" and an
+Azure-AsyncOperation header on V/operationStatus/{id}; PATCH answers 202 with
+Azure-AsyncOperation and Location; DELETE answers 202 the same way and the
+operation then reports Succeeded (2026 recording).
+"""
+
+import base64
+import copy
+import uuid
+from datetime import timedelta
+
+from ..arm import (ArmError, Response, etag_for, gateway_error, iso, load_json_body, obj, page,
+                   parse_iso)
+from ..routing import arm
+from .common import bad_request, norm_location, not_found, res_key, rg_key, tags_of, vault_id
+
+V = "/subscriptions/<sub>/resourcegroups/<rg>/providers/microsoft.recoveryservices/vaults/<vault>"
+VAULT_TYPE = "Microsoft.RecoveryServices/vaults"
+REDUNDANCY = ("LocallyRedundant", "GeoRedundant", "ZoneRedundant")
+PROVISION_SECONDS = 4      # Azure time for a vault to finish provisioning
+UPDATE_SECONDS = 3         # Azure time of a PATCH / DELETE operation
+NAME_RESERVED_HOURS = 24   # a deleted vault's name stays taken this long
+
+
+def vault_key(sub, rg, name):
+    return res_key(sub, rg, name)
+
+
+def get_vault(store, sub, rg, name):
+    return store.get("vaults", vault_key(sub, rg, name))
+
+
+def require_vault(store, sub, rg, name):
+    doc = get_vault(store, sub, rg, name)
+    if doc is None:
+        raise not_found(VAULT_TYPE, name, rg)
+    return doc
+
+
+def valid_vault_name(name):
+    """2-50 characters, a letter first, then letters, digits and hyphens."""
+    return (2 <= len(name) <= 50 and name[0].isascii() and name[0].isalpha()
+            and all(c.isascii() and (c.isalnum() or c == "-") for c in name))
+
+
+def vault_body(doc):
+    props = {
+        "provisioningState": doc.get("provisioning", "Succeeded"),
+        "privateEndpointStateForBackup": "None",
+        "privateEndpointStateForSiteRecovery": "None",
+        "monitoringSettings": doc["monitoring"],
+        "backupStorageVersion": "V2",
+        "securitySettings": {
+            "immutabilitySettings": {"state": doc.get("immutability", "Disabled")},
+            "softDeleteSettings": {
+                "softDeleteRetentionPeriodInDays": doc["vault_config"]["softDeleteRetentionPeriodInDays"],
+                "softDeleteState": doc["vault_config"]["softDeleteFeatureState"],
+                "enhancedSecurityState": doc["vault_config"]["enhancedSecurityState"]},
+            "multiUserAuthorization": "Disabled",
+        },
+        "redundancySettings": {
+            "standardTierStorageRedundancy": doc["storage"]["type"],
+            "crossRegionRestore": "Enabled" if doc["storage"]["crr"] else "Disabled"},
+        "secureScore": "None",
+        "bcdrSecurityLevel": "Poor",
+        "publicNetworkAccess": doc.get("public_network_access", "Enabled"),
+        "restoreSettings": doc["restore_settings"],
+    }
+    body = {"location": doc["location"], "name": doc["name"],
+            "etag": etag_for(parse_iso(doc["modified"]))}
+    if doc.get("tags"):
+        body["tags"] = doc["tags"]
+    if doc.get("identity"):
+        body["identity"] = doc["identity"]
+    body.update({"properties": props, "id": vault_id(doc["sub"], doc["rg"], doc["name"]),
+                 "type": VAULT_TYPE, "sku": doc["sku"]})
+    return body
+
+
+def _sku(body):
+    sku = obj(body.get("sku"), "sku")
+    name = sku.get("name", "Standard")
+    if name not in ("Standard", "RS0"):
+        raise bad_request("InvalidSku", "The sku '%s' is not supported. Supported skus are "
+                          "'Standard' and 'RS0'." % name)
+    out = {"name": "Standard"}
+    if sku.get("tier"):
+        out["tier"] = sku["tier"]
+    return out
+
+
+def _identity(body, tenant):
+    ident = body.get("identity")
+    if ident is None:
+        return None
+    ident = obj(ident, "identity")
+    kind = ident.get("type", "None")
+    if kind == "None":
+        return None
+    if kind not in ("SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigned"):
+        raise bad_request("InvalidIdentityType", "The identity type '%s' is not valid." % kind)
+    out = {"type": kind}
+    if "SystemAssigned" in kind:
+        out.update({"principalId": str(uuid.uuid4()), "tenantId": tenant})
+    if "UserAssigned" in kind:
+        out["userAssignedIdentities"] = {k: {"clientId": str(uuid.uuid4()),
+                                             "principalId": str(uuid.uuid4())}
+                                         for k in (ident.get("userAssignedIdentities") or {})}
+    return out
+
+
+def _apply_properties(doc, props, locked):
+    """Writable vault properties: network access, redundancy, security, monitoring."""
+    props = obj(props, "properties")
+    if "publicNetworkAccess" in props:
+        if props["publicNetworkAccess"] not in ("Enabled", "Disabled"):
+            raise bad_request("BadRequest", "publicNetworkAccess must be Enabled or Disabled.")
+        doc["public_network_access"] = props["publicNetworkAccess"]
+    mon = obj(props.get("monitoringSettings"), "monitoringSettings")
+    for section in ("azureMonitorAlertSettings", "classicAlertSettings"):
+        for key, value in obj(mon.get(section), section).items():
+            doc["monitoring"].setdefault(section, {})[key] = value
+    restore = obj(obj(props.get("restoreSettings"), "restoreSettings").get(
+        "crossSubscriptionRestoreSettings"), "crossSubscriptionRestoreSettings")
+    if restore.get("crossSubscriptionRestoreState"):
+        current = doc["restore_settings"]["crossSubscriptionRestoreSettings"][
+            "crossSubscriptionRestoreState"]
+        if current == "PermanentlyDisabled" and restore["crossSubscriptionRestoreState"] != current:
+            raise bad_request("UserErrorCrossSubscriptionRestorePermanentlyDisabled",
+                              "Cross subscription restore is permanently disabled for this vault.")
+        doc["restore_settings"]["crossSubscriptionRestoreSettings"][
+            "crossSubscriptionRestoreState"] = restore["crossSubscriptionRestoreState"]
+    security = obj(props.get("securitySettings"), "securitySettings")
+    immut = obj(security.get("immutabilitySettings"), "immutabilitySettings")
+    if immut.get("state"):
+        if immut["state"] not in ("Disabled", "Unlocked", "Locked"):
+            raise bad_request("BadRequest", "Invalid immutability state '%s'." % immut["state"])
+        if doc.get("immutability") == "Locked" and immut["state"] != "Locked":
+            raise bad_request("UserErrorImmutabilityLocked",
+                              "Immutability is locked for this vault and cannot be disabled.")
+        doc["immutability"] = immut["state"]
+    soft = obj(security.get("softDeleteSettings"), "softDeleteSettings")
+    if soft:
+        apply_soft_delete(doc, soft.get("softDeleteState"), soft.get("softDeleteRetentionPeriodInDays"),
+                          soft.get("enhancedSecurityState"))
+    red = obj(props.get("redundancySettings"), "redundancySettings")
+    if red:
+        set_redundancy(doc, red.get("standardTierStorageRedundancy"),
+                       None if red.get("crossRegionRestore") is None
+                       else red.get("crossRegionRestore") == "Enabled", locked)
+
+
+def apply_soft_delete(doc, state, days, enhanced):
+    config = doc["vault_config"]
+    if state is not None:
+        state = {"alwayson": "AlwaysON"}.get(str(state).lower(), state)
+        if state not in ("Enabled", "Disabled", "AlwaysON"):
+            raise bad_request("BadRequest", "Invalid soft delete state '%s'." % state)
+        if config["softDeleteFeatureState"] == "AlwaysON" and state != "AlwaysON":
+            raise bad_request("UserErrorSoftDeleteAlwaysOn",
+                              "Soft delete is always on for this vault and cannot be disabled.")
+        config["softDeleteFeatureState"] = state
+    if days is not None:
+        if not isinstance(days, int) or not 14 <= days <= 180:
+            raise bad_request("BMSUserErrorInvalidInput",
+                              "Soft delete retention period must be between 14 and 180 days.")
+        config["softDeleteRetentionPeriodInDays"] = days
+    if enhanced is not None:
+        config["enhancedSecurityState"] = enhanced
+
+
+def has_protected_data(store, doc):
+    """Protected items, stopped items that keep data, or soft-deleted items."""
+    from .protection import items_of_vault
+    return bool(items_of_vault(store, doc))
+
+
+def set_redundancy(doc, storage_type, crr, locked):
+    """Change storage redundancy / cross-region restore, with the service's rules.
+
+    locked: the vault holds protected data (live, stopped or soft-deleted items);
+    Azure then refuses any change of the replication type.
+    """
+    storage = doc["storage"]
+    new_type = storage_type or storage["type"]
+    if new_type not in REDUNDANCY:
+        raise bad_request("BMSUserErrorInvalidInput",
+                          "Invalid storage redundancy '%s'. Allowed values: %s." % (
+                              new_type, ", ".join(REDUNDANCY)))
+    new_crr = storage["crr"] if crr is None else bool(crr)
+    if locked and new_type != storage["type"]:
+        raise ArmError(400, "StorageModelModifyError",
+                       "Storage Redundancy option is locked when the first machine is registered "
+                       "with the vault, and cannot be modified thereafter.")
+    if new_crr and new_type != "GeoRedundant":
+        raise ArmError(400, "BMSUserErrorCrossRegionRestoreNotSupportedForStorageType",
+                       "Cross Region Restore can only be enabled on a vault that uses the "
+                       "GeoRedundant storage type.")
+    if storage["crr"] and not new_crr and locked:
+        raise ArmError(400, "BMSUserErrorCrossRegionRestoreCannotBeDisabled",
+                       "Cross Region Restore cannot be disabled after protection has started in "
+                       "the vault.")
+    storage["type"] = new_type
+    storage["crr"] = new_crr
+
+
+def _op(ctx, doc_key, kind, azure_seconds, vault_url):
+    """Register a vault-level operation; return its Azure-AsyncOperation/Location headers."""
+    op_id = base64.b64encode(("%d;%s" % (2047, uuid.uuid4())).encode()).decode()
+    ctx.store.put("vaultops", op_id, {
+        "id": op_id, "vault": doc_key, "kind": kind, "start": iso(ctx.now),
+        "end": iso(ctx.emu.clock.later(azure_seconds)), "status": "InProgress"})
+    return {
+        "Azure-AsyncOperation": ctx.url(vault_url + "/operationStatus/" + op_id),
+        "Location": ctx.url(vault_url + "/operationResults/" + op_id),
+        "Retry-After": ctx.emu.clock.retry_after(azure_seconds),
+    }, op_id
+
+
+def _vault_url(sub, rg, name):
+    return vault_id(sub, rg, name)
+
+
+def name_taken_elsewhere(store, sub, rg, name, now):
+    """A vault with this name exists in another resource group, or was deleted < 24 h ago."""
+    for doc in store.values("vaults"):
+        if (doc["sub"].lower() == sub.lower() and doc["name"].lower() == name.lower()
+                and doc["rg"].lower() != rg.lower()):
+            return True
+    deleted = store.get("deletedvaultnames", ("%s/%s" % (sub, name)).lower())
+    if deleted and parse_iso(deleted["deleted"]) + timedelta(hours=NAME_RESERVED_HOURS) > now:
+        return True
+    return False
+
+
+def new_vault_doc(sub, rg, name, location, now, tenant):
+    return {
+        "sub": sub, "rg": rg, "name": name, "location": norm_location(location),
+        "tags": {}, "sku": {"name": "Standard"}, "identity": None, "created": iso(now),
+        "modified": iso(now), "provisioning": "Succeeded", "public_network_access": "Enabled",
+        "monitoring": {"azureMonitorAlertSettings": {"alertsForAllJobFailures": "Enabled"},
+                       "classicAlertSettings": {"alertsForCriticalOperations": "Enabled"}},
+        "restore_settings": {"crossSubscriptionRestoreSettings": {
+            "crossSubscriptionRestoreState": "Enabled"}},
+        "immutability": "Disabled",
+        "storage": {"type": "GeoRedundant", "crr": False},
+        "vault_config": {"softDeleteFeatureState": "Enabled", "softDeleteRetentionPeriodInDays": 14,
+                         "enhancedSecurityState": "Enabled"},
+        "tenant": tenant,
+    }
+
+
+@arm("PUT", V)
+def put_vault(ctx, sub, rg, vault):
+    body = load_json_body(ctx.request)
+    if not valid_vault_name(vault):
+        raise ArmError(
+            400, "InvalidResourceName",
+            "The vault name '%s' is invalid. Vault names must be 2 to 50 characters long, start "
+            "with a letter and contain only letters, numbers and hyphens." % vault,
+            envelope_extra=False)
+    key = vault_key(sub, rg, vault)
+    existing = ctx.store.get("vaults", key)
+    location = body.get("location")
+    if existing is None:
+        if not isinstance(location, str) or not location.strip():
+            raise gateway_error(400, "LocationRequired",
+                                "The location property is required for this definition.")
+        if name_taken_elsewhere(ctx.store, sub, rg, vault, ctx.now):
+            raise ArmError(
+                409, "CreateResourceFailedDueToInvalidCache",
+                "Create Resource Failed as name is already in use\r\nPlease provide a different "
+                "resource name or try again after 24 hours")
+        doc = new_vault_doc(sub, rg, vault, location, ctx.now, ctx.emu.identity.tenant_id)
+    else:
+        if location and norm_location(location) != existing["location"]:
+            raise gateway_error(
+                409, "InvalidResourceLocation",
+                "The resource '%s' already exists in location '%s' in resource group '%s'. A "
+                "resource with the same name cannot be created in location '%s'. Please select a "
+                "new resource name." % (vault, existing["location"], rg, norm_location(location)))
+        doc = copy.deepcopy(existing)
+    doc["sku"] = _sku(body)
+    tags = tags_of(body)
+    if tags is not None or existing is None:
+        doc["tags"] = tags or {}
+    if "identity" in body or existing is None:
+        doc["identity"] = _identity(body, ctx.emu.identity.tenant_id)
+    locked = existing is not None and has_protected_data(ctx.store, doc)
+    _apply_properties(doc, body.get("properties"), locked)
+    doc["modified"] = iso(ctx.now)
+    if existing is not None:
+        ctx.store.put("vaults", key, doc)
+        return Response(200, vault_body(doc))
+    doc["provisioning"] = "Provisioning"
+    ctx.store.put("vaults", key, doc)
+    from .policies import create_default_policies
+    create_default_policies(ctx.store, doc, ctx.now)
+    headers, op_id = _op(ctx, key, "create", PROVISION_SECONDS, _vault_url(sub, rg, vault))
+    headers.pop("Location")
+    ctx.emu.scheduler.at(ctx.emu.clock.later(PROVISION_SECONDS), "vault_op_done", op=op_id)
+    return Response(201, vault_body(doc), headers)
+
+
+@arm("GET", V)
+def get_vault_handler(ctx, sub, rg, vault):
+    return Response(200, vault_body(require_vault(ctx.store, sub, rg, vault)))
+
+
+@arm("PATCH", V)
+def patch_vault(ctx, sub, rg, vault):
+    doc = require_vault(ctx.store, sub, rg, vault)
+    body = load_json_body(ctx.request)
+    props = obj(body.get("properties"), "properties")
+    # Validate on a copy: a refused PATCH changes nothing.
+    trial = copy.deepcopy(doc)
+    _apply_properties(trial, props, has_protected_data(ctx.store, doc))
+    doc.update(trial)
+    if "sku" in body:
+        doc["sku"] = _sku(body)
+    tags = tags_of(body)
+    if tags is not None:
+        doc["tags"] = tags
+    if "identity" in body:
+        doc["identity"] = _identity(body, ctx.emu.identity.tenant_id)
+    doc["modified"] = iso(ctx.now)
+    key = vault_key(sub, rg, vault)
+    ctx.store.put("vaults", key, doc)
+    headers, op_id = _op(ctx, key, "update", UPDATE_SECONDS, _vault_url(sub, rg, vault))
+    ctx.emu.scheduler.at(ctx.emu.clock.later(UPDATE_SECONDS), "vault_op_done", op=op_id)
+    return Response(202, None, headers)
+
+
+def container_names(store, doc):
+    from .protection import items_of_vault
+    return sorted({item["vm_name"] for item in items_of_vault(store, doc)})
+
+
+@arm("DELETE", V)
+def delete_vault(ctx, sub, rg, vault):
+    key = vault_key(sub, rg, vault)
+    doc = ctx.store.get("vaults", key)
+    if doc is None:
+        return Response(204, None)
+    from .protection import items_of_vault
+    items = items_of_vault(ctx.store, doc)
+    soft = [i for i in items if i.get("soft_deleted")]
+    live = [i for i in items if not i.get("soft_deleted")]
+    if live:
+        raise ArmError(
+            400, "ServiceResourceNotEmptyWithContainerDetails",
+            "Vault cannot be deleted as there are existing resources within the vault. Please "
+            "ensure there are no backup items, protected servers or backup management servers "
+            "associated with this vault. Unregister the following containers associated with "
+            "this vault before proceeding for deletion : %s" % ",".join(
+                sorted(i["vm_name"] for i in live)))
+    if soft:
+        raise ArmError(
+            400, "ServiceResourceNotEmptyWithBackendMessage",
+            "Recovery Services vault cannot be deleted as there are backup items still present "
+            "in soft delete state. Visit the following link for the steps to permanently delete "
+            "soft deleted items: https://aka.ms/undeletesoftdeleteditems.  : %s. Please ensure "
+            "all containers have been unregistered from the vault and all private endpoints "
+            "associated with the vault have been deleted, and retry operation. For more details, "
+            "see https://aka.ms/AB-AA4ecq5" % ",".join(sorted(i["vm_name"] for i in soft)))
+    headers, op_id = _op(ctx, key, "delete", UPDATE_SECONDS, _vault_url(sub, rg, vault))
+    remove_vault(ctx.store, doc, ctx.now)
+    ctx.emu.scheduler.at(ctx.emu.clock.later(UPDATE_SECONDS), "vault_op_done", op=op_id)
+    return Response(202, None, headers)
+
+
+def remove_vault(store, doc, now):
+    key = vault_key(doc["sub"], doc["rg"], doc["name"])
+    prefix = key + "/"
+    for kind in ("policies", "items", "jobs", "ops", "refreshops", "discovery"):
+        for k, _ in store.items(kind):
+            if k.startswith(prefix):
+                store.delete(kind, k)
+    store.delete("vaults", key)
+    store.put("deletedvaultnames", ("%s/%s" % (doc["sub"], doc["name"])).lower(),
+              {"deleted": iso(now)})
+
+
+@arm("GET", V + "/operationstatus/<op>")
+def vault_operation_status(ctx, sub, rg, vault, op):
+    doc = ctx.store.get("vaultops", op)
+    if doc is None or doc["vault"] != vault_key(sub, rg, vault):
+        raise not_found(VAULT_TYPE, vault, rg)
+    body = {"id": _vault_url(sub, rg, vault) + "/operationStatus/" + op, "name": op,
+            "status": doc["status"], "startTime": doc["start"]}
+    headers = {}
+    if doc["status"] == "InProgress":
+        headers["Retry-After"] = ctx.emu.clock.retry_after(UPDATE_SECONDS)
+    else:
+        body["endTime"] = doc["end"]
+    return Response(200, body, headers)
+
+
+@arm("GET", V + "/operationresults/<op>")
+def vault_operation_result(ctx, sub, rg, vault, op):
+    doc = ctx.store.get("vaultops", op)
+    if doc is None or doc["vault"] != vault_key(sub, rg, vault):
+        raise not_found(VAULT_TYPE, vault, rg)
+    if doc["status"] == "InProgress":
+        url = _vault_url(sub, rg, vault) + "/operationResults/" + op
+        return Response(202, None, {"Location": ctx.url(url),
+                                    "Retry-After": ctx.emu.clock.retry_after(UPDATE_SECONDS)})
+    vault_doc = get_vault(ctx.store, sub, rg, vault)
+    if doc["kind"] == "delete" or vault_doc is None:
+        return Response(204, None)
+    return Response(200, vault_body(vault_doc))
+
+
+def register_events(emu):
+    def done(when, op):
+        doc = emu.store.get("vaultops", op)
+        if doc is None:
+            return
+        doc["status"] = "Succeeded"
+        doc["end"] = iso(when)
+        emu.store.put("vaultops", op, doc)
+        vault = emu.store.get("vaults", doc["vault"])
+        if vault is not None and vault.get("provisioning") != "Succeeded":
+            vault["provisioning"] = "Succeeded"
+            vault["modified"] = iso(when)
+            emu.store.put("vaults", doc["vault"], vault)
+    emu.scheduler.on("vault_op_done", done)
+
+
+def _vault_list(ctx, docs):
+    items = [vault_body(d) for d in sorted(docs, key=lambda d: (d["rg"].lower(), d["name"].lower()))]
+    return Response(200, page(items, ctx.request, ctx.base_url, ctx.emu.page_size))
+
+
+@arm("GET", "/subscriptions/<sub>/providers/microsoft.recoveryservices/vaults")
+def list_by_subscription(ctx, sub):
+    return _vault_list(ctx, [d for d in ctx.store.values("vaults") if d["sub"].lower() == sub.lower()])
+
+
+@arm("GET", "/subscriptions/<sub>/resourcegroups/<rg>/providers/microsoft.recoveryservices/vaults")
+def list_by_rg(ctx, sub, rg):
+    return _vault_list(ctx, [d for d in ctx.store.values("vaults")
+                             if d["sub"].lower() == sub.lower() and d["rg"].lower() == rg.lower()])
+
+
+def _check_name(ctx, sub, location):
+    body = load_json_body(ctx.request)
+    name = body.get("name")
+    rtype = body.get("type", "")
+    if not isinstance(name, str) or not name:
+        raise bad_request("BadRequest", "The name property is required.")
+    if rtype.lower() != VAULT_TYPE.lower():
+        raise bad_request("BadRequest", "The resource type '%s' is not supported." % rtype)
+    taken = any(d["sub"].lower() == sub.lower() and d["name"].lower() == name.lower()
+                for d in ctx.store.values("vaults"))
+    deleted = ctx.store.get("deletedvaultnames", ("%s/%s" % (sub, name)).lower())
+    if not taken and deleted and parse_iso(deleted["deleted"]) + timedelta(
+            hours=NAME_RESERVED_HOURS) > ctx.now:
+        taken = True
+    if taken:
+        return Response(200, {"nameAvailable": False, "reason": "AlreadyExists",
+                              "message": "Resource already exists with the same name."})
+    return Response(200, {"nameAvailable": True})
+
+
+@arm("POST", "/subscriptions/<sub>/resourcegroups/<rg>/providers/microsoft.recoveryservices/"
+             "locations/<location>/checknameavailability")
+def check_name_rg(ctx, sub, rg, location):
+    return _check_name(ctx, sub, location)
+
+
+@arm("POST", "/subscriptions/<sub>/providers/microsoft.recoveryservices/locations/<location>/"
+             "checknameavailability")
+def check_name_sub(ctx, sub, location):
+    return _check_name(ctx, sub, location)
+
+
+@arm("GET", V + "/usages")
+def usages(ctx, sub, rg, vault):
+    doc = require_vault(ctx.store, sub, rg, vault)
+    from .protection import items_of_vault
+    items = items_of_vault(ctx.store, doc)
+    count = len([i for i in items if not i.get("soft_deleted")])
+    reset = iso(ctx.now + timedelta(days=1))
+    return Response(200, {"value": [
+        {"unit": "Count", "quotaPeriod": "P1D", "nextResetTime": reset, "currentValue": count,
+         "limit": -1, "name": {"value": "ProtectedItemCount", "localizedValue": "Protected Items"}},
+        {"unit": "Bytes", "quotaPeriod": "P1D", "nextResetTime": reset,
+         "currentValue": sum(i.get("backup_bytes", 0) for i in items), "limit": -1,
+         "name": {"value": "StorageUsage", "localizedValue": "Backup Storage"}},
+    ]})
+
+
+__all__ = ["V", "vault_body", "require_vault", "get_vault", "vault_key", "set_redundancy",
+           "rg_key"]

@@ -1,0 +1,163 @@
+"""Seeds: the YAML estate the emulator starts from, and a generator for large ones."""
+
+import hashlib
+import os
+import random
+import uuid
+
+import yaml
+
+from .arm import iso
+from .auth import new_secret
+from .handlers.common import norm_location, rg_key
+from .handlers.compute import AGENT_VERSION, new_vm, vm_key
+
+DEFAULT_SEED = os.path.join(os.path.dirname(__file__), "seeds", "default.yaml")
+REGIONS = ["westeurope", "eastus", "southeastasia", "northeurope", "westus2", "japaneast",
+           "australiaeast", "uksouth", "centralus", "francecentral", "brazilsouth", "canadacentral"]
+
+
+class SeedError(ValueError):
+    pass
+
+
+def load_seed(path=None):
+    with open(path or DEFAULT_SEED, encoding="utf-8") as handle:
+        doc = yaml.safe_load(handle)
+    if not isinstance(doc, dict):
+        raise SeedError("a seed must be a YAML mapping")
+    return doc
+
+
+def generate(spec):
+    """A large estate: --generate vms=2000,regions=8[,mix=realistic|clean][,seed=N]."""
+    opts = dict(item.split("=", 1) for item in spec.split(",") if item)
+    unknown = set(opts) - {"vms", "regions", "mix", "seed", "per_rg"}
+    if unknown:
+        raise SeedError("unknown generate options: %s" % ", ".join(sorted(unknown)))
+    count = int(opts.get("vms", 100))
+    regions = REGIONS[: max(1, min(int(opts.get("regions", 4)), len(REGIONS)))]
+    mix = opts.get("mix", "realistic")
+    per_rg = int(opts.get("per_rg", 50))
+    rng = random.Random(int(opts.get("seed", 1)))
+    sub = str(uuid.UUID(int=rng.getrandbits(128)))
+    seed = {
+        "tenant_id": str(uuid.UUID(int=rng.getrandbits(128))),
+        "subscriptions": [{"id": sub, "name": "backupops-bench"}],
+        "principals": [{"name": "backupops-automation", "client_id": str(uuid.UUID(int=rng.getrandbits(128))),
+                        "client_secret": "generate",
+                        "roles": [{"scope": "/subscriptions/" + sub, "role": "Contributor"}]}],
+        "resource_groups": [], "vms": [],
+    }
+    groups = {}
+    for i in range(count):
+        region = regions[i % len(regions)]
+        index = i // len(regions)
+        rg = "rg-%s-%02d" % (region, index // per_rg)
+        if rg not in groups:
+            groups[rg] = region
+            seed["resource_groups"].append({"name": rg, "location": region})
+        vm = {"name": "vm-%s-%04d" % (region[:6], index), "resource_group": rg,
+              "os": "Windows" if i % 3 == 0 else "Linux", "tags": {"env": "prod" if i % 4 else "dev"}}
+        if mix == "realistic":
+            roll = rng.random()
+            if roll < 0.04:
+                vm["power"] = "deallocated"
+            elif roll < 0.08:
+                vm["migrated"] = True
+            elif roll < 0.10:
+                vm["agent"] = "not_ready"
+            elif roll < 0.12:
+                vm["encrypted"] = True
+        seed["vms"].append(vm)
+    return seed
+
+
+def _agent(spec, os_type):
+    agent = spec.get("agent", "ready")
+    if isinstance(agent, dict):
+        return {"installed": agent.get("installed", True), "ready": agent.get("ready", True),
+                "version": str(agent.get("version", AGENT_VERSION[os_type])), "heartbeat": None}
+    if agent in ("ready", True):
+        return {"installed": True, "ready": True, "version": AGENT_VERSION[os_type], "heartbeat": None}
+    if agent == "not_ready":
+        return {"installed": True, "ready": False, "version": AGENT_VERSION[os_type], "heartbeat": None}
+    if agent in ("none", False, None):
+        return {"installed": False, "ready": False, "version": None, "heartbeat": None}
+    raise SeedError("agent must be ready, not_ready, none or a mapping, not %r" % agent)
+
+
+def vm_from_spec(spec, sub, location, now):
+    os_type = "Windows" if str(spec.get("os", "Linux")).lower() == "windows" else "Linux"
+    migrated = bool(spec.get("migrated"))
+    if migrated and "agent" not in spec:
+        spec = dict(spec, agent="none")
+    disks = []
+    for lun, disk in enumerate(spec.get("data_disks", []) or []):
+        disks.append(disk if isinstance(disk, dict) else {"lun": lun, "size_gb": int(disk)})
+    doc = new_vm(
+        sub, spec["resource_group"], spec["name"], spec.get("location") or location, os_type,
+        power=spec.get("power", "running"), size=spec.get("size"), tags=spec.get("tags") or {},
+        managed=spec.get("managed", True), disk_type=spec.get("disk_type", "Premium_LRS"),
+        data_disks=disks, encrypted=bool(spec.get("encrypted")),
+        key_vault_access=spec.get("key_vault_access", True),
+        os_profile=not migrated and spec.get("os_profile", True),
+        provision_vm_agent=spec.get("provision_vm_agent", not migrated),
+        allow_extension_operations=spec.get("allow_extension_operations", True),
+        discovered=spec.get("discovered", True), created=iso(now), migrated=migrated)
+    doc["agent"] = _agent(spec, os_type)
+    if migrated:
+        doc["image"] = None
+    doc["vm_id"] = str(uuid.UUID(hashlib.md5(("%s/%s/%s" % (
+        sub, spec["resource_group"], spec["name"])).lower().encode()).hexdigest()))
+    return doc
+
+
+def apply_seed(emu, seed):
+    """Load a seed into an empty store."""
+    store, now = emu.store, emu.clock.now()
+    if not seed.get("subscriptions"):
+        raise SeedError("a seed needs at least one subscription")
+    tenant = seed.get("tenant_id") or str(uuid.uuid4())
+    store.put("meta", "identity", {"tenant_id": tenant, "token_lifetime": int(
+        seed.get("token_lifetime", 3599))})
+    store.put("meta", "seed", {"doc": seed})
+    default_sub = seed["subscriptions"][0]["id"]
+    for sub in seed["subscriptions"]:
+        store.put("subscriptions", sub["id"].lower(), {
+            "subscriptionId": sub["id"], "displayName": sub.get("name", sub["id"]),
+            "tenantId": tenant, "state": sub.get("state", "Enabled")})
+    for principal in seed.get("principals", []):
+        secret = principal.get("client_secret")
+        if secret in (None, "generate"):
+            secret = new_secret()
+        store.put("principals", principal["client_id"].lower(), {
+            "client_id": principal["client_id"], "name": principal.get("name", principal["client_id"]),
+            "object_id": principal.get("object_id") or str(uuid.uuid5(uuid.NAMESPACE_OID, principal["client_id"])),
+            "client_secret": secret, "certificate": principal.get("certificate"),
+            "federated": principal.get("federated"), "roles": principal.get("roles", [])})
+    locations = {}
+    for group in seed.get("resource_groups", []):
+        sub = group.get("subscription", default_sub)
+        locations[rg_key(sub, group["name"])] = norm_location(group["location"])
+        store.put("resourcegroups", rg_key(sub, group["name"]), {
+            "sub": sub, "name": group["name"], "location": norm_location(group["location"]),
+            "tags": group.get("tags", {})})
+    for spec in seed.get("vms", []):
+        sub = spec.get("subscription", default_sub)
+        location = locations.get(rg_key(sub, spec["resource_group"]))
+        if location is None:
+            raise SeedError("VM %s names resource group %s, which the seed does not declare" % (
+                spec["name"], spec["resource_group"]))
+        doc = vm_from_spec(spec, sub, location, now)
+        store.put("vms", vm_key(sub, spec["resource_group"], spec["name"]), doc)
+    for lock in seed.get("locks", []):
+        sub = lock.get("subscription", default_sub)
+        key = rg_key(sub, lock["resource_group"])
+        if store.get("resourcegroups", key) is None:
+            store.put("resourcegroups", key, {"sub": sub, "name": lock["resource_group"],
+                                              "location": norm_location(lock.get("location", "westeurope")),
+                                              "tags": {}})
+        store.put("locks", key + "/" + lock.get("name", "backup-lock").lower(), {
+            "sub": sub, "rg": lock["resource_group"], "name": lock.get("name", "backup-lock"),
+            "level": lock.get("level", "CanNotDelete"), "notes": lock.get("notes", "")})
