@@ -88,6 +88,10 @@ def item_for_vm(store, vm_resource_id):
     return None
 
 
+def vm_of_item(store, item):
+    return compute.get_vm(store, item["vm_sub"], item["vm_rg"], item["vm_name"])
+
+
 def _protected_index(store):
     return {i["vm_id"].lower(): i for i in store.values("items")}
 
@@ -128,7 +132,7 @@ def _item_not_found():
 # -- renderers ----------------------------------------------------------------------
 
 def item_body(store, vault, item, now):
-    vm = store.get("vms", "%s/%s/%s" % (item["vm_sub"], item["vm_rg"], item["vm_name"]).lower())
+    vm = vm_of_item(store, item)
     failed = item.get("last_backup_status") == "Failed"
     props = {
         "friendlyName": item["vm_name"],
@@ -217,10 +221,10 @@ def refresh(ctx, sub, rg, vault, fabric):
     vkey = vault_key(doc["sub"], doc["rg"], doc["name"])
     op_id = str(uuid.uuid4())
     end = ctx.emu.clock.later(REFRESH_SECONDS)
-    ctx.store.put("refreshops", "%s/%s" % (vkey, op_id),
+    ctx.store.put("refreshops", "%s/%s" % (vkey, op_id.lower()),
                   {"id": op_id, "vault": vkey, "start": iso(ctx.now), "end": iso(end),
                    "status": "InProgress"})
-    ctx.emu.scheduler.at(end, "refresh_done", op="%s/%s" % (vkey, op_id))
+    ctx.emu.scheduler.at(end, "refresh_done", op="%s/%s" % (vkey, op_id.lower()))
     base = vault_id(doc["sub"], doc["rg"], doc["name"]) + "/backupFabrics/Azure"
     return Response(202, None, {
         "Azure-AsyncOperation": ctx.url(base + "/operationsStatus/" + op_id),
@@ -232,8 +236,6 @@ def _refresh_op(ctx, sub, rg, vault, op):
     doc = require_vault(ctx.store, sub, rg, vault)
     found = ctx.store.get("refreshops", "%s/%s" % (vault_key(doc["sub"], doc["rg"], doc["name"]),
                                                     op.lower()))
-    if found is None:
-        found = ctx.store.get("refreshops", "%s/%s" % (vault_key(doc["sub"], doc["rg"], doc["name"]), op))
     if found is None:
         raise ArmError(404, "BMSUserErrorOperationNotFound",
                        "The operation '%s' was not found. Please check the operation id." % op)
@@ -637,7 +639,7 @@ def trigger_backup(ctx, sub, rg, vault, fabric, container, item):
         if expiry > now + timedelta(days=RETENTION_MAX_DAYS):
             raise ArmError(400, "BMSUserErrorInvalidInput",
                            "recoveryPointExpiryTimeInUTC must be within 99 years from now.")
-    vm = ctx.store.get("vms", ("%s/%s/%s" % (found["vm_sub"], found["vm_rg"], found["vm_name"])).lower())
+    vm = vm_of_item(ctx.store, found)
     day = now.strftime("%Y-%m-%d")
     counts = found.setdefault("on_demand", {})
     attempts = counts.get(day, 0)
@@ -654,8 +656,8 @@ def trigger_backup(ctx, sub, rg, vault, fabric, container, item):
     counts = {day: attempts + 1}
     found["on_demand"] = counts
     ctx.store.put("items", key, found)
-    snapshot = _spread(key + "s" + str(attempts), SNAPSHOT_SECONDS)
-    transfer = _spread(key + "t" + str(attempts), TRANSFER_SECONDS)
+    snapshot = _spread(key + "s" + str(attempts), jobs.SNAPSHOT_SECONDS)
+    transfer = _spread(key + "t" + str(attempts), jobs.TRANSFER_SECONDS)
     if seconds is None:
         seconds = snapshot + transfer
         tasks = [{"name": "Take Snapshot", "from": 0, "to": snapshot},
@@ -708,7 +710,7 @@ def _backup_done(emu, job, when):
         item["backup_bytes"] = item.get("backup_bytes", 0) + outcome.get("size_mb", 0) * 1024 * 1024
         if item["state"] == "IRPending":
             item["state"] = "Protected"
-        vm = emu.store.get("vms", ("%s/%s/%s" % (item["vm_sub"], item["vm_rg"], item["vm_name"])).lower())
+        vm = vm_of_item(emu.store, item)
         if vm is not None:
             _ensure_backup_rg(emu, vm)
             if compute.agent_state(vm) == "ready":
@@ -751,6 +753,24 @@ def register_events(emu):
         if doc is not None and doc.get("soft_deleted") and doc.get("deleted_at") == deleted:
             emu.store.delete("items", item)
 
+    def refresh_done(when, op):
+        doc = emu.store.get("refreshops", op)
+        if doc is None:
+            return
+        doc["status"] = "Succeeded"
+        doc["end"] = iso(when)
+        emu.store.put("refreshops", op, doc)
+        vault = emu.store.get("vaults", doc["vault"])
+        if vault is None:
+            return
+        # Discovery finds every VM of the vault's subscription and region.
+        for key, vm in emu.store.items("vms"):
+            if (vm["sub"].lower() == vault["sub"].lower() and vm["location"] == vault["location"]
+                    and not vm.get("discovered", True)):
+                vm["discovered"] = True
+                emu.store.put("vms", key, vm)
+
+    emu.scheduler.on("refresh_done", refresh_done)
     emu.scheduler.on("item_deleted", item_deleted)
     emu.scheduler.on("item_purged", item_purged)
 

@@ -9,6 +9,7 @@ import time
 import pytest
 import requests
 
+STARTED = []
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -78,12 +79,19 @@ class Running:
 def start_emulator(tmp_path, *extra, state_dir=None):
     state_dir = str(state_dir or tmp_path / "state")
     cmd = [sys.executable, "-m", "emulator", "--port", "0", "--state-dir", state_dir] + list(extra)
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    os.makedirs(state_dir, exist_ok=True)
+    stderr_path = os.path.join(state_dir, "emulator.stderr")
+    with open(stderr_path, "ab") as stderr:
+        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True)
     line = proc.stdout.readline()
     if not line:
         proc.wait(timeout=10)
-        raise RuntimeError("emulator did not start: %s" % proc.stderr.read())
-    return Running(proc, json.loads(line), state_dir)
+        with open(stderr_path, encoding="utf-8", errors="replace") as handle:
+            raise RuntimeError("emulator did not start: %s" % handle.read())
+    running = Running(proc, json.loads(line), state_dir)
+    running.stderr_path = stderr_path
+    STARTED.append(running)
+    return running
 
 
 def stop_emulator(running, sig=None):
@@ -94,7 +102,6 @@ def stop_emulator(running, sig=None):
             running.proc.send_signal(sig)
         running.proc.wait(timeout=20)
     running.proc.stdout.close()
-    running.proc.stderr.close()
 
 
 @pytest.fixture
@@ -119,3 +126,23 @@ def wait_until(predicate, timeout=30.0, interval=0.1):
             return value
         time.sleep(interval)
     raise AssertionError("condition not met within %.0f s" % timeout)
+
+
+def emulator_errors():
+    """Tracebacks the emulators of this session printed (an emulator bug shows here)."""
+    out = []
+    for running in STARTED:
+        with open(running.stderr_path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read()
+        if "Traceback" in text:
+            out.append(text)
+    return out
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call" and report.failed:
+        for text in emulator_errors():
+            report.sections.append(("emulator stderr", text[-6000:]))
