@@ -119,11 +119,15 @@ class Faults:
     def pick(self, method, path):
         """The fault rules that fire for this request (at most one per kind)."""
         fired = []
+        answered = False   # at most one of 429/500/503/drop_* per request; latency adds up
         with self._lock:
             for rule in self.rules:
+                if rule.kind != "latency" and answered:
+                    continue
                 if rule.applies(method, path) and self._rng.random() < rule.probability:
                     rule.fired += 1
                     fired.append(rule)
+                    answered = answered or rule.kind != "latency"
         return fired
 
     # -- ARM token buckets --------------------------------------------------

@@ -39,7 +39,8 @@ def metadata(base):
         "gallery": base + "/",
         "authentication": {
             "loginEndpoint": base + "/",
-            "audiences": [base + "/", "https://management.core.windows.net/"],
+            # ARM's own audience first: stable across restarts (the port changes).
+            "audiences": ["https://management.core.windows.net/", base + "/"],
             "tenant": "common",
             "identityProvider": "AAD",
         },

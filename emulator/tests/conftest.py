@@ -10,6 +10,7 @@ import pytest
 import requests
 
 STARTED = []
+TEST_TIME_SCALE = "0.0005"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -78,7 +79,10 @@ class Running:
 
 def start_emulator(tmp_path, *extra, state_dir=None):
     state_dir = str(state_dir or tmp_path / "state")
-    cmd = [sys.executable, "-m", "emulator", "--port", "0", "--state-dir", state_dir] + list(extra)
+    cmd = [sys.executable, "-m", "emulator", "--port", "0", "--state-dir", state_dir]
+    if not any(str(arg).startswith("--time-scale") for arg in extra):
+        cmd += ["--time-scale", TEST_TIME_SCALE]   # a 41-minute backup job lasts 1.2 s
+    cmd += list(extra)
     os.makedirs(state_dir, exist_ok=True)
     stderr_path = os.path.join(state_dir, "emulator.stderr")
     with open(stderr_path, "ab") as stderr:

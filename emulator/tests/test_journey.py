@@ -9,54 +9,24 @@ import datetime
 
 import pytest
 from azure.core.exceptions import HttpResponseError
-from azure.mgmt.recoveryservices import models as rsm
 from azure.mgmt.recoveryservicesbackup import models as bm
 
 from .conftest import wait_until
+from .helpers import FABRIC, container, create_vault, headers_of, item, op_id, status_of
+from .helpers import wait_job as _wait_job
+from .helpers import wait_operation as _wait_operation
 
 RG = "rg-shop-weu"
 VM_RG = "rg-shop-weu"
 VM = "shop-web-01"
-FABRIC = "Azure"
-
-
-def headers_of(pipeline_response, deserialized, headers):
-    return pipeline_response.http_response.headers
-
-
-def container(rg, vm):
-    return "iaasvmcontainer;iaasvmcontainerv2;%s;%s" % (rg, vm)
-
-
-def item(rg, vm):
-    return "vm;iaasvmcontainerv2;%s;%s" % (rg, vm)
-
-
-def op_id(headers):
-    return headers["Azure-AsyncOperation"].split("?")[0].rsplit("/", 1)[-1]
 
 
 def wait_operation(backup, vault, op):
-    """Poll the vault-level operation status the way the az CLI does."""
-    def done():
-        status = backup.backup_operation_statuses.get(vault, RG, op)
-        return status if status.status != "InProgress" else None
-    return wait_until(done, timeout=30, interval=0.2)
+    return _wait_operation(backup, RG, vault, op)
 
 
 def wait_job(backup, vault, job_id):
-    def done():
-        job = backup.job_details.get(vault, RG, job_id)
-        return job if job.properties.status not in ("InProgress", "Cancelling") else None
-    return wait_until(done, timeout=60, interval=0.5)
-
-
-def create_vault(emulator, name, location="westeurope", rg=RG):
-    client = emulator.vaults()
-    poller = client.vaults.begin_create_or_update(
-        rg, name, rsm.Vault(location=location, sku=rsm.Sku(name="Standard"),
-                            properties=rsm.VaultProperties(public_network_access="Enabled")))
-    return poller.result()
+    return _wait_job(backup, RG, vault, job_id)
 
 
 def test_whole_journey(emulator):
@@ -95,7 +65,7 @@ def test_whole_journey(emulator):
     refresh_op = headers["Location"].split("?")[0].rsplit("/", 1)[-1]
     assert headers["Retry-After"] == "1"
     wait_until(lambda: backup.protection_container_refresh_operation_results.get(
-        "rsv-journey", RG, FABRIC, refresh_op, cls=lambda p, d, h: p.http_response.status_code) == 204)
+        "rsv-journey", RG, FABRIC, refresh_op, cls=status_of) == 204)
     protectable = list(backup.backup_protectable_items.list(
         "rsv-journey", RG, filter="backupManagementType eq 'AzureIaasVM'"))
     # SDK 11's hybrid models resolve one discriminator level only, so IaaS VM
