@@ -67,7 +67,15 @@ STATIC_ENV := env PATH="$(STATIC_BIN):$$PATH" \
 
 .PHONY: static collection-tree action-group sanity galaxy-import lint changelog-lint docs-lint
 
-static: action-group sanity galaxy-import lint changelog-lint docs-lint
+# One make per check, in this order, so every check gets a fresh copy of the
+# collection (and -j cannot run two of them on the same copy).
+static:
+	$(MAKE) --no-print-directory action-group
+	$(MAKE) --no-print-directory sanity
+	$(MAKE) --no-print-directory galaxy-import
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory changelog-lint
+	$(MAKE) --no-print-directory docs-lint
 
 collection-tree: venv
 	$(BIN)/python $(STATIC_TOOLS)/collection_tree.py "$(STATIC_SRC)" "$(COLLECTION_TREE)"
@@ -82,20 +90,34 @@ action-group: venv
 # tree and ask git, which ignores build/ and so returns no files at all.
 # The ignore files must stay empty. install_get_pip.py puts the offline
 # get-pip stand-in where ansible-test looks for its cached bootstrap script.
+# ansible-test's tests/output/ is then moved to build/sanity-output so that
+# the other checks never see it in the tree.
 sanity: collection-tree
 	@nonempty=$$(find "$(COLLECTION_TREE)/tests/sanity" -name 'ignore-*.txt' -size +0c 2>/dev/null); \
 	  if [ -n "$$nonempty" ]; then echo "ERROR: sanity ignore files must stay empty: $$nonempty" >&2; exit 1; fi
 	$(BIN)/python $(STATIC_TOOLS)/install_get_pip.py
+	rm -rf "$(STATIC_BUILD)/sanity-output"
 	cd "$(COLLECTION_TREE)" && $(STATIC_ENV) ANSIBLE_TEST_CONTENT_ROOT="$(COLLECTION_TREE)" \
-	  ansible-test sanity --venv --python $(SANITY_PYTHON) --color no
+	  ansible-test sanity --venv --python $(SANITY_PYTHON) --color no; \
+	  rc=$$?; mv tests/output "$(STATIC_BUILD)/sanity-output" 2>/dev/null; exit $$rc
 
 # Build the tarball from the tree and run galaxy-importer on it the way
 # Galaxy does (settings in tests/tools/galaxy-importer.cfg), then make sure
 # ansible-doc, ansible-lint and flake8 really ran and nothing was reported.
+# check_ee_deps.py parses the execution-environment dependency files, which
+# ansible-builder and galaxy-importer read without reporting bad lines.
+# A second tarball built straight from the checkout (as a release would be)
+# must hold the same files: galaxy.yml build_ignore must cover .gitignore.
 galaxy-import: collection-tree
+	$(BIN)/python $(STATIC_TOOLS)/check_ee_deps.py "$(COLLECTION_TREE)"
 	rm -rf "$(STATIC_BUILD)/galaxy-import"
-	mkdir -p "$(STATIC_BUILD)/galaxy-import"
+	mkdir -p "$(STATIC_BUILD)/galaxy-import/from-checkout"
 	$(STATIC_ENV) ansible-galaxy collection build --force --output-path "$(STATIC_BUILD)/galaxy-import" "$(COLLECTION_TREE)"
+	$(STATIC_ENV) ansible-galaxy collection build --force --output-path "$(STATIC_BUILD)/galaxy-import/from-checkout" "$(STATIC_SRC)"
+	@diff -u --label "tarball built from the git file list" --label "tarball built from the checkout $(STATIC_SRC)" \
+	  <(tar -tzf "$(STATIC_BUILD)"/galaxy-import/backupops-azure-*.tar.gz | sort) \
+	  <(tar -tzf "$(STATIC_BUILD)"/galaxy-import/from-checkout/backupops-azure-*.tar.gz | sort) \
+	  || { echo "ERROR: the tarballs differ: add the extra paths to build_ignore in galaxy.yml" >&2; exit 1; }
 	cd "$(STATIC_BUILD)/galaxy-import" && \
 	  unset $$(env | sed -n 's/^\(GALAXY_IMPORTER_[A-Za-z0-9_]*\)=.*/\1/p'); \
 	  $(STATIC_ENV) GALAXY_IMPORTER_CONFIG="$(STATIC_TOOLS)/galaxy-importer.cfg" \
