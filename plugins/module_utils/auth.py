@@ -1,0 +1,267 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the backupops.azure project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Authentication: the shared options and one small class per credential source.
+
+Option names and environment variables are azure.azcollection's (auth_source,
+subscription_id, client_id, secret, tenant, profile, cloud_environment; AZURE_SECRET,
+AZURE_TENANT) and azure-identity's (AZURE_CLIENT_SECRET, AZURE_TENANT_ID, certificate,
+workload identity).  Every credential comes from azure-identity; azure-cli-core is not
+needed.
+
+FOR INTERNAL COLLECTION USE ONLY.
+"""
+
+import configparser
+import json
+import os
+import shutil
+import subprocess
+
+from ansible.module_utils.basic import env_fallback
+
+from .errors import AzureBackupError
+
+AUTH_SOURCES = ["auto", "env", "credential_file", "cli", "msi", "default"]
+
+AUTH_ARGSPEC = {
+    "auth_source": {"type": "str", "default": "auto", "choices": AUTH_SOURCES,
+                    "fallback": (env_fallback, ["ANSIBLE_AZURE_AUTH_SOURCE"])},
+    "subscription_id": {"type": "str", "no_log": False,
+                        "fallback": (env_fallback, ["AZURE_SUBSCRIPTION_ID"])},
+    "client_id": {"type": "str", "no_log": False, "fallback": (env_fallback, ["AZURE_CLIENT_ID"])},
+    "secret": {"type": "str", "no_log": True, "aliases": ["client_secret"],
+               "fallback": (env_fallback, ["AZURE_SECRET", "AZURE_CLIENT_SECRET"])},
+    "tenant": {"type": "str", "no_log": False, "aliases": ["tenant_id"],
+               "fallback": (env_fallback, ["AZURE_TENANT", "AZURE_TENANT_ID"])},
+    "x509_certificate_path": {"type": "path",
+                              "fallback": (env_fallback, ["AZURE_X509_CERTIFICATE_PATH",
+                                                          "AZURE_CLIENT_CERTIFICATE_PATH"])},
+    "certificate_password": {"type": "str", "no_log": True,
+                             "fallback": (env_fallback, ["AZURE_CLIENT_CERTIFICATE_PASSWORD"])},
+    "federated_token_file": {"type": "path", "fallback": (env_fallback, ["AZURE_FEDERATED_TOKEN_FILE"])},
+    "profile": {"type": "str", "fallback": (env_fallback, ["AZURE_PROFILE"])},
+    "cloud_environment": {"type": "str", "default": "AzureCloud",
+                          "fallback": (env_fallback, ["AZURE_CLOUD_ENVIRONMENT"])},
+    "ca_bundle": {"type": "path", "fallback": (env_fallback, ["REQUESTS_CA_BUNDLE"])},
+    "disable_instance_discovery": {"type": "bool",
+                                   "fallback": (env_fallback, ["AZURE_DISABLE_INSTANCE_DISCOVERY"])},
+}
+
+CREDENTIALS_FILE = os.path.join("~", ".azure", "credentials")
+
+
+def _common(cloud, params):
+    """Keyword arguments every azure-identity credential takes."""
+    kwargs = {"authority": cloud.login}
+    if params.get("ca_bundle"):
+        kwargs["connection_verify"] = params["ca_bundle"]
+    discovery_off = params.get("disable_instance_discovery")
+    if discovery_off is None:
+        discovery_off = not cloud.known_login_host
+    if discovery_off:
+        kwargs["disable_instance_discovery"] = True
+    return kwargs
+
+
+class AuthMethod:
+    """A credential source: what it needs, and how to build its credential."""
+
+    name = None
+    required = ()
+
+    def __init__(self, params):
+        self.params = params
+
+    def missing(self):
+        return [key for key in self.required if not self.params.get(key)]
+
+    def usable(self):
+        return not self.missing()
+
+    def subscription_id(self):
+        return self.params.get("subscription_id")
+
+    def credential(self, cloud):
+        raise NotImplementedError
+
+
+class SecretAuth(AuthMethod):
+    name = "service principal with a client secret"
+    required = ("client_id", "secret", "tenant")
+
+    def credential(self, cloud):
+        from azure.identity import ClientSecretCredential
+        return ClientSecretCredential(self.params["tenant"], self.params["client_id"],
+                                      self.params["secret"], **_common(cloud, self.params))
+
+
+class CertificateAuth(AuthMethod):
+    name = "service principal with a certificate"
+    required = ("client_id", "x509_certificate_path", "tenant")
+
+    def credential(self, cloud):
+        from azure.identity import CertificateCredential
+        if not os.path.isfile(self.params["x509_certificate_path"]):
+            raise AzureBackupError("x509_certificate_path %s does not exist." %
+                                   self.params["x509_certificate_path"], code="CertificateNotFound")
+        return CertificateCredential(self.params["tenant"], self.params["client_id"],
+                                     self.params["x509_certificate_path"],
+                                     password=self.params.get("certificate_password"),
+                                     **_common(cloud, self.params))
+
+
+class WorkloadIdentityAuth(AuthMethod):
+    name = "workload identity (federated token)"
+    required = ("client_id", "federated_token_file", "tenant")
+
+    def credential(self, cloud):
+        from azure.identity import WorkloadIdentityCredential
+        return WorkloadIdentityCredential(tenant_id=self.params["tenant"],
+                                          client_id=self.params["client_id"],
+                                          token_file_path=self.params["federated_token_file"],
+                                          **_common(cloud, self.params))
+
+
+class CredentialFileAuth(AuthMethod):
+    """~/.azure/credentials, INI sections [default] and named profiles (azure.azcollection's format)."""
+
+    name = "credentials file"
+
+    def __init__(self, params):
+        super().__init__(params)
+        self.path = os.path.expanduser(CREDENTIALS_FILE)
+        self.section = None
+
+    def _load(self):
+        if self.section is not None:
+            return self.section
+        parser = configparser.ConfigParser()
+        try:
+            parser.read(self.path)
+        except configparser.Error as exc:
+            raise AzureBackupError("Cannot parse %s: %s" % (self.path, exc), code="CredentialFileInvalid")
+        profile = self.params.get("profile") or "default"
+        if not parser.has_section(profile):
+            raise AzureBackupError("Profile [%s] not found in %s." % (profile, self.path),
+                                   code="CredentialFileProfileNotFound")
+        self.section = dict(parser.items(profile))
+        return self.section
+
+    def usable(self):
+        return os.path.isfile(self.path) and (self.params.get("profile") or self._has_default())
+
+    def _has_default(self):
+        parser = configparser.ConfigParser()
+        try:
+            parser.read(self.path)
+        except configparser.Error:
+            return False
+        return parser.has_section("default")
+
+    def secrets(self):
+        section = self._load()
+        return [section[k] for k in ("secret", "certificate_password") if section.get(k)]
+
+    def subscription_id(self):
+        return self.params.get("subscription_id") or self._load().get("subscription_id")
+
+    def credential(self, cloud):
+        section = self._load()
+        merged = dict(self.params)
+        for key in ("client_id", "secret", "tenant", "x509_certificate_path", "certificate_password"):
+            if section.get(key):
+                merged[key] = section[key]
+        for method in (SecretAuth(merged), CertificateAuth(merged)):
+            if method.usable():
+                return method.credential(cloud)
+        raise AzureBackupError("Profile in %s needs client_id, tenant and secret (or "
+                               "x509_certificate_path)." % self.path, code="CredentialFileIncomplete")
+
+
+class CliAuth(AuthMethod):
+    name = "Azure CLI login"
+
+    def usable(self):
+        return shutil.which("az") is not None
+
+    def subscription_id(self):
+        if self.params.get("subscription_id"):
+            return self.params["subscription_id"]
+        az = shutil.which("az")
+        if az is None:
+            return None
+        try:
+            out = subprocess.run([az, "account", "show", "--output", "json"], capture_output=True,
+                                 text=True, timeout=30, check=False)
+            return json.loads(out.stdout).get("id") if out.returncode == 0 else None
+        except (OSError, ValueError, subprocess.SubprocessError):
+            return None
+
+    def credential(self, cloud):
+        from azure.identity import AzureCliCredential
+        kwargs = {}
+        if self.params.get("tenant"):
+            kwargs["tenant_id"] = self.params["tenant"]
+        return AzureCliCredential(**kwargs)
+
+
+class ManagedIdentityAuth(AuthMethod):
+    name = "managed identity"
+
+    def credential(self, cloud):
+        from azure.identity import ManagedIdentityCredential
+        kwargs = {}
+        if self.params.get("client_id"):
+            kwargs["client_id"] = self.params["client_id"]
+        return ManagedIdentityCredential(**kwargs)
+
+
+class DefaultAuth(AuthMethod):
+    name = "DefaultAzureCredential chain"
+
+    def credential(self, cloud):
+        from azure.identity import DefaultAzureCredential
+        kwargs = _common(cloud, self.params)
+        kwargs.pop("disable_instance_discovery", None)
+        return DefaultAzureCredential(exclude_interactive_browser_credential=True,
+                                      authority=kwargs.pop("authority"), **kwargs)
+
+
+EXPLICIT = (SecretAuth, CertificateAuth, WorkloadIdentityAuth)
+
+
+def choose(params):
+    """Pick the credential source for auth_source (auto tries explicit, file, then default)."""
+    source = params.get("auth_source") or "auto"
+    if source in ("auto", "env"):
+        for cls in EXPLICIT:
+            method = cls(params)
+            if method.usable():
+                return method
+        if source == "env":
+            raise AzureBackupError(
+                "auth_source=env needs client_id, tenant and one of secret, x509_certificate_path or "
+                "federated_token_file (AZURE_CLIENT_ID, AZURE_TENANT or AZURE_TENANT_ID, AZURE_SECRET "
+                "or AZURE_CLIENT_SECRET).", code="CredentialsMissing")
+        filed = CredentialFileAuth(params)
+        if filed.usable():
+            return filed
+        return DefaultAuth(params)
+    if source == "credential_file":
+        method = CredentialFileAuth(params)
+        if not os.path.isfile(method.path):
+            raise AzureBackupError("auth_source=credential_file but %s does not exist." % method.path,
+                                   code="CredentialFileNotFound")
+        return method
+    if source == "cli":
+        method = CliAuth(params)
+        if not method.usable():
+            raise AzureBackupError("auth_source=cli but the az command is not installed.",
+                                   code="AzureCliNotFound")
+        return method
+    if source == "msi":
+        return ManagedIdentityAuth(params)
+    return DefaultAuth(params)

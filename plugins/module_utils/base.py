@@ -1,0 +1,175 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the backupops.azure project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""AzureBackupModule: AnsibleModule plus Azure auth, SDK clients and one failure path.
+
+A wrapper by composition (as amazon.aws's AnsibleAWSModule): it merges the shared
+authentication options into the module's argument spec, checks that the Azure SDKs
+import, builds and caches SDK clients only after the arguments are validated, and
+turns every Azure error into one clear failure (no traceback).
+
+FOR INTERNAL COLLECTION USE ONLY.
+"""
+
+import copy
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from .auth import AUTH_ARGSPEC, CredentialFileAuth, choose
+from .cloud import resolve_cloud
+from .errors import AzureBackupError, from_azure
+
+COLLECTION_VERSION = "1.0.0"
+
+try:
+    import azure.identity  # noqa: F401  pylint: disable=unused-import
+    import azure.mgmt.core  # noqa: F401  pylint: disable=unused-import
+    HAS_AZURE = True
+    AZURE_IMPORT_ERROR = None
+except ImportError:
+    HAS_AZURE = False
+    AZURE_IMPORT_ERROR = traceback.format_exc()
+
+# SDK packages per client, for a precise missing_required_lib message.
+CLIENTS = {
+    "vaults": ("azure.mgmt.recoveryservices", "RecoveryServicesClient", "azure-mgmt-recoveryservices"),
+    "backup": ("azure.mgmt.recoveryservicesbackup", "RecoveryServicesBackupClient",
+               "azure-mgmt-recoveryservicesbackup"),
+    "compute": ("azure.mgmt.compute", "ComputeManagementClient", "azure-mgmt-compute"),
+}
+
+# azure-core retries 408/429/5xx itself; these settings tune it.  A Retry-After longer than
+# RETRY_AFTER_CAP is not slept through blindly: the call fails and says when to retry.
+RETRY_SETTINGS = {"retry_total": 6, "retry_connect": 3, "retry_read": 2, "retry_status": 4,
+                  "retry_backoff_factor": 0.8, "retry_backoff_max": 60}
+RETRY_AFTER_CAP = 120
+
+
+def _capped_retry_policy(**settings):
+    from azure.core.pipeline.policies import RetryPolicy
+
+    class CappedRetryPolicy(RetryPolicy):
+        """azure-core's RetryPolicy, except that a very long Retry-After is not waited out."""
+
+        def get_retry_after(self, response):
+            value = super().get_retry_after(response)
+            if value is not None and value > RETRY_AFTER_CAP:
+                return None
+            return value
+
+        def is_retry(self, settings, response):
+            retry_after = RetryPolicy.get_retry_after(self, response)
+            if retry_after is not None and retry_after > RETRY_AFTER_CAP:
+                return False
+            return super().is_retry(settings, response)
+
+    return CappedRetryPolicy(**settings)
+
+
+class AzureBackupModule:
+    """AnsibleModule with Azure authentication, SDK clients and uniform Azure failures."""
+
+    def __init__(self, argument_spec, **kwargs):
+        spec = copy.deepcopy(AUTH_ARGSPEC)
+        spec.update(argument_spec)
+        self._module = AnsibleModule(argument_spec=spec, **kwargs)
+        self._clients = {}
+        self._cloud = None
+        self._auth = None
+        if not HAS_AZURE:
+            self._module.fail_json(msg=missing_required_lib("azure-identity and azure-mgmt-core"),
+                                   exception=AZURE_IMPORT_ERROR)
+
+    # -- AnsibleModule pass-through ---------------------------------------------------
+    def __getattr__(self, name):
+        return getattr(self._module, name)
+
+    @property
+    def params(self):
+        return self._module.params
+
+    @property
+    def check_mode(self):
+        return self._module.check_mode
+
+    @property
+    def diff_mode(self):
+        return self._module._diff
+
+    # -- clouds, credentials and clients --------------------------------------------------
+    @property
+    def cloud(self):
+        if self._cloud is None:
+            self._cloud = resolve_cloud(self.params.get("cloud_environment"), self.params.get("ca_bundle"))
+        return self._cloud
+
+    def _credential_source(self):
+        if self._auth is None:
+            self._auth = choose(self.params)
+            if isinstance(self._auth, CredentialFileAuth):
+                for secret in self._auth.secrets():
+                    self._module.no_log_values.add(secret)
+        return self._auth
+
+    @property
+    def subscription_id(self):
+        sub = self._credential_source().subscription_id()
+        if not sub:
+            raise AzureBackupError(
+                "subscription_id is required: set it in the task, in module_defaults for "
+                "group/backupops.azure.all, or in AZURE_SUBSCRIPTION_ID.", code="SubscriptionMissing")
+        return sub
+
+    def client(self, kind):
+        """A cached SDK client ('vaults', 'backup' or 'compute') for this subscription."""
+        if kind in self._clients:
+            return self._clients[kind]
+        module_name, class_name, package = CLIENTS[kind]
+        try:
+            sdk = __import__(module_name, fromlist=[class_name])
+        except ImportError:
+            self._module.fail_json(msg=missing_required_lib(package), exception=traceback.format_exc())
+        cloud = self.cloud
+        credential = self._credential_source().credential(cloud)
+        kwargs = {
+            "base_url": cloud.resource_manager,
+            "credential_scopes": [cloud.scope],
+            "polling_interval": 5,
+            "user_agent": "backupops.azure/%s" % COLLECTION_VERSION,
+            "retry_policy": _capped_retry_policy(**RETRY_SETTINGS),
+        }
+        if self.params.get("ca_bundle"):
+            kwargs["connection_verify"] = self.params["ca_bundle"]
+        self._clients[kind] = getattr(sdk, class_name)(credential, self.subscription_id, **kwargs)
+        return self._clients[kind]
+
+    # -- failures ---------------------------------------------------------------------
+    def fail(self, error, **result):
+        """Fail with one clear message; ``error`` is an AzureBackupError."""
+        result.setdefault("changed", False)
+        self._module.fail_json(msg=error.full_message(), error=error.as_dict(), **result)
+
+    def run(self, func, **result_on_error):
+        """Run the module body; every Azure failure becomes one clear message."""
+        try:
+            func(self)
+        except AzureBackupError as err:
+            self.fail(err, **result_on_error)
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            if type(exc).__module__.startswith("azure."):
+                self.fail(from_azure(exc, "call Azure"), **result_on_error)
+            raise
+
+    def azure_call(self, action, func, *args, **kwargs):
+        """Call the SDK; translate its exceptions into AzureBackupError."""
+        try:
+            return func(*args, **kwargs)
+        except AzureBackupError:
+            raise
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            if type(exc).__module__.startswith("azure."):
+                raise from_azure(exc, action)
+            raise

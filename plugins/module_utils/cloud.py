@@ -1,0 +1,122 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the backupops.azure project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Cloud environments: where ARM and Entra ID are, and which token audience ARM wants.
+
+FOR INTERNAL COLLECTION USE ONLY.
+"""
+
+import json
+
+from ansible.module_utils.urls import open_url
+
+from .errors import AzureBackupError
+
+# Public clouds as azure-identity and the SDKs know them.
+CLOUDS = {
+    "azurecloud": {
+        "name": "AzureCloud",
+        "resource_manager": "https://management.azure.com",
+        "login": "https://login.microsoftonline.com",
+        "audience": "https://management.azure.com/",
+    },
+    "azurechinacloud": {
+        "name": "AzureChinaCloud",
+        "resource_manager": "https://management.chinacloudapi.cn",
+        "login": "https://login.chinacloudapi.cn",
+        "audience": "https://management.chinacloudapi.cn/",
+    },
+    "azureusgovernment": {
+        "name": "AzureUSGovernment",
+        "resource_manager": "https://management.usgovcloudapi.net",
+        "login": "https://login.microsoftonline.us",
+        "audience": "https://management.usgovcloudapi.net/",
+    },
+}
+
+# Entra hosts MSAL knows; for any other login host instance discovery is switched
+# off (it would call login.microsoftonline.com, as Azure Stack users find out).
+KNOWN_LOGIN_HOSTS = ("login.microsoftonline.com", "login.chinacloudapi.cn", "login.microsoftonline.us",
+                     "login.windows.net", "login.microsoft.com", "login.partner.microsoftonline.cn")
+
+
+class Cloud:
+    """Resolved endpoints of one cloud."""
+
+    def __init__(self, name, resource_manager, login, audience):
+        self.name = name
+        self.resource_manager = resource_manager.rstrip("/")
+        self.login = login.rstrip("/")
+        self.audience = audience if audience.endswith("/") else audience + "/"
+
+    @property
+    def scope(self):
+        return self.audience + ".default"
+
+    @property
+    def known_login_host(self):
+        host = self.login.split("://", 1)[-1].split("/", 1)[0].lower()
+        return host in KNOWN_LOGIN_HOSTS
+
+    def as_dict(self):
+        return {"name": self.name, "resource_manager": self.resource_manager, "login": self.login,
+                "audience": self.audience}
+
+
+def resolve_cloud(value, ca_bundle=None, timeout=30):
+    """AzureCloud / AzureChinaCloud / AzureUSGovernment, or an https metadata URL."""
+    value = (value or "AzureCloud").strip()
+    known = CLOUDS.get(value.lower())
+    if known is not None:
+        return Cloud(known["name"], known["resource_manager"], known["login"], known["audience"])
+    if not value.lower().startswith(("https://", "http://")):
+        raise AzureBackupError(
+            "Unknown cloud_environment '%s'. Use AzureCloud, AzureChinaCloud, AzureUSGovernment, or "
+            "the https URL of a cloud metadata document (Azure Stack style, e.g. "
+            "https://management.example.com/metadata/endpoints?api-version=2022-09-01)." % value,
+            code="UnknownCloud")
+    if value.lower().startswith("http://"):
+        raise AzureBackupError(
+            "cloud_environment must be an https URL: ARM tokens are never sent over plain http "
+            "(got %s)." % value, code="InsecureCloudEndpoint")
+    url = value if "/metadata/endpoints" in value else value.rstrip("/") + "/metadata/endpoints"
+    if "api-version=" not in url:
+        url += ("&" if "?" in url else "?") + "api-version=2022-09-01"
+    doc = _fetch(url, ca_bundle, timeout)
+    if isinstance(doc, list):
+        # ARM's public metadata lists several clouds; take the one served at this host.
+        doc = next((c for c in doc if isinstance(c, dict) and c.get("resourceManager", "").rstrip(
+            "/") == url.split("/metadata/")[0].rstrip("/")), doc[0] if doc else {})
+    try:
+        auth = doc["authentication"]
+        resource_manager = doc.get("resourceManager") or url.split("/metadata/")[0]
+        login = auth["loginEndpoint"]
+        audience = (auth.get("audiences") or [resource_manager])[0]
+    except (KeyError, TypeError, IndexError):
+        raise AzureBackupError(
+            "The cloud metadata document at %s has no authentication.loginEndpoint / audiences; "
+            "is this a cloud metadata endpoint?" % url, code="InvalidCloudMetadata")
+    return Cloud(doc.get("name") or "custom", resource_manager, login, audience)
+
+
+def _fetch(url, ca_bundle, timeout):
+    try:
+        resp = open_url(url, method="GET", validate_certs=True, ca_path=ca_bundle, timeout=timeout,
+                        headers={"Accept": "application/json"})
+        return json.loads(resp.read())
+    except ValueError as exc:
+        raise AzureBackupError("The cloud metadata document at %s is not JSON: %s" % (url, exc),
+                               code="InvalidCloudMetadata")
+    except Exception as exc:  # urllib/ssl/socket errors all end here
+        text = str(exc)
+        if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+            raise AzureBackupError(
+                "TLS verification failed for %s: its certificate is not signed by a trusted CA. "
+                "Point ca_bundle (or REQUESTS_CA_BUNDLE) at the CA that signed it." % url,
+                code="CertificateNotTrusted")
+        raise AzureBackupError(
+            "Cannot read the cloud metadata document at %s: %s. Check cloud_environment, DNS, "
+            "proxy settings and that the endpoint is reachable." % (url, text),
+            code="EndpointUnreachable")

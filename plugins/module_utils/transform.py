@@ -1,0 +1,47 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the backupops.azure project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""SDK objects to plain dicts, and the before/after diff a module returns.
+
+FOR INTERNAL COLLECTION USE ONLY.
+"""
+
+
+def as_dict(model):
+    """The wire-format dict of an SDK model (hybrid models and msrest models alike)."""
+    if model is None:
+        return None
+    if isinstance(model, dict):
+        return dict(model)
+    for name in ("as_dict",):
+        func = getattr(model, name, None)
+        if callable(func):
+            try:
+                return func(keep_readonly=True)
+            except TypeError:
+                return func()
+    return dict(model)
+
+
+def resource_group_of(resource_id):
+    parts = (resource_id or "").split("/")
+    low = [p.lower() for p in parts]
+    if "resourcegroups" in low:
+        return parts[low.index("resourcegroups") + 1]
+    return None
+
+
+def diff(before, after):
+    """Ansible's diff structure; only the keys the module manages."""
+    return {"before": before if before is not None else {}, "after": after if after is not None else {}}
+
+
+def purge_tags(current, wanted, purge):
+    """The tags to send: wanted, plus the current ones kept when purge is false."""
+    if wanted is None:
+        return dict(current or {})
+    result = {} if purge else dict(current or {})
+    result.update(wanted)
+    return result

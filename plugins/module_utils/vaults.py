@@ -1,0 +1,193 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the backupops.azure project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Recovery Services vaults: one small function per Azure call, and the vault facts.
+
+FOR INTERNAL COLLECTION USE ONLY.
+"""
+
+import re
+
+from .errors import AzureBackupError
+from .transform import as_dict, resource_group_of
+from .waiting import finish
+
+VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,49}$")
+RESOURCE_GROUP_API = "2022-09-01"
+
+
+def validate_vault_name(name):
+    """Azure's rule: 2-50 characters, a letter first, then letters, digits and hyphens."""
+    if not isinstance(name, str) or not VAULT_NAME.match(name) or not name.isascii():
+        raise AzureBackupError(
+            "Invalid vault name %r: a Recovery Services vault name has 2 to 50 characters, starts "
+            "with a letter and contains only letters, digits and hyphens." % (name,),
+            code="InvalidVaultName")
+
+
+def _missing(err):
+    return err.status == 404
+
+
+def get_vault(module, resource_group, name):
+    """The vault as a wire-format dict, or None when it does not exist."""
+    client = module.client("vaults")
+    try:
+        return as_dict(module.azure_call("read vault %s" % name, client.vaults.get, resource_group, name))
+    except AzureBackupError as err:
+        if _missing(err) and err.code in ("ResourceNotFound", "ResourceGroupNotFound"):
+            return None
+        raise
+
+
+def list_vaults(module, resource_group=None):
+    client = module.client("vaults")
+    if resource_group:
+        pages = client.vaults.list_by_resource_group(resource_group)
+        action = "list vaults of resource group %s" % resource_group
+    else:
+        pages = client.vaults.list_by_subscription_id()
+        action = "list vaults of the subscription"
+    return module.azure_call(action, lambda: [as_dict(v) for v in pages])
+
+
+def name_availability(module, resource_group, location, name):
+    """(available, message) from Azure's checkNameAvailability (names are unique per subscription)."""
+    from azure.mgmt.recoveryservices import models
+    client = module.client("vaults")
+    result = module.azure_call(
+        "check whether vault name %s is available" % name, client.recovery_services.check_name_availability,
+        resource_group, location, models.CheckNameAvailabilityParameters(
+            type="Microsoft.RecoveryServices/Vaults", name=name))
+    return bool(result.name_available), result.message or result.reason
+
+
+def create_or_update(module, resource_group, name, body, wait, timeout):
+    from azure.mgmt.recoveryservices import models
+    client = module.client("vaults")
+    poller = module.azure_call("create vault %s" % name, client.vaults.begin_create_or_update,
+                               resource_group, name, models.Vault(body))
+    result = finish(poller, "create vault %s" % name, wait, timeout)
+    return as_dict(result) if result is not None else None
+
+
+def update(module, resource_group, name, patch, wait, timeout):
+    from azure.mgmt.recoveryservices import models
+    client = module.client("vaults")
+    poller = module.azure_call("update vault %s" % name, client.vaults.begin_update,
+                               resource_group, name, models.PatchVault(patch))
+    result = finish(poller, "update vault %s" % name, wait, timeout)
+    return as_dict(result) if result is not None else None
+
+
+def delete(module, resource_group, name, wait, timeout):
+    client = module.client("vaults")
+    poller = module.azure_call("delete vault %s" % name, client.vaults.begin_delete, resource_group, name)
+    try:
+        finish(poller, "delete vault %s" % name, wait, timeout)
+    except AzureBackupError as err:
+        # With older api-versions the operation status answers 404 once the vault is gone
+        # (recorded by the az CLI's tests); that is success.
+        if not (_missing(err) and err.code == "ResourceNotFound"):
+            raise
+
+
+# -- resource groups, through the vault client's own pipeline (auth, retries, TLS) ---------
+
+def _arm(module, method, path, body=None):
+    from azure.core.rest import HttpRequest
+    client = module.client("vaults")
+    request = HttpRequest(method, "%s%s?api-version=%s" % (module.cloud.resource_manager, path,
+                                                          RESOURCE_GROUP_API), json=body)
+    response = module.azure_call("%s %s" % (method, path), client.send_request, request)
+    return response
+
+
+def resource_group_exists(module, resource_group):
+    path = "/subscriptions/%s/resourcegroups/%s" % (module.subscription_id, resource_group)
+    response = _arm(module, "GET", path)
+    if response.status_code == 404:
+        return False
+    _raise_for(response, "read resource group %s" % resource_group)
+    return True
+
+
+def create_resource_group(module, resource_group, location):
+    path = "/subscriptions/%s/resourcegroups/%s" % (module.subscription_id, resource_group)
+    response = _arm(module, "PUT", path, {"location": location})
+    _raise_for(response, "create resource group %s" % resource_group)
+
+
+def _raise_for(response, action):
+    if response.status_code < 300:
+        return
+    from azure.core.exceptions import HttpResponseError
+    from .errors import from_azure
+    try:
+        response.raise_for_status()
+    except HttpResponseError as exc:
+        try:
+            error = response.json().get("error", {})
+        except ValueError:
+            error = {}
+        err = from_azure(exc, action)
+        if error.get("code"):
+            err.code = error["code"]
+            err.message = "Failed to %s: %s (HTTP %s): %s" % (action, error["code"], response.status_code,
+                                                              error.get("message", ""))
+        raise err
+
+
+# -- protected items and facts ---------------------------------------------------------------
+
+def protected_items(module, resource_group, name, vm_only=True):
+    """The vault's protected items (wire dicts); soft-deleted and stopped ones included."""
+    client = module.client("backup")
+    kwargs = {}
+    if vm_only:
+        kwargs["filter"] = "backupManagementType eq 'AzureIaasVM' and itemType eq 'VM'"
+    pages = client.backup_protected_items.list(name, resource_group, **kwargs)
+    return module.azure_call("list protected items of vault %s" % name, lambda: [as_dict(i) for i in pages])
+
+
+def item_counts(items):
+    """Counts as Azure bills them: protected instances (live or stopped with data) and soft-deleted."""
+    counts = {"protected_item_count": 0, "stopped_item_count": 0, "soft_deleted_item_count": 0}
+    for entry in items:
+        props = entry.get("properties", {})
+        if props.get("isScheduledForDeferredDelete"):
+            counts["soft_deleted_item_count"] += 1
+        elif props.get("protectionState") in ("ProtectionStopped", "BackupsSuspended"):
+            counts["stopped_item_count"] += 1
+        else:
+            counts["protected_item_count"] += 1
+    counts["billed_instance_count"] = counts["protected_item_count"] + counts["stopped_item_count"]
+    return counts
+
+
+def vault_facts(vault):
+    """snake_case facts of a vault wire dict."""
+    props = vault.get("properties") or {}
+    security = props.get("securitySettings") or {}
+    soft = security.get("softDeleteSettings") or {}
+    redundancy = props.get("redundancySettings") or {}
+    immutability = (security.get("immutabilitySettings") or {}).get("state") or "Disabled"
+    return {
+        "id": vault.get("id"),
+        "name": vault.get("name"),
+        "resource_group": resource_group_of(vault.get("id")),
+        "location": vault.get("location"),
+        "tags": vault.get("tags") or {},
+        "sku": (vault.get("sku") or {}).get("name"),
+        "provisioning_state": props.get("provisioningState"),
+        "public_network_access": props.get("publicNetworkAccess", "Enabled"),
+        "storage_redundancy": redundancy.get("standardTierStorageRedundancy"),
+        "cross_region_restore": redundancy.get("crossRegionRestore") == "Enabled",
+        "soft_delete_state": soft.get("softDeleteState"),
+        "soft_delete_retention_days": soft.get("softDeleteRetentionPeriodInDays"),
+        "enhanced_security_state": soft.get("enhancedSecurityState"),
+        "immutability_state": immutability,
+        "identity_type": (vault.get("identity") or {}).get("type", "None"),
+    }

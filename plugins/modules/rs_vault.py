@@ -1,0 +1,297 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the backupops.azure project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: rs_vault
+short_description: Create, update or delete a Recovery Services vault
+version_added: 1.0.0
+description:
+  - Manages an Azure Recovery Services vault, the store of the backups of the VMs of one region
+    (a VM can only be backed up to a vault in its own region).
+  - Vault names are unique per subscription; the name is checked with Azure before a vault is
+    created, and a deleted vault's name stays reserved for 24 hours.
+  - Deleting a vault that still holds protected, stopped or soft-deleted items is refused with the
+    list of items and what to do; nothing is deleted behind the user's back.
+author:
+  - backupops.azure contributors
+options:
+  name:
+    description:
+      - Vault name, 2 to 50 characters, starting with a letter, then letters, digits and hyphens.
+    type: str
+    required: true
+  resource_group:
+    description: Resource group of the vault.
+    type: str
+    required: true
+  state:
+    description: V(present) creates or updates the vault; V(absent) deletes an empty vault.
+    type: str
+    default: present
+    choices: [present, absent]
+  location:
+    description:
+      - Azure region of the vault, for example V(westeurope). Required to create a vault.
+      - A vault cannot move; a different region for an existing vault is an error.
+    type: str
+  create_resource_group:
+    description: Create O(resource_group) in O(location) when it does not exist.
+    type: bool
+    default: false
+  sku:
+    description: Vault SKU.
+    type: str
+    choices: [Standard, RS0]
+  tags:
+    description: Tags of the vault.
+    type: dict
+  purge_tags:
+    description: Remove the tags that O(tags) does not list.
+    type: bool
+    default: true
+  public_network_access:
+    description: Whether the vault is reachable from public networks.
+    type: str
+    choices: [Enabled, Disabled]
+  storage_redundancy:
+    description:
+      - Storage replication of the backups. Azure's default is V(GeoRedundant); V(LocallyRedundant)
+        or V(ZoneRedundant) cost less.
+      - It can only change before the first item is protected; see M(backupops.azure.backup_redundancy).
+    type: str
+    choices: [GeoRedundant, LocallyRedundant, ZoneRedundant]
+  cross_region_restore:
+    description: Allow restores in the paired region (needs V(GeoRedundant)).
+    type: bool
+  soft_delete_state:
+    description:
+      - Keep deleted backup data for O(soft_delete_retention_days) (Azure's default is V(Enabled)).
+      - V(AlwaysON) cannot be undone and needs O(allow_irreversible_settings=true).
+    type: str
+    choices: [Enabled, Disabled, AlwaysON]
+  soft_delete_retention_days:
+    description: Days deleted backup data is kept, 14 to 180.
+    type: int
+  enhanced_security_state:
+    description: Enhanced security (extra protection of soft-deleted data and of critical operations).
+    type: str
+    choices: [Enabled, Disabled, AlwaysON]
+  immutability_state:
+    description:
+      - Immutable vault. V(Locked) cannot be undone and needs O(allow_irreversible_settings=true).
+    type: str
+    choices: [Disabled, Unlocked, Locked]
+  allow_irreversible_settings:
+    description: Confirm settings Azure cannot undo (O(immutability_state=Locked), O(soft_delete_state=AlwaysON)).
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - backupops.azure.azure_auth
+  - backupops.azure.wait
+  - backupops.azure.attributes
+"""
+
+EXAMPLES = r"""
+- name: A geo-redundant vault in West Europe, with its resource group
+  backupops.azure.rs_vault:
+    name: rsv-prod-westeurope
+    resource_group: rg-backup-westeurope
+    location: westeurope
+    create_resource_group: true
+    tags:
+      env: prod
+
+- name: A cheaper locally-redundant vault for test VMs
+  backupops.azure.rs_vault:
+    name: rsv-test-eastus
+    resource_group: rg-backup-eastus
+    location: eastus
+    storage_redundancy: LocallyRedundant
+    soft_delete_retention_days: 30
+
+- name: Delete an empty vault
+  backupops.azure.rs_vault:
+    name: rsv-old
+    resource_group: rg-backup-westeurope
+    state: absent
+"""
+
+RETURN = r"""
+vault:
+  description: The vault (its state after the task; the predicted state in check mode). Empty when deleted.
+  returned: always
+  type: dict
+  contains:
+    id: {description: ARM id., type: str, returned: when present, sample: /subscriptions/0000/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv}
+    name: {description: Vault name., type: str, returned: when present, sample: rsv-prod-westeurope}
+    resource_group: {description: Resource group., type: str, returned: when present, sample: rg-backup-westeurope}
+    location: {description: Region., type: str, returned: when present, sample: westeurope}
+    tags: {description: Tags., type: dict, returned: when present, sample: {env: prod}}
+    sku: {description: SKU name., type: str, returned: when present, sample: Standard}
+    provisioning_state: {description: Azure provisioning state., type: str, returned: when present, sample: Succeeded}
+    public_network_access: {description: Public network access., type: str, returned: when present, sample: Enabled}
+    storage_redundancy: {description: Storage replication., type: str, returned: when present, sample: GeoRedundant}
+    cross_region_restore: {description: Cross-region restore enabled., type: bool, returned: when present, sample: false}
+    soft_delete_state: {description: Soft delete state., type: str, returned: when present, sample: Enabled}
+    soft_delete_retention_days: {description: Soft delete retention., type: int, returned: when present, sample: 14}
+    enhanced_security_state: {description: Enhanced security state., type: str, returned: when present, sample: Enabled}
+    immutability_state: {description: Immutability state., type: str, returned: when present, sample: Disabled}
+    identity_type: {description: Managed identity type., type: str, returned: when present, sample: None}
+"""
+
+from ansible_collections.backupops.azure.plugins.module_utils import redundancy, vaults
+from ansible_collections.backupops.azure.plugins.module_utils.base import AzureBackupModule
+from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.transform import diff, purge_tags
+from ansible_collections.backupops.azure.plugins.module_utils.waiting import WAIT_ARGSPEC
+
+MANAGED = ("sku", "tags", "public_network_access", "storage_redundancy", "cross_region_restore",
+           "soft_delete_state", "soft_delete_retention_days", "enhanced_security_state", "immutability_state")
+
+
+def desired_facts(params, current):
+    """The vault facts the task asks for (unset options keep the current value)."""
+    wanted = dict(current)
+    for key in MANAGED:
+        if key == "tags":
+            wanted["tags"] = purge_tags(current.get("tags"), params["tags"], params["purge_tags"])
+        elif params.get(key) is not None:
+            wanted[key] = params[key]
+    return wanted
+
+
+def vault_body(facts, location=None):
+    """Wire body (PUT or PATCH) for the given facts."""
+    props = {"publicNetworkAccess": facts["public_network_access"],
+             "securitySettings": {"softDeleteSettings": {
+                 "softDeleteState": facts["soft_delete_state"],
+                 "softDeleteRetentionPeriodInDays": facts["soft_delete_retention_days"],
+                 "enhancedSecurityState": facts["enhanced_security_state"]},
+                 "immutabilitySettings": {"state": facts["immutability_state"]}}}
+    body = {"sku": {"name": facts["sku"]}, "tags": facts["tags"], "properties": props}
+    if location:
+        body["location"] = location
+        props["redundancySettings"] = {"standardTierStorageRedundancy": facts["storage_redundancy"],
+                                       "crossRegionRestore": "Enabled" if facts["cross_region_restore"] else "Disabled"}
+    return body
+
+
+def check_irreversible(params, current):
+    for key, value in (("immutability_state", "Locked"), ("soft_delete_state", "AlwaysON")):
+        if params.get(key) == value and current.get(key) != value and not params["allow_irreversible_settings"]:
+            raise AzureBackupError("%s=%s cannot be undone once set; confirm with allow_irreversible_settings: true."
+                                   % (key, value), code="IrreversibleSettingNotConfirmed")
+
+
+def absent(module, current):
+    p = module.params
+    if current is None:
+        module.exit_json(changed=False, vault={})
+    items = vaults.protected_items(module, p["resource_group"], p["name"], vm_only=False)
+    if items:
+        names = sorted(i["properties"].get("friendlyName", i["name"]) for i in items)
+        raise AzureBackupError(
+            "Vault %s still holds %d backup item(s) (protected, stopped or soft-deleted): %s. Nothing was deleted."
+            % (p["name"], len(items), ", ".join(names)), code="VaultNotEmpty",
+            remediation="Stop protection of each item and delete its backup data first (backupops.azure.vm_protection "
+                        "with state: absent); soft-deleted items must be undeleted and deleted with soft delete "
+                        "disabled, or expire after the retention period.")
+    if not module.check_mode:
+        vaults.delete(module, p["resource_group"], p["name"], p["wait"], p["wait_timeout"])
+    module.exit_json(changed=True, vault={}, diff=diff(vaults.vault_facts(current), {}))
+
+
+def create(module):
+    p = module.params
+    if not p["location"]:
+        raise AzureBackupError("location is required to create vault %s." % p["name"], code="LocationRequired")
+    defaults = {"sku": "Standard", "tags": {}, "public_network_access": "Enabled", "storage_redundancy": "GeoRedundant",
+                "cross_region_restore": False, "soft_delete_state": "Enabled", "soft_delete_retention_days": 14,
+                "enhanced_security_state": "Enabled", "immutability_state": "Disabled"}
+    check_irreversible(p, defaults)
+    wanted = desired_facts(p, defaults)
+    redundancy.plan({"storage_redundancy": "GeoRedundant", "cross_region_restore": False, "locked": False},
+                    wanted["storage_redundancy"], wanted["cross_region_restore"], p["name"])
+    if not vaults.resource_group_exists(module, p["resource_group"]):
+        if not p["create_resource_group"]:
+            raise AzureBackupError("Resource group %s does not exist." % p["resource_group"], code="ResourceGroupNotFound",
+                                   remediation="Create it first, or set create_resource_group: true.")
+        if not module.check_mode:
+            vaults.create_resource_group(module, p["resource_group"], p["location"])
+    available, message = vaults.name_availability(module, p["resource_group"], p["location"], p["name"])
+    if not available:
+        raise AzureBackupError("Vault name %s is not available in this subscription: %s" % (p["name"], message),
+                               code="VaultNameNotAvailable",
+                               remediation="Vault names are unique per subscription (another resource group may "
+                                           "use it, or it was deleted less than 24 hours ago); choose another name.")
+    facts = dict(wanted, name=p["name"], resource_group=p["resource_group"], location=p["location"])
+    if not module.check_mode:
+        created = vaults.create_or_update(module, p["resource_group"], p["name"], vault_body(wanted, p["location"]),
+                                          p["wait"], p["wait_timeout"])
+        facts = vaults.vault_facts(created) if created else facts
+    module.exit_json(changed=True, vault=facts, diff=diff({}, facts))
+
+
+def run(module):
+    p = module.params
+    vaults.validate_vault_name(p["name"])
+    current = vaults.get_vault(module, p["resource_group"], p["name"])
+    if p["state"] == "absent":
+        return absent(module, current)
+    if current is None:
+        return create(module)
+    before = vaults.vault_facts(current)
+    if p["location"] and p["location"].replace(" ", "").lower() != before["location"]:
+        raise AzureBackupError("Vault %s is in %s; a vault cannot move to %s." % (p["name"], before["location"], p["location"]),
+                               code="VaultLocationMismatch")
+    check_irreversible(p, before)
+    after = desired_facts(p, before)
+    storage_keys = ("storage_redundancy", "cross_region_restore")
+    other_changed = any(before[k] != after[k] for k in MANAGED if k not in storage_keys)
+    storage_changed = any(before[k] != after[k] for k in storage_keys)
+    wanted_storage = None
+    if storage_changed:
+        current_storage = redundancy.get_storage_config(module, p["resource_group"], p["name"])
+        wanted_storage = redundancy.plan(current_storage, after["storage_redundancy"], after["cross_region_restore"], p["name"])
+    if not module.check_mode:
+        if other_changed:
+            vaults.update(module, p["resource_group"], p["name"], vault_body(after), p["wait"], p["wait_timeout"])
+        if storage_changed:
+            redundancy.apply(module, p["resource_group"], p["name"], wanted_storage)
+        if other_changed or storage_changed:
+            after = vaults.vault_facts(vaults.get_vault(module, p["resource_group"], p["name"]))
+    module.exit_json(changed=other_changed or storage_changed, vault=after, diff=diff(before, after))
+
+
+def main():
+    argument_spec = {
+        "name": {"type": "str", "required": True},
+        "resource_group": {"type": "str", "required": True},
+        "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
+        "location": {"type": "str"},
+        "create_resource_group": {"type": "bool", "default": False},
+        "sku": {"type": "str", "choices": ["Standard", "RS0"]},
+        "tags": {"type": "dict"},
+        "purge_tags": {"type": "bool", "default": True},
+        "public_network_access": {"type": "str", "choices": ["Enabled", "Disabled"]},
+        "storage_redundancy": {"type": "str", "choices": redundancy.REDUNDANCY_CHOICES},
+        "cross_region_restore": {"type": "bool"},
+        "soft_delete_state": {"type": "str", "choices": ["Enabled", "Disabled", "AlwaysON"]},
+        "soft_delete_retention_days": {"type": "int"},
+        "enhanced_security_state": {"type": "str", "choices": ["Enabled", "Disabled", "AlwaysON"]},
+        "immutability_state": {"type": "str", "choices": ["Disabled", "Unlocked", "Locked"]},
+        "allow_irreversible_settings": {"type": "bool", "default": False},
+    }
+    argument_spec.update(WAIT_ARGSPEC)
+    module = AzureBackupModule(argument_spec=argument_spec, supports_check_mode=True)
+    days = module.params["soft_delete_retention_days"]
+    if days is not None and not 14 <= days <= 180:
+        module.fail_json(msg="soft_delete_retention_days must be between 14 and 180, got %d." % days)
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()

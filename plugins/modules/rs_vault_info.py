@@ -1,0 +1,128 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the backupops.azure project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: rs_vault_info
+short_description: Read Recovery Services vaults, their storage redundancy and protected-item counts
+version_added: 1.0.0
+description:
+  - Returns one vault, the vaults of a resource group, or every vault of the subscription, optionally
+    only those of one region.
+  - Each vault comes with its storage redundancy and, unless O(include_item_counts=false), the number of
+    protected VM instances (Azure bills per protected instance), stopped items that keep data, and
+    soft-deleted items.
+author:
+  - backupops.azure contributors
+options:
+  name:
+    description: A vault name; needs O(resource_group).
+    type: str
+  resource_group:
+    description: Only vaults of this resource group.
+    type: str
+  location:
+    description: Only vaults of this region, for example V(westeurope).
+    type: str
+  include_item_counts:
+    description: Count the protected items of each vault (one list call per vault, made concurrently).
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - backupops.azure.azure_auth
+  - backupops.azure.attributes.info_module
+"""
+
+EXAMPLES = r"""
+- name: Every vault of the subscription, with what each one bills
+  backupops.azure.rs_vault_info:
+  register: all_vaults
+
+- name: The vault of West Europe
+  backupops.azure.rs_vault_info:
+    resource_group: rg-backup-westeurope
+    name: rsv-prod-westeurope
+  register: weu
+
+- name: Vaults of one region, without item counts
+  backupops.azure.rs_vault_info:
+    location: eastus
+    include_item_counts: false
+"""
+
+RETURN = r"""
+vaults:
+  description: The vaults found (an empty list when none matches).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    id: {description: ARM id., type: str, returned: always, sample: /subscriptions/0000/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv}
+    name: {description: Vault name., type: str, returned: always, sample: rsv-prod-westeurope}
+    resource_group: {description: Resource group., type: str, returned: always, sample: rg-backup-westeurope}
+    location: {description: Region., type: str, returned: always, sample: westeurope}
+    tags: {description: Tags., type: dict, returned: always, sample: {}}
+    sku: {description: SKU name., type: str, returned: always, sample: Standard}
+    provisioning_state: {description: Provisioning state., type: str, returned: always, sample: Succeeded}
+    public_network_access: {description: Public network access., type: str, returned: always, sample: Enabled}
+    storage_redundancy: {description: Storage replication., type: str, returned: always, sample: GeoRedundant}
+    cross_region_restore: {description: Cross-region restore enabled., type: bool, returned: always, sample: false}
+    soft_delete_state: {description: Soft delete state., type: str, returned: always, sample: Enabled}
+    soft_delete_retention_days: {description: Soft delete retention in days., type: int, returned: always, sample: 14}
+    enhanced_security_state: {description: Enhanced security state., type: str, returned: always, sample: Enabled}
+    immutability_state: {description: Immutability state., type: str, returned: always, sample: Disabled}
+    identity_type: {description: Managed identity type., type: str, returned: always, sample: None}
+    protected_item_count: {description: VMs under active protection., type: int, returned: when O(include_item_counts=true), sample: 12}
+    stopped_item_count: {description: VMs whose protection is stopped but whose backup data is kept (still billed)., type: int, returned: when O(include_item_counts=true), sample: 1}
+    soft_deleted_item_count: {description: Soft-deleted VM items (they also block vault deletion)., type: int, returned: when O(include_item_counts=true), sample: 0}
+    billed_instance_count: {description: Protected plus stopped items, the instances Azure bills., type: int, returned: when O(include_item_counts=true), sample: 13}
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible_collections.backupops.azure.plugins.module_utils import vaults
+from ansible_collections.backupops.azure.plugins.module_utils.base import AzureBackupModule
+
+MAX_PARALLEL = 8
+
+
+def run(module):
+    p = module.params
+    if p["name"]:
+        vaults.validate_vault_name(p["name"])
+        found = vaults.get_vault(module, p["resource_group"], p["name"])
+        listed = [found] if found else []
+    else:
+        listed = vaults.list_vaults(module, p["resource_group"])
+    facts = [vaults.vault_facts(v) for v in listed]
+    if p["location"]:
+        region = p["location"].replace(" ", "").lower()
+        facts = [f for f in facts if f["location"] == region]
+    if p["include_item_counts"] and facts:
+        module.client("backup")  # build the client once, before the threads share it
+        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(facts))) as pool:
+            counts = list(pool.map(lambda f: vaults.item_counts(vaults.protected_items(
+                module, f["resource_group"], f["name"])), facts))
+        for fact, count in zip(facts, counts):
+            fact.update(count)
+    module.exit_json(changed=False, vaults=sorted(facts, key=lambda f: (f["location"], f["name"])))
+
+
+def main():
+    module = AzureBackupModule(
+        argument_spec={
+            "name": {"type": "str"},
+            "resource_group": {"type": "str"},
+            "location": {"type": "str"},
+            "include_item_counts": {"type": "bool", "default": True},
+        },
+        required_by={"name": "resource_group"},
+        supports_check_mode=True,
+    )
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()
