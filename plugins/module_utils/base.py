@@ -154,14 +154,18 @@ class AzureBackupModule:
 
     def run(self, func, **result_on_error):
         """Run the module body; every Azure failure becomes one clear message."""
+        error = None
         try:
             func(self)
         except AzureBackupError as err:
-            self.fail(err, **result_on_error)
+            error = err
         except Exception as exc:  # pylint: disable=broad-exception-caught
-            if type(exc).__module__.startswith("azure."):
-                self.fail(from_azure(exc, "call Azure"), **result_on_error)
-            raise
+            if not type(exc).__module__.startswith("azure."):
+                raise
+            error = from_azure(exc, "call Azure")
+        # Failing outside the except block: no exception chain rides along with the message.
+        if error is not None:
+            self.fail(error, **result_on_error)
 
     def azure_call(self, action, func, *args, **kwargs):
         """Call the SDK; translate its exceptions into AzureBackupError."""

@@ -12,7 +12,7 @@ import re
 
 from .errors import AzureBackupError
 from .transform import as_dict, resource_group_of
-from .waiting import finish
+from .waiting import finish, poll_kwargs
 
 VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,49}$")
 RESOURCE_GROUP_API = "2022-09-01"
@@ -53,9 +53,19 @@ def list_vaults(module, resource_group=None):
     return module.azure_call(action, lambda: [as_dict(v) for v in pages])
 
 
-def name_availability(module, resource_group, location, name):
-    """(available, message) from Azure's checkNameAvailability (names are unique per subscription)."""
+def name_availability(module, resource_group, location, name, group_exists=True):
+    """(available, message): vault names are unique per subscription.
+
+    Azure's checkNameAvailability is scoped to an existing resource group; before the
+    group exists the subscription's vaults are listed instead (that cannot see names
+    reserved by a vault deleted in the last 24 hours; the create then says so).
+    """
     from azure.mgmt.recoveryservices import models
+    if not group_exists:
+        for vault in list_vaults(module):
+            if vault["name"].lower() == name.lower():
+                return False, "Resource already exists with the same name (%s)." % vault["id"]
+        return True, None
     client = module.client("vaults")
     result = module.azure_call(
         "check whether vault name %s is available" % name, client.recovery_services.check_name_availability,
@@ -68,7 +78,7 @@ def create_or_update(module, resource_group, name, body, wait, timeout):
     from azure.mgmt.recoveryservices import models
     client = module.client("vaults")
     poller = module.azure_call("create vault %s" % name, client.vaults.begin_create_or_update,
-                               resource_group, name, models.Vault(body))
+                               resource_group, name, models.Vault(body), **poll_kwargs(wait))
     result = finish(poller, "create vault %s" % name, wait, timeout)
     return as_dict(result) if result is not None else None
 
@@ -77,14 +87,15 @@ def update(module, resource_group, name, patch, wait, timeout):
     from azure.mgmt.recoveryservices import models
     client = module.client("vaults")
     poller = module.azure_call("update vault %s" % name, client.vaults.begin_update,
-                               resource_group, name, models.PatchVault(patch))
+                               resource_group, name, models.PatchVault(patch), **poll_kwargs(wait))
     result = finish(poller, "update vault %s" % name, wait, timeout)
     return as_dict(result) if result is not None else None
 
 
 def delete(module, resource_group, name, wait, timeout):
     client = module.client("vaults")
-    poller = module.azure_call("delete vault %s" % name, client.vaults.begin_delete, resource_group, name)
+    poller = module.azure_call("delete vault %s" % name, client.vaults.begin_delete, resource_group, name,
+                               **poll_kwargs(wait))
     try:
         finish(poller, "delete vault %s" % name, wait, timeout)
     except AzureBackupError as err:

@@ -19,6 +19,11 @@ WAIT_ARGSPEC = {
 }
 
 
+def poll_kwargs(wait):
+    """SDK keyword arguments for a begin_* call: no background polling when not waiting."""
+    return {} if wait else {"polling": False}
+
+
 def finish(poller, action, wait=True, timeout=900):
     """Return the poller's result, or None when not waiting.  Raise on failure or timeout."""
     if not wait:

@@ -215,13 +215,11 @@ def create(module):
     wanted = desired_facts(p, defaults)
     redundancy.plan({"storage_redundancy": "GeoRedundant", "cross_region_restore": False, "locked": False},
                     wanted["storage_redundancy"], wanted["cross_region_restore"], p["name"])
-    if not vaults.resource_group_exists(module, p["resource_group"]):
-        if not p["create_resource_group"]:
-            raise AzureBackupError("Resource group %s does not exist." % p["resource_group"], code="ResourceGroupNotFound",
-                                   remediation="Create it first, or set create_resource_group: true.")
-        if not module.check_mode:
-            vaults.create_resource_group(module, p["resource_group"], p["location"])
-    available, message = vaults.name_availability(module, p["resource_group"], p["location"], p["name"])
+    group_exists = vaults.resource_group_exists(module, p["resource_group"])
+    if not group_exists and not p["create_resource_group"]:
+        raise AzureBackupError("Resource group %s does not exist." % p["resource_group"], code="ResourceGroupNotFound",
+                               remediation="Create it first, or set create_resource_group: true.")
+    available, message = vaults.name_availability(module, p["resource_group"], p["location"], p["name"], group_exists)
     if not available:
         raise AzureBackupError("Vault name %s is not available in this subscription: %s" % (p["name"], message),
                                code="VaultNameNotAvailable",
@@ -229,6 +227,8 @@ def create(module):
                                            "use it, or it was deleted less than 24 hours ago); choose another name.")
     facts = dict(wanted, name=p["name"], resource_group=p["resource_group"], location=p["location"])
     if not module.check_mode:
+        if not group_exists:
+            vaults.create_resource_group(module, p["resource_group"], p["location"])
         created = vaults.create_or_update(module, p["resource_group"], p["name"], vault_body(wanted, p["location"]),
                                           p["wait"], p["wait_timeout"])
         facts = vaults.vault_facts(created) if created else facts
