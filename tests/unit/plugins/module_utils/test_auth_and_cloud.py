@@ -1,0 +1,104 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the backupops.azure project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+import pytest
+
+from ansible_collections.backupops.azure.plugins.module_utils import auth, cloud
+from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError
+
+
+def params(**kw):
+    base = {key: None for key in auth.AUTH_ARGSPEC}
+    base["auth_source"] = "auto"
+    base["cloud_environment"] = "AzureCloud"
+    base.update(kw)
+    return base
+
+
+def test_auto_prefers_explicit_credentials(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert isinstance(auth.choose(params(client_id="c", secret="s", tenant="t")), auth.SecretAuth)
+    assert isinstance(auth.choose(params(client_id="c", x509_certificate_path="/p", tenant="t")), auth.CertificateAuth)
+    assert isinstance(auth.choose(params(client_id="c", federated_token_file="/f", tenant="t")),
+                      auth.WorkloadIdentityAuth)
+    assert isinstance(auth.choose(params()), auth.DefaultAuth)
+
+
+def test_auto_uses_the_credentials_file_before_the_default_chain(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / ".azure").mkdir()
+    (tmp_path / ".azure" / "credentials").write_text(
+        "[default]\nsubscription_id=sub1\nclient_id=c\nsecret=s3cr3t\ntenant=t\n")
+    method = auth.choose(params())
+    assert isinstance(method, auth.CredentialFileAuth)
+    assert method.subscription_id() == "sub1" and method.secrets() == ["s3cr3t"]
+    assert auth.CredentialFileAuth(params(subscription_id="explicit")).subscription_id() == "explicit"
+
+
+def test_env_source_requires_a_service_principal():
+    with pytest.raises(AzureBackupError) as err:
+        auth.choose(params(auth_source="env", client_id="c"))
+    assert err.value.code == "CredentialsMissing"
+
+
+def test_explicit_sources(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert isinstance(auth.choose(params(auth_source="msi")), auth.ManagedIdentityAuth)
+    assert isinstance(auth.choose(params(auth_source="default")), auth.DefaultAuth)
+    with pytest.raises(AzureBackupError) as err:
+        auth.choose(params(auth_source="credential_file"))
+    assert err.value.code == "CredentialFileNotFound"
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(AzureBackupError) as err:
+        auth.choose(params(auth_source="cli"))
+    assert err.value.code == "AzureCliNotFound"
+
+
+def test_instance_discovery_is_off_for_unknown_login_hosts():
+    public = cloud.resolve_cloud("AzureCloud")
+    private = cloud.Cloud("stack", "https://arm.local", "https://login.local", "https://arm.local/")
+    assert "disable_instance_discovery" not in auth._common(public, params())
+    assert auth._common(private, params())["disable_instance_discovery"] is True
+    assert "disable_instance_discovery" not in auth._common(private, params(disable_instance_discovery=False))
+
+
+def test_named_clouds():
+    china = cloud.resolve_cloud("azurechinacloud")
+    assert china.resource_manager == "https://management.chinacloudapi.cn"
+    assert china.scope == "https://management.chinacloudapi.cn/.default"
+    assert cloud.resolve_cloud(None).name == "AzureCloud"
+
+
+def test_unknown_cloud_and_plain_http_are_refused():
+    with pytest.raises(AzureBackupError) as err:
+        cloud.resolve_cloud("AzureMoonCloud")
+    assert err.value.code == "UnknownCloud"
+    with pytest.raises(AzureBackupError) as err:
+        cloud.resolve_cloud("http://127.0.0.1:8080/metadata/endpoints")
+    assert err.value.code == "InsecureCloudEndpoint"
+
+
+def test_metadata_url_is_read(monkeypatch):
+    seen = {}
+
+    def fake_fetch(url, ca_bundle, timeout):
+        seen["url"] = url
+        return {"resourceManager": "https://arm.example/", "name": "Stack",
+                "authentication": {"loginEndpoint": "https://login.example/",
+                                   "audiences": ["https://management.example/abc"]}}
+    monkeypatch.setattr(cloud, "_fetch", fake_fetch)
+    resolved = cloud.resolve_cloud("https://arm.example")
+    assert seen["url"] == "https://arm.example/metadata/endpoints?api-version=2022-09-01"
+    assert resolved.resource_manager == "https://arm.example"
+    assert resolved.login == "https://login.example"
+    assert resolved.scope == "https://management.example/abc/.default"
+    assert not resolved.known_login_host
+
+
+def test_metadata_without_authentication_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(cloud, "_fetch", lambda url, ca, timeout: {"resourceManager": "https://x/"})
+    with pytest.raises(AzureBackupError) as err:
+        cloud.resolve_cloud("https://x/metadata/endpoints?api-version=1")
+    assert err.value.code == "InvalidCloudMetadata"
