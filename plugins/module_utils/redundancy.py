@@ -64,8 +64,8 @@ def plan(current, storage_redundancy=None, cross_region_restore=None, vault_name
 
 
 def changed(current, wanted):
-    return (current["storage_redundancy"] != wanted["storage_redundancy"]
-            or current["cross_region_restore"] != wanted["cross_region_restore"])
+    keys = ("storage_redundancy", "cross_region_restore")
+    return any(current[key] != wanted[key] for key in keys)
 
 
 def apply(module, resource_group, vault_name, wanted):

@@ -110,8 +110,8 @@ def delete(module, resource_group, name, wait, timeout):
 def _arm(module, method, path, body=None):
     from azure.core.rest import HttpRequest
     client = module.client("vaults")
-    request = HttpRequest(method, "%s%s?api-version=%s" % (module.cloud.resource_manager, path,
-                                                          RESOURCE_GROUP_API), json=body)
+    url = "%s%s?api-version=%s" % (module.cloud.resource_manager, path, RESOURCE_GROUP_API)
+    request = HttpRequest(method, url, json=body)
     response = module.azure_call("%s %s" % (method, path), client.send_request, request)
     return response
 
@@ -146,8 +146,8 @@ def _raise_for(response, action):
         err = from_azure(exc, action)
         if error.get("code"):
             err.code = error["code"]
-            err.message = "Failed to %s: %s (HTTP %s): %s" % (action, error["code"], response.status_code,
-                                                              error.get("message", ""))
+            err.message = "Failed to %s: %s (HTTP %s): %s" % (
+                action, error["code"], response.status_code, error.get("message", ""))
         raise err
 
 

@@ -16,7 +16,7 @@ description:
     check mode predicts the same failure.
   - Cross-region restore needs V(GeoRedundant) and cannot be turned off once protection has started.
 author:
-  - backupops.azure contributors
+  - backupops.azure contributors (@backupops)
 options:
   vault_name:
     description: Name of the Recovery Services vault.

@@ -16,7 +16,7 @@ description:
   - Deleting a vault that still holds protected, stopped or soft-deleted items is refused with the
     list of items and what to do; nothing is deleted behind the user's back.
 author:
-  - backupops.azure contributors
+  - backupops.azure contributors (@backupops)
 options:
   name:
     description:

@@ -15,7 +15,7 @@ description:
     protected VM instances (Azure bills per protected instance), stopped items that keep data, and
     soft-deleted items.
 author:
-  - backupops.azure contributors
+  - backupops.azure contributors (@backupops)
 options:
   name:
     description: A vault name; needs O(resource_group).
@@ -74,10 +74,26 @@ vaults:
     enhanced_security_state: {description: Enhanced security state., type: str, returned: always, sample: Enabled}
     immutability_state: {description: Immutability state., type: str, returned: always, sample: Disabled}
     identity_type: {description: Managed identity type., type: str, returned: always, sample: None}
-    protected_item_count: {description: VMs under active protection., type: int, returned: when O(include_item_counts=true), sample: 12}
-    stopped_item_count: {description: VMs whose protection is stopped but whose backup data is kept (still billed)., type: int, returned: when O(include_item_counts=true), sample: 1}
-    soft_deleted_item_count: {description: Soft-deleted VM items (they also block vault deletion)., type: int, returned: when O(include_item_counts=true), sample: 0}
-    billed_instance_count: {description: Protected plus stopped items, the instances Azure bills., type: int, returned: when O(include_item_counts=true), sample: 13}
+    protected_item_count:
+      description: VMs under active protection.
+      type: int
+      returned: when O(include_item_counts=true)
+      sample: 12
+    stopped_item_count:
+      description: VMs whose protection is stopped but whose backup data is kept (still billed).
+      type: int
+      returned: when O(include_item_counts=true)
+      sample: 1
+    soft_deleted_item_count:
+      description: Soft-deleted VM items (they also block the deletion of the vault).
+      type: int
+      returned: when O(include_item_counts=true)
+      sample: 0
+    billed_instance_count:
+      description: Protected plus stopped items, that is the instances Azure bills.
+      type: int
+      returned: when O(include_item_counts=true)
+      sample: 13
 """
 
 from concurrent.futures import ThreadPoolExecutor

@@ -66,8 +66,11 @@ class Emulator:
 
     def writes(self):
         """ARM requests that can change state."""
-        return [e for e in self.arm_requests() if e["method"] in ("PUT", "PATCH", "DELETE")
-                or (e["method"] == "POST" and not e["path"].lower().endswith(READ_ONLY_POSTS))]
+        def is_write(entry):
+            if entry["method"] == "POST":
+                return not entry["path"].lower().endswith(READ_ONLY_POSTS)
+            return entry["method"] in ("PUT", "PATCH", "DELETE")
+        return [e for e in self.arm_requests() if is_write(e)]
 
     def env(self, principal="backupops-automation"):
         p = self.principal(principal)
