@@ -130,7 +130,7 @@ class Emulator:
             self._count("faults")
             self._finish(entry, started)
             return self._drop(environ, start_response)
-        for code in ("429", "503", "500"):
+        for code in ("409", "429", "503", "500"):
             if code in kinds:
                 self._count("faults")
                 entry["fault"] = code
@@ -169,7 +169,12 @@ class Emulator:
         return [b""]
 
     def _fault_response(self, status, rule):
-        if status == 429:
+        if status == 409:
+            err = gateway_error(
+                409, "AnotherOperationInProgress",
+                "Another operation is in progress on the resource. Retry once it has completed "
+                "(fault injected by the emulator).")
+        elif status == 429:
             err = gateway_error(
                 429, "TooManyRequests",
                 "The request was throttled (fault injected by the emulator).",

@@ -14,6 +14,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 """
 
 from .errors import AzureBackupError
+from .retry import retry_conflicts
 from .transform import as_dict
 
 REDUNDANCY_CHOICES = ["GeoRedundant", "LocallyRedundant", "ZoneRedundant"]
@@ -74,6 +75,7 @@ def apply(module, resource_group, vault_name, wanted):
     body = models.BackupResourceConfigResource({"properties": {
         "storageModelType": wanted["storage_redundancy"],
         "crossRegionRestoreFlag": wanted["cross_region_restore"]}})
-    module.azure_call("set storage redundancy of vault %s" % vault_name,
-                      client.backup_resource_storage_configs_non_crr.update, vault_name, resource_group, body)
+    retry_conflicts(lambda: module.azure_call(
+        "set storage redundancy of vault %s" % vault_name, client.backup_resource_storage_configs_non_crr.update,
+        vault_name, resource_group, body))
     return get_storage_config(module, resource_group, vault_name)

@@ -12,6 +12,7 @@ import re
 
 from .errors import AzureBackupError
 from .transform import as_dict, resource_group_of
+from .retry import retry_conflicts
 from .waiting import finish, poll_kwargs
 
 VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,49}$")
@@ -77,8 +78,9 @@ def name_availability(module, resource_group, location, name, group_exists=True)
 def create_or_update(module, resource_group, name, body, wait, timeout):
     from azure.mgmt.recoveryservices import models
     client = module.client("vaults")
-    poller = module.azure_call("create vault %s" % name, client.vaults.begin_create_or_update,
-                               resource_group, name, models.Vault(body), **poll_kwargs(wait))
+    poller = retry_conflicts(lambda: module.azure_call(
+        "create vault %s" % name, client.vaults.begin_create_or_update, resource_group, name, models.Vault(body),
+        **poll_kwargs(wait)))
     result = finish(poller, "create vault %s" % name, wait, timeout)
     return as_dict(result) if result is not None else None
 
@@ -86,16 +88,17 @@ def create_or_update(module, resource_group, name, body, wait, timeout):
 def update(module, resource_group, name, patch, wait, timeout):
     from azure.mgmt.recoveryservices import models
     client = module.client("vaults")
-    poller = module.azure_call("update vault %s" % name, client.vaults.begin_update,
-                               resource_group, name, models.PatchVault(patch), **poll_kwargs(wait))
+    poller = retry_conflicts(lambda: module.azure_call(
+        "update vault %s" % name, client.vaults.begin_update, resource_group, name, models.PatchVault(patch),
+        **poll_kwargs(wait)))
     result = finish(poller, "update vault %s" % name, wait, timeout)
     return as_dict(result) if result is not None else None
 
 
 def delete(module, resource_group, name, wait, timeout):
     client = module.client("vaults")
-    poller = module.azure_call("delete vault %s" % name, client.vaults.begin_delete, resource_group, name,
-                               **poll_kwargs(wait))
+    poller = retry_conflicts(lambda: module.azure_call(
+        "delete vault %s" % name, client.vaults.begin_delete, resource_group, name, **poll_kwargs(wait)))
     try:
         finish(poller, "delete vault %s" % name, wait, timeout)
     except AzureBackupError as err:

@@ -120,3 +120,17 @@ def test_vault_names_are_unique_per_subscription(emulator, playbook):
     assert "unique per subscription" in result["msg"]
     assert any(e["path"].lower().endswith("/checknameavailability") for e in emulator.arm_requests())
     assert emulator.writes() == []
+
+
+def test_conflict_while_another_operation_runs_is_retried(emulator, playbook):
+    """A 409 AnotherOperationInProgress is final for azure-core; the collection retries it."""
+    assert playbook("rs_vault.yml", extra_vars=vault_args("rsv-busy-409")).rc == 0
+    emulator.admin("PUT", "faults", json={"spec": "409=1,methods=PATCH,path=/vaults/rsv-busy-409,count=2"})
+    try:
+        emulator.clear_log()
+        run = playbook("rs_vault.yml", extra_vars=vault_args("rsv-busy-409", tags={"retried": "yes"}))
+    finally:
+        emulator.admin("PUT", "faults", json={"rules": []})
+    assert run.rc == 0, run.stdout
+    assert run.task(TASK)["vault"]["tags"] == {"retried": "yes"}
+    assert [e["status"] for e in emulator.writes()] == [409, 409, 202]
