@@ -20,7 +20,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from .auth import AUTH_ARGSPEC, CredentialFileAuth, choose
 from .cloud import resolve_cloud
-from .errors import AzureBackupError, from_azure
+from .errors import AzureBackupError, from_azure, translated
 
 COLLECTION_VERSION = "1.0.0"
 
@@ -169,11 +169,5 @@ class AzureBackupModule:
 
     def azure_call(self, action, func, *args, **kwargs):
         """Call the SDK; translate its exceptions into AzureBackupError."""
-        try:
+        with translated(action):
             return func(*args, **kwargs)
-        except AzureBackupError:
-            raise
-        except Exception as exc:  # pylint: disable=broad-exception-caught
-            if type(exc).__module__.startswith("azure."):
-                raise from_azure(exc, action)
-            raise

@@ -11,6 +11,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 """
 
 import re
+from contextlib import contextmanager
 
 # What to do, per Azure error code (ARM, Entra ID, Azure Backup).
 REMEDIATION = {
@@ -154,3 +155,16 @@ def from_azure(exc, action):
                         "network access to the ARM endpoint.")
     return AzureBackupError("Failed to %s: %s: %s" % (action, type(exc).__name__, _first_line(str(exc))),
                             code=type(exc).__name__)
+
+
+@contextmanager
+def translated(action):
+    """Turn an Azure SDK exception raised inside the block into AzureBackupError."""
+    try:
+        yield
+    except AzureBackupError:
+        raise
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        if not type(exc).__module__.startswith("azure."):
+            raise
+        raise from_azure(exc, action) from None

@@ -75,32 +75,30 @@ def name_availability(module, resource_group, location, name, group_exists=True)
     return bool(result.name_available), result.message or result.reason
 
 
+def _long_running(module, action, begin, *args, wait=True, timeout=900):
+    """Start an LRO (retrying a transient conflict) and wait for it as asked."""
+    poller = retry_conflicts(lambda: module.azure_call(action, begin, *args, **poll_kwargs(wait)))
+    return finish(poller, action, wait, timeout)
+
+
 def create_or_update(module, resource_group, name, body, wait, timeout):
     from azure.mgmt.recoveryservices import models
-    client = module.client("vaults")
-    poller = retry_conflicts(lambda: module.azure_call(
-        "create vault %s" % name, client.vaults.begin_create_or_update, resource_group, name, models.Vault(body),
-        **poll_kwargs(wait)))
-    result = finish(poller, "create vault %s" % name, wait, timeout)
+    result = _long_running(module, "create vault %s" % name, module.client("vaults").vaults.begin_create_or_update,
+                           resource_group, name, models.Vault(body), wait=wait, timeout=timeout)
     return as_dict(result) if result is not None else None
 
 
 def update(module, resource_group, name, patch, wait, timeout):
     from azure.mgmt.recoveryservices import models
-    client = module.client("vaults")
-    poller = retry_conflicts(lambda: module.azure_call(
-        "update vault %s" % name, client.vaults.begin_update, resource_group, name, models.PatchVault(patch),
-        **poll_kwargs(wait)))
-    result = finish(poller, "update vault %s" % name, wait, timeout)
+    result = _long_running(module, "update vault %s" % name, module.client("vaults").vaults.begin_update,
+                           resource_group, name, models.PatchVault(patch), wait=wait, timeout=timeout)
     return as_dict(result) if result is not None else None
 
 
 def delete(module, resource_group, name, wait, timeout):
-    client = module.client("vaults")
-    poller = retry_conflicts(lambda: module.azure_call(
-        "delete vault %s" % name, client.vaults.begin_delete, resource_group, name, **poll_kwargs(wait)))
     try:
-        finish(poller, "delete vault %s" % name, wait, timeout)
+        _long_running(module, "delete vault %s" % name, module.client("vaults").vaults.begin_delete,
+                      resource_group, name, wait=wait, timeout=timeout)
     except AzureBackupError as err:
         # With older api-versions the operation status answers 404 once the vault is gone
         # (recorded by the az CLI's tests); that is success.

@@ -11,7 +11,7 @@ wait / wait_timeout contract and the message when the deadline passes.
 FOR INTERNAL COLLECTION USE ONLY.
 """
 
-from .errors import AzureBackupError, from_azure
+from .errors import AzureBackupError, translated
 
 WAIT_ARGSPEC = {
     "wait": {"type": "bool", "default": True},
@@ -28,16 +28,10 @@ def finish(poller, action, wait=True, timeout=900):
     """Return the poller's result, or None when not waiting.  Raise on failure or timeout."""
     if not wait:
         return None
-    try:
+    with translated(action):
         poller.wait(timeout=timeout)
         if not poller.done():
             raise AzureBackupError(
                 "Timed out after %d s waiting to %s; the operation continues in Azure. Run the task "
                 "again (it is idempotent) or raise wait_timeout." % (timeout, action), code="Timeout")
         return poller.result()
-    except AzureBackupError:
-        raise
-    except Exception as exc:  # pylint: disable=broad-exception-caught
-        if type(exc).__module__.startswith("azure."):
-            raise from_azure(exc, action)
-        raise

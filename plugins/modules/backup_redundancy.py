@@ -18,14 +18,6 @@ description:
 author:
   - backupops.azure contributors (@backupops)
 options:
-  vault_name:
-    description: Name of the Recovery Services vault.
-    type: str
-    required: true
-  resource_group:
-    description: Resource group of the vault.
-    type: str
-    required: true
   storage_redundancy:
     description: Storage replication of the vault's backups. Unset keeps the current one.
     type: str
@@ -34,6 +26,7 @@ options:
     description: Allow restoring in the paired region (needs V(GeoRedundant)). Unset keeps the current value.
     type: bool
 extends_documentation_fragment:
+  - backupops.azure.vault
   - backupops.azure.azure_auth
   - backupops.azure.attributes
 """
