@@ -10,6 +10,9 @@ from .handlers.common import norm_location, rg_key
 from .seed import SeedError, apply_seed, vm_from_spec
 
 
+MAX_ADVANCE = 100 * 365 * 86400
+
+
 class AdminError(Exception):
     def __init__(self, status, message):
         super().__init__(message)
@@ -27,6 +30,13 @@ def _body(request):
     if not isinstance(body, dict):
         raise AdminError(400, "body must be a JSON object")
     return body
+
+
+def _strings(body, *keys):
+    """Names end up in ids and keys: anything but a string would break later requests."""
+    for key in keys:
+        if body.get(key) is not None and not isinstance(body[key], str):
+            raise AdminError(400, "%s must be a string" % key)
 
 
 def _default_sub(emu, request):
@@ -70,6 +80,8 @@ def handle(emu, request):
             entries = emu.requests_log()
             since = request.args.get("since")
             if since is not None:
+                if not since.isdigit():
+                    raise AdminError(400, "since must be a non-negative integer")
                 entries = entries[int(since):]
             return 200, entries
         if method == "DELETE":
@@ -88,7 +100,7 @@ def handle(emu, request):
                 else:
                     emu.faults.configure(**{k: body[k] for k in (
                         "rules", "seed", "throttle", "job_reads_per_hour") if k in body})
-            except (TypeError, ValueError) as exc:
+            except (TypeError, ValueError, AttributeError) as exc:   # e.g. rules not objects
                 raise AdminError(400, str(exc))
             return 200, emu.faults.describe()
     if parts == ["limits", "reset"] and method == "POST":
@@ -111,8 +123,11 @@ def handle(emu, request):
     if parts == ["clock"] and method == "POST":
         body = _body(request)
         seconds = body.get("advance")
-        if not isinstance(seconds, (int, float)) or seconds < 0:
-            raise AdminError(400, "advance must be a non-negative number of seconds")
+        # NaN, infinity or centuries would push the clock past datetime's range and break
+        # every later request; 100 years per call (1000 in all) is far beyond any test's need.
+        if (not isinstance(seconds, (int, float)) or not 0 <= seconds <= MAX_ADVANCE
+                or emu.clock.offset + seconds > 10 * MAX_ADVANCE):
+            raise AdminError(400, "advance must be a number of seconds between 0 and %d" % MAX_ADVANCE)
         emu.clock.advance(seconds)
         emu.scheduler.run_due()
         return 200, {"now": iso(emu.clock.now()), "offset": emu.clock.offset}
@@ -131,6 +146,7 @@ def handle(emu, request):
                      "time_scale": emu.clock.time_scale}
     if parts == ["vms"] and method in ("PUT", "POST"):
         spec = _body(request)
+        _strings(spec, "subscription", "resource_group", "name", "location")
         sub = spec.get("subscription") or _default_sub(emu, request)
         group = emu.store.get("resourcegroups", rg_key(sub, spec.get("resource_group", "")))
         if group is None:
@@ -175,6 +191,7 @@ def handle(emu, request):
         return 200, {"vm": copy.deepcopy(doc)}
     if parts == ["locks"] and method in ("PUT", "POST"):
         body = _body(request)
+        _strings(body, "subscription", "resource_group", "name", "location")
         sub = body.get("subscription") or _default_sub(emu, request)
         rg = body.get("resource_group")
         if not rg:

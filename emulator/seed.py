@@ -94,7 +94,12 @@ def vm_from_spec(spec, sub, location, now):
         spec = dict(spec, agent="none")
     disks = []
     for lun, disk in enumerate(spec.get("data_disks", []) or []):
+        if isinstance(disk, dict) and not (isinstance(disk.get("lun"), int)
+                                           and isinstance(disk.get("size_gb", 128), int)):
+            raise SeedError("a data disk needs an integer lun and size_gb, not %r" % (disk,))
         disks.append(disk if isinstance(disk, dict) else {"lun": lun, "size_gb": int(disk)})
+    if spec.get("power", "running") not in ("running", "deallocated", "stopped"):
+        raise SeedError("power must be running, deallocated or stopped, not %r" % (spec.get("power"),))
     doc = new_vm(
         sub, spec["resource_group"], spec["name"], spec.get("location") or location, os_type,
         power=spec.get("power", "running"), size=spec.get("size"), tags=spec.get("tags") or {},

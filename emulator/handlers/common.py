@@ -27,7 +27,9 @@ def vm_id(sub, rg, name):
 
 def parse_vm_id(resource_id):
     """(sub, rg, name) of a VM ARM id, or None if it is not one."""
-    segs = [s for s in (resource_id or "").split("/") if s]
+    if not isinstance(resource_id, str):
+        return None
+    segs = [s for s in resource_id.split("/") if s]
     low = [s.lower() for s in segs]
     if (len(segs) == 8 and low[0] == "subscriptions" and low[2] == "resourcegroups"
             and low[4] == "providers" and low[5] == "microsoft.compute"

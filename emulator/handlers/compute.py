@@ -2,7 +2,7 @@
 
 import uuid
 
-from ..arm import ArmError, Response, gateway_error, iso, load_json_body, page
+from ..arm import ArmError, Response, gateway_error, iso, load_json_body, obj, page
 from ..routing import arm
 from .common import norm_location, not_found, res_key, rg_key, tags_of, vm_id
 
@@ -278,9 +278,9 @@ def instance_view(ctx, sub, rg, vm):
 
 
 def _check_immutable(doc, body):
-    profile = (body.get("properties") or {}).get("osProfile") or {}
+    profile = obj(obj(body.get("properties"), "properties").get("osProfile"), "properties.osProfile")
     for key in ("windowsConfiguration", "linuxConfiguration"):
-        config = profile.get(key) or {}
+        config = obj(profile.get(key), "properties.osProfile." + key)
         if "provisionVMAgent" in config and bool(config["provisionVMAgent"]) != bool(
                 doc.get("provision_vm_agent", True)):
             raise ArmError(409, "PropertyChangeNotAllowed",
@@ -311,9 +311,12 @@ def put(ctx, sub, rg, vm):
     if existing is not None:
         return patch(ctx, sub, rg, vm)
     location = body.get("location")
-    props = body.get("properties") or {}
-    os_disk = (props.get("storageProfile") or {}).get("osDisk") or {}
-    if not location:
+    props = obj(body.get("properties"), "properties")
+    for key in ("windowsConfiguration", "linuxConfiguration"):
+        obj(obj(props.get("osProfile"), "properties.osProfile").get(key), "properties.osProfile." + key)
+    os_disk = obj(obj(props.get("storageProfile"), "properties.storageProfile").get("osDisk"),
+                  "properties.storageProfile.osDisk")
+    if not isinstance(location, str) or not location:
         raise gateway_error(400, "LocationRequired",
                             "The location property is required for this definition.")
     os_type = os_disk.get("osType") or ("Windows" if (props.get("osProfile") or {}).get(
@@ -322,7 +325,7 @@ def put(ctx, sub, rg, vm):
     config = (profile or {}).get("windowsConfiguration") or (profile or {}).get("linuxConfiguration") or {}
     provision = bool(config.get("provisionVMAgent", True)) if profile else False
     doc = new_vm(sub, rg, vm, location, os_type,
-                 size=(props.get("hardwareProfile") or {}).get("vmSize"),
+                 size=obj(props.get("hardwareProfile"), "properties.hardwareProfile").get("vmSize"),
                  tags=tags_of(body), os_profile=profile is not None,
                  provision_vm_agent=provision, discovered=False, created=iso(ctx.now))
     doc["agent"]["installed"] = provision

@@ -129,7 +129,8 @@ def job_body(ctx_or_emu, job, detail, now):
     vault_path = _vault_path_of(job["vault"], ctx_or_emu)
     start = parse_iso(job["start"])
     props = {"jobType": "AzureIaaSVMJob"}
-    if job["status"] in ("InProgress",) and job["operation"] == "Backup":
+    # Real backup jobs keep actionsInfo once Completed (recordings test_backup_job, Learn capture).
+    if job["status"] in ("InProgress", "Completed") and job["operation"] == "Backup":
         props["actionsInfo"] = ["Cancellable"]
     props["containerName"] = job["container"]
     # Durations follow the (wall-clock) start and end times the job reports.
@@ -225,8 +226,17 @@ def op_result(ctx, sub, rg, vault, op, self_path, item_body=None):
     require_vault(ctx.store, sub, rg, vault)
     doc = _find_op(ctx, sub, rg, vault, op)
     if doc["status"] == "InProgress":
-        return Response(202, None, {"Location": ctx.url(self_path),
-                                    "Retry-After": ctx.emu.clock.retry_after(OP_ACK_SECONDS)})
+        headers = {"Location": ctx.url(self_path),
+                   "Retry-After": ctx.emu.clock.retry_after(OP_ACK_SECONDS)}
+        # The 202 also names the status URL of the same operation (spec examples
+        # ProtectedItemOperationResults, ProtectedItem_Delete_OperationResult).
+        head, _, last = self_path.rstrip("/").rpartition("/")
+        base, _, kind = head.rpartition("/")
+        status = {"operationresults": "operationsStatus",
+                  "backupoperationresults": "backupOperations"}.get(kind.lower())
+        if status:
+            headers["Azure-AsyncOperation"] = ctx.url("%s/%s/%s" % (base, status, last))
+        return Response(202, None, headers)
     if doc["status"] == "Failed":
         err = doc["error"]
         raise ArmError(400, err["code"], err["message"])
@@ -273,6 +283,16 @@ def _parse_filter_time(text):
             return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc)
         except ValueError:
             continue
+    # Hour 00 with AM/PM, as in the spec example ListJobsWithAllSupportedFilters
+    # ('2016-01-01 00:00:00 AM'), which %I refuses: 00 AM is midnight, 00 PM noon.
+    head, _, meridiem = text.rpartition(" ")
+    if meridiem.upper() in ("AM", "PM"):
+        try:
+            when = datetime.strptime(head, "%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            when = None
+        if when is not None and when.hour == 0:
+            return when.replace(hour=12 if meridiem.upper() == "PM" else 0, tzinfo=timezone.utc)
     raise ArmError(400, "BMSUserErrorInvalidFilter",
                    "The time '%s' in the filter is not in a valid format." % text)
 

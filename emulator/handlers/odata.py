@@ -47,7 +47,14 @@ def parse_filter(text, allowed):
         toks = list(_tokens(text))
     except ValueError:
         raise ArmError(400, "BMSUserErrorInvalidFilter", "The filter '%s' is not valid." % text)
+    depth = 0
+    for kind, value in toks:
+        depth += {"(": 1, ")": -1}.get(value, 0) if kind == "paren" else 0
+        if depth < 0:
+            break
     toks = [t for t in toks if t[0] != "paren"]
+    if depth != 0 or not toks:      # unbalanced, or nothing but parentheses
+        raise ArmError(400, "BMSUserErrorInvalidFilter", "The filter '%s' is not valid." % text)
     clauses = []
     i = 0
     while i < len(toks):

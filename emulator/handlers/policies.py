@@ -228,8 +228,10 @@ def validate_iaas(props):
     if irp is not None and (not isinstance(irp, int) or not irp_range[0] <= irp <= irp_range[1]):
         raise _bad("properties.instantRpRetentionRangeInDays")
     tz = props.get("timeZone", "UTC")
-    if tz not in TIME_ZONES:
+    if not isinstance(tz, str) or tz not in TIME_ZONES:
         raise _bad("properties.timeZone")
+    if props.get("tieringPolicy") is not None and not isinstance(props["tieringPolicy"], dict):
+        raise _bad("properties.tieringPolicy")
     if ret.get("retentionPolicyType") != "LongTermRetentionPolicy":
         raise _bad("properties.retentionPolicy.retentionPolicyType")
     wanted = {(t.hour, t.minute) for t in run_times}

@@ -396,7 +396,7 @@ def _vm_for(ctx, vault, parsed, source_id):
 
 
 def _policy_for(ctx, vault, policy_id):
-    segs = [s for s in (policy_id or "").split("/") if s]
+    segs = [s for s in (policy_id if isinstance(policy_id, str) else "").split("/") if s]
     low = [s.lower() for s in segs]
     if len(segs) < 2 or low[-2] != "backuppolicies":
         raise ArmError(400, "BMSUserErrorPolicyNotFound",

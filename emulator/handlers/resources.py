@@ -1,6 +1,6 @@
 """Subscriptions, tenants, resource groups, resource locks, provider registration."""
 
-from ..arm import ArmError, Response, gateway_error, load_json_body, page
+from ..arm import ArmError, Response, gateway_error, load_json_body, obj, page
 from ..routing import arm
 from .common import norm_location, rg_id, rg_key, tags_of
 
@@ -185,14 +185,18 @@ def get_lock(ctx, sub, rg, name):
 @arm("PUT", LOCKS + "/<name>")
 def put_lock(ctx, sub, rg, name):
     body = load_json_body(ctx.request)
-    level = (body.get("properties") or {}).get("level")
+    props = obj(body.get("properties"), "properties")
+    level = props.get("level")
     if level not in ("CanNotDelete", "ReadOnly"):
         raise ArmError(400, "LockLevelInvalid",
                        "The lock level must be 'CanNotDelete' or 'ReadOnly'.", envelope_extra=False)
+    if not isinstance(props.get("notes", ""), str):
+        raise gateway_error(400, "InvalidRequestContent",
+                            "The request content was invalid and could not be deserialized: "
+                            "'notes must be a string'.")
     key = rg_key(sub, rg) + "/" + name.lower()
     created = ctx.store.get("locks", key) is None
-    doc = {"sub": sub, "rg": rg, "name": name, "level": level,
-           "notes": (body.get("properties") or {}).get("notes", "")}
+    doc = {"sub": sub, "rg": rg, "name": name, "level": level, "notes": props.get("notes", "")}
     ctx.store.put("locks", key, doc)
     return Response(201 if created else 200, lock_body(doc))
 

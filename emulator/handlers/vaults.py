@@ -108,7 +108,8 @@ def _identity(body, tenant):
     if "UserAssigned" in kind:
         out["userAssignedIdentities"] = {k: {"clientId": str(uuid.uuid4()),
                                              "principalId": str(uuid.uuid4())}
-                                         for k in (ident.get("userAssignedIdentities") or {})}
+                                         for k in obj(ident.get("userAssignedIdentities"),
+                                                      "identity.userAssignedIdentities")}
     return out
 
 
@@ -122,10 +123,15 @@ def _apply_properties(doc, props, locked):
     mon = obj(props.get("monitoringSettings"), "monitoringSettings")
     for section in ("azureMonitorAlertSettings", "classicAlertSettings"):
         for key, value in obj(mon.get(section), section).items():
+            if value not in ("Enabled", "Disabled"):
+                raise bad_request("BadRequest", "%s.%s must be Enabled or Disabled." % (section, key))
             doc["monitoring"].setdefault(section, {})[key] = value
     restore = obj(obj(props.get("restoreSettings"), "restoreSettings").get(
         "crossSubscriptionRestoreSettings"), "crossSubscriptionRestoreSettings")
-    if restore.get("crossSubscriptionRestoreState"):
+    if restore.get("crossSubscriptionRestoreState") is not None:
+        if restore["crossSubscriptionRestoreState"] not in ("Enabled", "Disabled", "PermanentlyDisabled"):
+            raise bad_request("BadRequest", "crossSubscriptionRestoreState must be Enabled, Disabled or "
+                              "PermanentlyDisabled.")
         current = doc["restore_settings"]["crossSubscriptionRestoreSettings"][
             "crossSubscriptionRestoreState"]
         if current == "PermanentlyDisabled" and restore["crossSubscriptionRestoreState"] != current:
@@ -147,6 +153,8 @@ def _apply_properties(doc, props, locked):
         apply_soft_delete(doc, soft.get("softDeleteState"), soft.get("softDeleteRetentionPeriodInDays"),
                           soft.get("enhancedSecurityState"))
     red = obj(props.get("redundancySettings"), "redundancySettings")
+    if red.get("crossRegionRestore") not in (None, "Enabled", "Disabled"):
+        raise bad_request("BadRequest", "crossRegionRestore must be Enabled or Disabled.")
     if red:
         set_redundancy(doc, red.get("standardTierStorageRedundancy"),
                        None if red.get("crossRegionRestore") is None
@@ -169,6 +177,9 @@ def apply_soft_delete(doc, state, days, enhanced):
                               "Soft delete retention period must be between 14 and 180 days.")
         config["softDeleteRetentionPeriodInDays"] = days
     if enhanced is not None:
+        enhanced = {"alwayson": "AlwaysON"}.get(str(enhanced).lower(), enhanced)
+        if enhanced not in ("Enabled", "Disabled", "AlwaysON"):
+            raise bad_request("BadRequest", "Invalid enhanced security state '%s'." % (enhanced,))
         config["enhancedSecurityState"] = enhanced
 
 
@@ -276,6 +287,10 @@ def put_vault(ctx, sub, rg, vault):
                 "resource name or try again after 24 hours")
         doc = new_vault_doc(sub, rg, vault, location, ctx.now, ctx.emu.identity.tenant_id)
     else:
+        if location is not None and not isinstance(location, str):
+            raise gateway_error(400, "InvalidRequestContent",
+                                "The request content was invalid and could not be deserialized: "
+                                "'location must be a string'.")
         if location and norm_location(location) != existing["location"]:
             raise gateway_error(
                 409, "InvalidResourceLocation",
@@ -318,14 +333,16 @@ def patch_vault(ctx, sub, rg, vault):
     # Validate on a copy: a refused PATCH changes nothing.
     trial = copy.deepcopy(doc)
     _apply_properties(trial, props, has_protected_data(ctx.store, doc))
-    doc.update(trial)
-    if "sku" in body:
-        doc["sku"] = _sku(body)
+    sku = _sku(body) if "sku" in body else None
     tags = tags_of(body)
+    identity = _identity(body, ctx.emu.identity.tenant_id) if "identity" in body else None
+    doc.update(trial)
+    if sku is not None:
+        doc["sku"] = sku
     if tags is not None:
         doc["tags"] = tags
     if "identity" in body:
-        doc["identity"] = _identity(body, ctx.emu.identity.tenant_id)
+        doc["identity"] = identity
     doc["modified"] = iso(ctx.now)
     key = vault_key(sub, rg, vault)
     ctx.store.put("vaults", key, doc)
@@ -406,8 +423,9 @@ def vault_operation_result(ctx, sub, rg, vault, op):
         raise not_found(VAULT_TYPE, vault, rg)
     if doc["status"] == "InProgress":
         url = _vault_url(sub, rg, vault) + "/operationResults/" + op
-        return Response(202, None, {"Location": ctx.url(url),
-                                    "Retry-After": ctx.emu.clock.retry_after(UPDATE_SECONDS)})
+        return Response(202, None, {
+            "Azure-AsyncOperation": ctx.url(_vault_url(sub, rg, vault) + "/operationStatus/" + op),
+            "Location": ctx.url(url), "Retry-After": ctx.emu.clock.retry_after(UPDATE_SECONDS)})
     vault_doc = get_vault(ctx.store, sub, rg, vault)
     if doc["kind"] == "delete" or vault_doc is None:
         return Response(204, None)
@@ -452,7 +470,7 @@ def _check_name(ctx, sub, location):
     rtype = body.get("type", "")
     if not isinstance(name, str) or not name:
         raise bad_request("BadRequest", "The name property is required.")
-    if rtype.lower() != VAULT_TYPE.lower():
+    if not isinstance(rtype, str) or rtype.lower() != VAULT_TYPE.lower():
         raise bad_request("BadRequest", "The resource type '%s' is not supported." % rtype)
     taken = any(d["sub"].lower() == sub.lower() and d["name"].lower() == name.lower()
                 for d in ctx.store.values("vaults"))
