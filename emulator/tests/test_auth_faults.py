@@ -8,7 +8,7 @@ import time
 
 import pytest
 import requests
-from azure.core.exceptions import (ClientAuthenticationError, HttpResponseError, ServiceRequestError,
+from azure.core.exceptions import (ClientAuthenticationError, ServiceRequestError,
                                    ServiceResponseError)
 from azure.identity import ClientSecretCredential
 

@@ -40,8 +40,8 @@ FUZZ = settings(database=None, deadline=None, suppress_health_check=list(HealthC
 # Hypothesis caches source constants under ./.hypothesis even without a database: keep that
 # out of the checkout.
 set_hypothesis_home_dir(os.path.join(tempfile.gettempdir(), "emulator-tests-hypothesis"))
-ERROR_BODIES = os.path.normpath(os.path.join(
-    ROOT, "..", "shared", "azure-rest-examples", "arm_error_bodies_seen_in_the_wild.json"))
+ERROR_BODIES = os.path.join(ROOT, "emulator", "tests", "fixtures", "azure-rest-examples",
+                            "arm_error_bodies_seen_in_the_wild.json")
 
 
 # -- the emulator and the state every route needs ------------------------------------------
