@@ -12,8 +12,10 @@ STAMP := $(VENV)/.installed
 venv: $(STAMP)
 
 # The virtual environment is built from the pinned lock only.
+# A Debian system Python needs python3-venv for that; it is installed when missing.
 $(STAMP): requirements-dev.txt
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); apt-get update && apt-get install -y python3-venv \
+	  && $(PYTHON) -m venv $(VENV); }
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
