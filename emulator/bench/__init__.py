@@ -1,0 +1,1 @@
+"""Benchmarks for the emulator (run by hand, not by the test suite): see load.py."""
