@@ -35,7 +35,7 @@ Two load shapes:
     measures capacity, not latency.
 
 Results go to emulator/bench/results.json (one entry per scenario, merged into the file)
-unless --no-save; ``--markdown`` prints its tables, which emulator/PERFORMANCE.md quotes.
+unless --no-save; ``--markdown`` prints its tables, which emulator/README.md ("Performance") quotes.
 ``--emulator-command`` runs the same load against another build (see with_server.py).
 """
 
@@ -528,7 +528,7 @@ def print_run(i, run):
 
 
 def markdown(path):
-    """The tables of emulator/PERFORMANCE.md, from results.json."""
+    """The tables of emulator/README.md ("Performance"), from results.json."""
     with open(path) as handle:
         data = json.load(handle)
     lines = ["| scenario | runs | req/s | errors | p50 ms | p90 ms | p99 ms | max ms "
