@@ -147,3 +147,16 @@ def test_deleting_a_vault_that_still_protects_vms(emulator, playbook):
     assert emulator.writes() == []
     info = playbook("rs_vault_info.yml", extra_vars={"name": "rsv-busy", "resource_group": "rg-erp-weu"})
     assert info.task(TASK)["vaults"][0]["protected_item_count"] == 1
+
+
+def test_throttling_with_a_long_retry_after_fails_fast(emulator, playbook):
+    """azure-core would sleep through any Retry-After; the collection does not wait an hour."""
+    assert playbook("rs_vault.yml", extra_vars={"name": "rsv-throttled", "resource_group": "rg-shop-weu",
+                                                "location": "westeurope"}).rc == 0
+    emulator.admin("PUT", "faults", json={"spec": "429=1,methods=GET,path=/vaults/rsv-throttled,retry_after=3000"})
+    try:
+        run = playbook("rs_vault.yml", extra_vars={"name": "rsv-throttled", "resource_group": "rg-shop-weu"})
+    finally:
+        emulator.admin("PUT", "faults", json={"rules": []})
+    result = failed_cleanly(run, "TooManyRequests (HTTP 429)")
+    assert "retry later" in result["error"]["remediation"]

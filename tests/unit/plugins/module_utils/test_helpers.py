@@ -119,3 +119,27 @@ def test_transform_helpers():
     assert transform.purge_tags({"a": "1"}, None, True) == {"a": "1"}
     assert transform.resource_group_of("/subscriptions/s/resourceGroups/RG/providers/x/y/z") == "RG"
     assert transform.diff(None, {"a": 1}) == {"before": {}, "after": {"a": 1}}
+
+
+class _Response:
+    def __init__(self, status, retry_after=None):
+        self.status_code = status
+        self.headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+
+
+class _PipelineResponse:
+    def __init__(self, status, retry_after=None):
+        self.http_response = _Response(status, retry_after)
+        self.http_request = type("Req", (), {"method": "GET"})()
+
+
+def test_retry_policy_is_azure_cores_with_a_cap_on_retry_after():
+    from ansible_collections.backupops.azure.plugins.module_utils import base
+    policy = base._capped_retry_policy(**base.RETRY_SETTINGS)
+    settings = policy.configure_retries({})
+    assert settings["total"] == base.RETRY_SETTINGS["retry_total"]
+    assert policy.is_retry(settings, _PipelineResponse(429, 5))           # short Retry-After: retried
+    assert policy.is_retry(settings, _PipelineResponse(503))              # 5xx without header: retried
+    assert not policy.is_retry(settings, _PipelineResponse(429, 3000))    # an hour away: fail and say so
+    assert policy.get_retry_after(_PipelineResponse(429, 3000)) is None
+    assert policy.get_retry_after(_PipelineResponse(429, 5)) == 5
