@@ -79,6 +79,7 @@ class AzureBackupModule:
         self._clients = {}
         self._cloud = None
         self._auth = None
+        self._credential = None
         if not HAS_AZURE:
             self._module.fail_json(msg=missing_required_lib("azure-identity and azure-mgmt-core"),
                                    exception=AZURE_IMPORT_ERROR)
@@ -133,7 +134,8 @@ class AzureBackupModule:
         except ImportError:
             self._module.fail_json(msg=missing_required_lib(package), exception=traceback.format_exc())
         cloud = self.cloud
-        credential = self._credential_source().credential(cloud)
+        if self._credential is None:    # one credential, so one token, for every client
+            self._credential = self._credential_source().credential(cloud)
         kwargs = {
             "base_url": cloud.resource_manager,
             "credential_scopes": [cloud.scope],
@@ -143,7 +145,7 @@ class AzureBackupModule:
         }
         if self.params.get("ca_bundle"):
             kwargs["connection_verify"] = self.params["ca_bundle"]
-        self._clients[kind] = getattr(sdk, class_name)(credential, self.subscription_id, **kwargs)
+        self._clients[kind] = getattr(sdk, class_name)(self._credential, self.subscription_id, **kwargs)
         return self._clients[kind]
 
     # -- failures ---------------------------------------------------------------------
