@@ -20,16 +20,19 @@ from .transform import as_dict
 REDUNDANCY_CHOICES = ["GeoRedundant", "LocallyRedundant", "ZoneRedundant"]
 
 
-def get_storage_config(module, resource_group, vault_name):
-    client = module.client("backup")
-    config = module.azure_call("read storage redundancy of vault %s" % vault_name,
-                               client.backup_resource_storage_configs_non_crr.get, vault_name, resource_group)
+def _facts(config):
     props = as_dict(config).get("properties", {})
     return {
         "storage_redundancy": props.get("storageModelType") or props.get("storageType"),
         "cross_region_restore": bool(props.get("crossRegionRestoreFlag")),
         "locked": props.get("storageTypeState") == "Locked",
     }
+
+
+def get_storage_config(module, resource_group, vault_name):
+    client = module.client("backup")
+    return _facts(module.azure_call("read storage redundancy of vault %s" % vault_name,
+                                    client.backup_resource_storage_configs_non_crr.get, vault_name, resource_group))
 
 
 def plan(current, storage_redundancy=None, cross_region_restore=None, vault_name="", item_names=None):
@@ -75,7 +78,7 @@ def apply(module, resource_group, vault_name, wanted):
     body = models.BackupResourceConfigResource({"properties": {
         "storageModelType": wanted["storage_redundancy"],
         "crossRegionRestoreFlag": wanted["cross_region_restore"]}})
-    retry_conflicts(lambda: module.azure_call(
+    # The PUT answers with the stored configuration.
+    return _facts(retry_conflicts(lambda: module.azure_call(
         "set storage redundancy of vault %s" % vault_name, client.backup_resource_storage_configs_non_crr.update,
-        vault_name, resource_group, body))
-    return get_storage_config(module, resource_group, vault_name)
+        vault_name, resource_group, body)))
