@@ -75,3 +75,14 @@ class Scheduler:
 
     def pending(self):
         return len(self._heap)
+
+
+def mark_done(store, kind, key, when, status="Succeeded"):
+    """Record that the operation document store[kind][key] ended at ``when``; return it."""
+    doc = store.get(kind, key)
+    if doc is None:
+        return None
+    doc["status"] = status
+    doc["end"] = iso(when)
+    store.put(kind, key, doc)
+    return doc

@@ -15,6 +15,7 @@ import uuid
 from datetime import timedelta
 
 from ..arm import ArmError, Response, SENTINEL_TIME, iso, load_json_body, obj, page, parse_iso, timespan
+from ..clock import mark_done
 from ..routing import arm
 from . import compute, jobs
 from .common import norm_location, parse_vm_id, rg_key, vault_id, vm_id
@@ -754,12 +755,9 @@ def register_events(emu):
             emu.store.delete("items", item)
 
     def refresh_done(when, op):
-        doc = emu.store.get("refreshops", op)
+        doc = mark_done(emu.store, "refreshops", op, when)
         if doc is None:
             return
-        doc["status"] = "Succeeded"
-        doc["end"] = iso(when)
-        emu.store.put("refreshops", op, doc)
         vault = emu.store.get("vaults", doc["vault"])
         if vault is None:
             return

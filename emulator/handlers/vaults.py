@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from ..arm import (ArmError, Response, etag_for, gateway_error, iso, load_json_body, obj, page,
                    parse_iso)
+from ..clock import mark_done
 from ..routing import arm
 from .common import bad_request, norm_location, not_found, res_key, rg_key, tags_of, vault_id
 
@@ -434,12 +435,9 @@ def vault_operation_result(ctx, sub, rg, vault, op):
 
 def register_events(emu):
     def done(when, op):
-        doc = emu.store.get("vaultops", op)
+        doc = mark_done(emu.store, "vaultops", op, when)
         if doc is None:
             return
-        doc["status"] = "Succeeded"
-        doc["end"] = iso(when)
-        emu.store.put("vaultops", op, doc)
         vault = emu.store.get("vaults", doc["vault"])
         if vault is not None and vault.get("provisioning") != "Succeeded":
             vault["provisioning"] = "Succeeded"

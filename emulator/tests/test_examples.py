@@ -349,27 +349,24 @@ def test_every_example_file_has_a_test():
 
 # -- vaults -----------------------------------------------------------------------------
 
-@covers("vaults_2026-11-01_PUTVault.json")
-def test_vault_put(world):
-    name = "vaults_2026-11-01_PUTVault.json"
+def _vault_put(world, name, vault):
     # The example's response shows tags the request does not send: send them.
     body = dict(load(name)["parameters"]["vault"], tags={"TestUpdatedKey": "TestUpdatedValue"})
     world.resource_group(RG)
-    path = world.vault_path("rsv-ex-put")
+    path = world.vault_path(vault)
     check(name, "201", world.arm("PUT", path, VAULT_API, json=body))
     world.advance(10)
     check(name, "200", world.arm("PUT", path, VAULT_API, json=body))
+
+
+@covers("vaults_2026-11-01_PUTVault.json")
+def test_vault_put(world):
+    _vault_put(world, "vaults_2026-11-01_PUTVault.json", "rsv-ex-put")
 
 
 @covers("vaults_2026-11-01_PUTVault_WithRedundancySettings.json")
 def test_vault_put_with_redundancy(world):
-    name = "vaults_2026-11-01_PUTVault_WithRedundancySettings.json"
-    body = dict(load(name)["parameters"]["vault"], tags={"TestUpdatedKey": "TestUpdatedValue"})
-    world.resource_group(RG)
-    path = world.vault_path("rsv-ex-put-red")
-    check(name, "201", world.arm("PUT", path, VAULT_API, json=body))
-    world.advance(10)
-    check(name, "200", world.arm("PUT", path, VAULT_API, json=body))
+    _vault_put(world, "vaults_2026-11-01_PUTVault_WithRedundancySettings.json", "rsv-ex-put-red")
 
 
 @covers("vaults_2026-11-01_GETVault.json")
