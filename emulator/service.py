@@ -85,9 +85,6 @@ class Emulator:
                 self.store.commit()
 
     # -- helpers used by handlers and the admin API ----------------------------
-    def settings(self):
-        return self.store.get("meta", "identity") or {}
-
     def subscription_ids(self):
         return [s["subscriptionId"] for s in self.store.values("subscriptions")]
 

@@ -30,13 +30,6 @@ class Store:
             for kind, key, value in self._db.execute("SELECT kind, key, value FROM docs"):
                 self._docs.setdefault(kind, {})[key] = json.loads(value)
 
-    @property
-    def persistent(self):
-        return self._db is not None
-
-    def is_empty(self):
-        return not any(self._docs.values())
-
     # -- documents ---------------------------------------------------------
     def get(self, kind, key, default=None):
         return self._docs.get(kind, {}).get(key, default)
@@ -45,11 +38,6 @@ class Store:
         self._docs.setdefault(kind, {})[key] = doc
         self._dirty.add((kind, key))
         return doc
-
-    def touch(self, kind, key):
-        """Mark a document changed in place."""
-        if key in self._docs.get(kind, {}):
-            self._dirty.add((kind, key))
 
     def delete(self, kind, key):
         if self._docs.get(kind, {}).pop(key, None) is not None:

@@ -4,7 +4,7 @@ import uuid
 
 from ..arm import ArmError, Response, gateway_error, iso, load_json_body, obj, page
 from ..routing import arm
-from .common import norm_location, not_found, res_key, rg_key, tags_of, vm_id
+from .common import norm_location, not_found, res_key, tags_of, vm_id
 
 VM = "/subscriptions/<sub>/resourcegroups/<rg>/providers/microsoft.compute/virtualmachines/<vm>"
 
@@ -384,7 +384,3 @@ def install_backup_extension(store, doc, now):
         "version": "1.0.9235.0" if doc["os"] == "Windows" else "1.0.9225.0",
         "status": "succeeded", "installed": iso(now)})
     store.put("vms", vm_key(doc["sub"], doc["rg"], doc["name"]), doc)
-
-
-def rg_exists(store, sub, rg):
-    return store.get("resourcegroups", rg_key(sub, rg)) is not None

@@ -232,10 +232,6 @@ def _op(ctx, doc_key, kind, azure_seconds, vault_url):
     }, op_id
 
 
-def _vault_url(sub, rg, name):
-    return vault_id(sub, rg, name)
-
-
 def name_taken_elsewhere(store, sub, rg, name, now):
     """A vault with this name exists in another resource group, or was deleted < 24 h ago."""
     for doc in store.values("vaults"):
@@ -315,7 +311,7 @@ def put_vault(ctx, sub, rg, vault):
     ctx.store.put("vaults", key, doc)
     from .policies import create_default_policies
     create_default_policies(ctx.store, doc, ctx.now)
-    headers, op_id = _op(ctx, key, "create", PROVISION_SECONDS, _vault_url(sub, rg, vault))
+    headers, op_id = _op(ctx, key, "create", PROVISION_SECONDS, vault_id(sub, rg, vault))
     headers.pop("Location")
     ctx.emu.scheduler.at(ctx.emu.clock.later(PROVISION_SECONDS), "vault_op_done", op=op_id)
     return Response(201, vault_body(doc), headers)
@@ -347,14 +343,9 @@ def patch_vault(ctx, sub, rg, vault):
     doc["modified"] = iso(ctx.now)
     key = vault_key(sub, rg, vault)
     ctx.store.put("vaults", key, doc)
-    headers, op_id = _op(ctx, key, "update", UPDATE_SECONDS, _vault_url(sub, rg, vault))
+    headers, op_id = _op(ctx, key, "update", UPDATE_SECONDS, vault_id(sub, rg, vault))
     ctx.emu.scheduler.at(ctx.emu.clock.later(UPDATE_SECONDS), "vault_op_done", op=op_id)
     return Response(202, None, headers)
-
-
-def container_names(store, doc):
-    from .protection import items_of_vault
-    return sorted({item["vm_name"] for item in items_of_vault(store, doc)})
 
 
 @arm("DELETE", V)
@@ -384,7 +375,7 @@ def delete_vault(ctx, sub, rg, vault):
             "all containers have been unregistered from the vault and all private endpoints "
             "associated with the vault have been deleted, and retry operation. For more details, "
             "see https://aka.ms/AB-AA4ecq5" % ",".join(sorted(i["vm_name"] for i in soft)))
-    headers, op_id = _op(ctx, key, "delete", UPDATE_SECONDS, _vault_url(sub, rg, vault))
+    headers, op_id = _op(ctx, key, "delete", UPDATE_SECONDS, vault_id(sub, rg, vault))
     remove_vault(ctx.store, doc, ctx.now)
     ctx.emu.scheduler.at(ctx.emu.clock.later(UPDATE_SECONDS), "vault_op_done", op=op_id)
     return Response(202, None, headers)
@@ -407,7 +398,7 @@ def vault_operation_status(ctx, sub, rg, vault, op):
     doc = ctx.store.get("vaultops", op)
     if doc is None or doc["vault"] != vault_key(sub, rg, vault):
         raise not_found(VAULT_TYPE, vault, rg)
-    body = {"id": _vault_url(sub, rg, vault) + "/operationStatus/" + op, "name": op,
+    body = {"id": vault_id(sub, rg, vault) + "/operationStatus/" + op, "name": op,
             "status": doc["status"], "startTime": doc["start"]}
     headers = {}
     if doc["status"] == "InProgress":
@@ -423,9 +414,9 @@ def vault_operation_result(ctx, sub, rg, vault, op):
     if doc is None or doc["vault"] != vault_key(sub, rg, vault):
         raise not_found(VAULT_TYPE, vault, rg)
     if doc["status"] == "InProgress":
-        url = _vault_url(sub, rg, vault) + "/operationResults/" + op
+        url = vault_id(sub, rg, vault) + "/operationResults/" + op
         return Response(202, None, {
-            "Azure-AsyncOperation": ctx.url(_vault_url(sub, rg, vault) + "/operationStatus/" + op),
+            "Azure-AsyncOperation": ctx.url(vault_id(sub, rg, vault) + "/operationStatus/" + op),
             "Location": ctx.url(url), "Retry-After": ctx.emu.clock.retry_after(UPDATE_SECONDS)})
     vault_doc = get_vault(ctx.store, sub, rg, vault)
     if doc["kind"] == "delete" or vault_doc is None:
