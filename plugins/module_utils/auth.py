@@ -69,7 +69,6 @@ def _common(cloud, params):
 class AuthMethod:
     """A credential source: what it needs, and how to build its credential."""
 
-    name = None
     required = ()
 
     def __init__(self, params):
@@ -89,7 +88,6 @@ class AuthMethod:
 
 
 class SecretAuth(AuthMethod):
-    name = "service principal with a client secret"
     required = ("client_id", "secret", "tenant")
 
     def credential(self, cloud):
@@ -99,7 +97,6 @@ class SecretAuth(AuthMethod):
 
 
 class CertificateAuth(AuthMethod):
-    name = "service principal with a certificate"
     required = ("client_id", "x509_certificate_path", "tenant")
 
     def credential(self, cloud):
@@ -114,7 +111,6 @@ class CertificateAuth(AuthMethod):
 
 
 class WorkloadIdentityAuth(AuthMethod):
-    name = "workload identity (federated token)"
     required = ("client_id", "federated_token_file", "tenant")
 
     def credential(self, cloud):
@@ -128,38 +124,38 @@ class WorkloadIdentityAuth(AuthMethod):
 class CredentialFileAuth(AuthMethod):
     """~/.azure/credentials, INI sections [default] and named profiles (azure.azcollection's format)."""
 
-    name = "credentials file"
-
     def __init__(self, params):
         super().__init__(params)
         self.path = os.path.expanduser(CREDENTIALS_FILE)
-        self.section = None
+        self._parser = None
+
+    def _sections(self):
+        """The file, parsed once."""
+        if self._parser is None:
+            parser = configparser.ConfigParser()
+            try:
+                parser.read(self.path)
+            except configparser.Error as exc:
+                raise AzureBackupError("Cannot parse %s: %s" % (self.path, exc), code="CredentialFileInvalid")
+            self._parser = parser
+        return self._parser
 
     def _load(self):
-        if self.section is not None:
-            return self.section
-        parser = configparser.ConfigParser()
-        try:
-            parser.read(self.path)
-        except configparser.Error as exc:
-            raise AzureBackupError("Cannot parse %s: %s" % (self.path, exc), code="CredentialFileInvalid")
         profile = self.params.get("profile") or "default"
-        if not parser.has_section(profile):
+        if not self._sections().has_section(profile):
             raise AzureBackupError("Profile [%s] not found in %s." % (profile, self.path),
                                    code="CredentialFileProfileNotFound")
-        self.section = dict(parser.items(profile))
-        return self.section
+        return dict(self._sections().items(profile))
 
     def usable(self):
-        return os.path.isfile(self.path) and (self.params.get("profile") or self._has_default())
-
-    def _has_default(self):
-        parser = configparser.ConfigParser()
-        try:
-            parser.read(self.path)
-        except configparser.Error:
+        if not os.path.isfile(self.path):
             return False
-        return parser.has_section("default")
+        if self.params.get("profile"):
+            return True
+        try:
+            return self._sections().has_section("default")
+        except AzureBackupError:
+            return False
 
     def secrets(self):
         section = self._load()
@@ -182,8 +178,6 @@ class CredentialFileAuth(AuthMethod):
 
 
 class CliAuth(AuthMethod):
-    name = "Azure CLI login"
-
     def usable(self):
         return shutil.which("az") is not None
 
@@ -209,8 +203,6 @@ class CliAuth(AuthMethod):
 
 
 class ManagedIdentityAuth(AuthMethod):
-    name = "managed identity"
-
     def credential(self, cloud):
         from azure.identity import ManagedIdentityCredential
         kwargs = {}
@@ -220,8 +212,6 @@ class ManagedIdentityAuth(AuthMethod):
 
 
 class DefaultAuth(AuthMethod):
-    name = "DefaultAzureCredential chain"
-
     def credential(self, cloud):
         from azure.identity import DefaultAzureCredential
         kwargs = _common(cloud, self.params)

@@ -96,10 +96,6 @@ class AzureBackupModule:
     def check_mode(self):
         return self._module.check_mode
 
-    @property
-    def diff_mode(self):
-        return self._module._diff
-
     # -- clouds, credentials and clients --------------------------------------------------
     @property
     def cloud(self):

@@ -60,10 +60,6 @@ class Cloud:
         host = self.login.split("://", 1)[-1].split("/", 1)[0].lower()
         return host in KNOWN_LOGIN_HOSTS
 
-    def as_dict(self):
-        return {"name": self.name, "resource_manager": self.resource_manager, "login": self.login,
-                "audience": self.audience}
-
 
 def resolve_cloud(value, ca_bundle=None, timeout=30):
     """AzureCloud / AzureChinaCloud / AzureUSGovernment, or an https metadata URL."""

@@ -15,14 +15,13 @@ def as_dict(model):
         return None
     if isinstance(model, dict):
         return dict(model)
-    for name in ("as_dict",):
-        func = getattr(model, name, None)
-        if callable(func):
-            try:
-                return func(keep_readonly=True)
-            except TypeError:
-                return func()
-    return dict(model)
+    func = getattr(model, "as_dict", None)
+    if not callable(func):
+        return dict(model)
+    try:
+        return func(keep_readonly=True)     # msrest models
+    except TypeError:
+        return func()                       # hybrid models keep read-only fields already
 
 
 def resource_group_of(resource_id):
