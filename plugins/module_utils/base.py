@@ -14,6 +14,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 """
 
 import copy
+import threading
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
@@ -77,6 +78,7 @@ class AzureBackupModule:
         spec.update(argument_spec)
         self._module = AnsibleModule(argument_spec=spec, **kwargs)
         self._clients = {}
+        self._client_lock = threading.Lock()   # batches build clients from worker threads
         self._cloud = None
         self._auth = None
         self._credential = None
@@ -124,6 +126,12 @@ class AzureBackupModule:
         """A cached SDK client ('vaults', 'backup' or 'compute') for this subscription."""
         if kind in self._clients:
             return self._clients[kind]
+        with self._client_lock:
+            if kind not in self._clients:
+                self._clients[kind] = self._new_client(kind)
+        return self._clients[kind]
+
+    def _new_client(self, kind):
         module_name, class_name, package = CLIENTS[kind]
         try:
             sdk = __import__(module_name, fromlist=[class_name])
@@ -141,8 +149,7 @@ class AzureBackupModule:
         }
         if self.params.get("ca_bundle"):
             kwargs["connection_verify"] = self.params["ca_bundle"]
-        self._clients[kind] = getattr(sdk, class_name)(self._credential, self.subscription_id, **kwargs)
-        return self._clients[kind]
+        return getattr(sdk, class_name)(self._credential, self.subscription_id, **kwargs)
 
     # -- failures ---------------------------------------------------------------------
     def fail(self, error, **result):

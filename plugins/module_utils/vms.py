@@ -1,0 +1,178 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the backupops.azure project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Virtual machine references (name + resource group, or ARM id) and Compute reads.
+
+Every module that takes VMs takes them the same way: O(vm) for one, O(vms) for a
+batch; each element is an ARM id, ``resource_group/name``, or a dict with ``name``
+and ``resource_group``.  References are validated before any Azure call.
+
+FOR INTERNAL COLLECTION USE ONLY.
+"""
+
+from .errors import AzureBackupError
+
+VM_ARGSPEC = {
+    "vm": {"type": "raw"},
+    "vms": {"type": "list", "elements": "raw"},
+}
+
+VM_PROVIDER = "microsoft.compute"
+VM_TYPE = "virtualmachines"
+
+
+class VmRef:
+    """One VM: subscription, resource group and name.  Equal when the same VM (Azure names are
+    case-insensitive)."""
+
+    __slots__ = ("subscription", "resource_group", "name")
+
+    def __init__(self, subscription, resource_group, name):
+        self.subscription = subscription
+        self.resource_group = resource_group
+        self.name = name
+
+    @property
+    def id(self):
+        return "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachines/%s" % (
+            self.subscription, self.resource_group, self.name)
+
+    @property
+    def key(self):
+        return (self.subscription.lower(), self.resource_group.lower(), self.name.lower())
+
+    @property
+    def label(self):
+        return "%s/%s" % (self.resource_group, self.name)
+
+    def __eq__(self, other):
+        return isinstance(other, VmRef) and self.key == other.key
+
+    def __hash__(self):
+        return hash(self.key)
+
+    def __repr__(self):
+        return "VmRef(%r)" % self.id
+
+
+def _bad(value, why):
+    return AzureBackupError("Invalid VM reference %r: %s. Give an ARM id (/subscriptions/.../providers/"
+                            "Microsoft.Compute/virtualMachines/NAME), 'resource_group/name', or "
+                            "{name: NAME, resource_group: GROUP}." % (value, why), code="InvalidVmReference")
+
+
+def ref_from_id(resource_id, value=None):
+    """VmRef from an ARM id; an id of another resource type is refused, naming that type."""
+    parts = [p for p in (resource_id or "").split("/") if p]
+    low = [p.lower() for p in parts]
+    shown = resource_id if value is None else value
+    if len(parts) < 8 or low[0] != "subscriptions" or low[2] != "resourcegroups" or low[4] != "providers":
+        raise _bad(shown, "not an ARM resource id")
+    if len(parts) != 8 or low[5] != VM_PROVIDER or low[6] != VM_TYPE:
+        kind = "/".join([parts[5]] + parts[6::2]) if len(parts) % 2 == 0 else "different kind of"
+        raise _bad(shown, "the id names a %s resource, not a virtual machine (Microsoft.Compute/virtualMachines)"
+                   % kind)
+    return VmRef(parts[1], parts[3], parts[7])
+
+
+def parse_ref(value, subscription_id):
+    """A VmRef from one element of O(vm) / O(vms)."""
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - {"name", "resource_group", "id"})
+        if unknown:
+            raise _bad(value, "unknown keys %s" % ", ".join(unknown))
+        if value.get("id"):
+            return ref_from_id(value["id"], value)
+        name, group = value.get("name"), value.get("resource_group")
+        if not isinstance(name, str) or not name or not isinstance(group, str) or not group:
+            raise _bad(value, "both name and resource_group are required")
+        return VmRef(subscription_id, group, name)
+    if isinstance(value, str) and value.strip():
+        value = value.strip()
+        if value.startswith("/"):
+            return ref_from_id(value)
+        parts = value.split("/")
+        if len(parts) == 2 and all(parts):
+            return VmRef(subscription_id, parts[0], parts[1])
+        raise _bad(value, "a bare name does not say which resource group the VM is in")
+    raise _bad(value, "expected a string or a dict")
+
+
+def refs_from_params(params, subscription_id):
+    """The VMs of O(vm) or O(vms), validated and without duplicates, in the order given."""
+    if params.get("vm") is not None and params.get("vms") is not None:
+        raise AzureBackupError("vm and vms are mutually exclusive: give one VM with vm, or a list with vms.",
+                               code="InvalidParameters")
+    if params.get("vms") is not None:
+        if not params["vms"]:
+            raise AzureBackupError("vms is an empty list: give at least one VM.", code="InvalidParameters")
+        values = params["vms"]
+    elif params.get("vm") is not None:
+        values = [params["vm"]]
+    else:
+        return []
+    refs, seen = [], set()
+    for value in values:
+        ref = parse_ref(value, subscription_id)
+        if ref not in seen:
+            seen.add(ref)
+            refs.append(ref)
+    return refs
+
+
+def _missing(err):
+    return err.status == 404 and err.code in ("ResourceNotFound", "ResourceGroupNotFound", "NotFound")
+
+
+def get_vm(module, ref, instance_view=False):
+    """The VM (SDK model), with its instance view when asked; None when it does not exist."""
+    compute = module.client("compute")
+    kwargs = {"expand": "instanceView"} if instance_view else {}
+    try:
+        return module.azure_call("read the VM %s" % ref.label, compute.virtual_machines.get,
+                                 ref.resource_group, ref.name, **kwargs)
+    except AzureBackupError as err:
+        if _missing(err):
+            return None
+        raise
+
+
+def list_vms(module, resource_group=None, location=None, status=False):
+    """VMs of a resource group, of a region, or of the subscription (one paged list call).
+    With ``status`` the list carries each VM's instance view (``statusOnly=true``)."""
+    compute = module.client("compute")
+    kwargs = {"status_only": "true"} if status else {}
+    if resource_group:
+        pages = module.azure_call("list the VMs of %s" % resource_group, lambda: list(
+            compute.virtual_machines.list(resource_group, **({"expand": "instanceView"} if status else {}))))
+    else:
+        pages = module.azure_call("list the VMs of the subscription",
+                                  lambda: list(compute.virtual_machines.list_all(**kwargs)))
+    if location:
+        region = normalize_location(location)
+        pages = [vm for vm in pages if normalize_location(vm.location) == region]
+    return pages
+
+
+def normalize_location(location):
+    """'West Europe' and 'westeurope' are the same region."""
+    return (location or "").replace(" ", "").lower()
+
+
+def ref_of(vm):
+    """VmRef of an SDK VM model."""
+    return ref_from_id(vm.id)
+
+
+# Azure Backup's names for an Azure VM (fabric "Azure"), as the portal and the CLI build them.
+FABRIC = "Azure"
+
+
+def container_name(ref):
+    return "iaasvmcontainer;iaasvmcontainerv2;%s;%s" % (ref.resource_group, ref.name)
+
+
+def item_name(ref):
+    return "vm;iaasvmcontainerv2;%s;%s" % (ref.resource_group, ref.name)
