@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv lock test unit integration emulator-test demo clean
+.PHONY: venv lock test unit integration emulator-test demo bench clean
 
 venv: $(STAMP)
 
@@ -54,6 +54,10 @@ emulator-test: venv
 # playbooks against it (see README.md).
 demo: collection-tree
 	$(BIN)/python tests/tools/demo.py
+
+# Fleet-scale benchmark (not part of `make test`): writes benchmarks/results.json and RESULTS.md.
+bench: collection-tree
+	$(BIN)/python benchmarks/bench.py
 
 clean:
 	rm -rf build tests/output
