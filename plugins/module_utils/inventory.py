@@ -31,9 +31,9 @@ def protecting_vaults(module, location, vm_ids, skip_vault_id=None, concurrency=
     region = vms.normalize_location(location)
     all_vaults = None
     if len(vm_ids) > 2:
+        skip = (skip_vault_id or "").lower()
         all_vaults = [v for v in vaults.list_vaults(module)
-                      if vms.normalize_location(v.get("location")) == region
-                      and (v.get("id") or "").lower() != (skip_vault_id or "").lower()]
+                      if vms.normalize_location(v.get("location")) == region and (v.get("id") or "").lower() != skip]
     if all_vaults is None or len(vm_ids) <= len(all_vaults):
         outcomes = run_batch(vm_ids, lambda vm_id: protection.backup_status(module, location, vm_id), concurrency,
                              "read the backup status")

@@ -10,7 +10,7 @@ short_description: The VMs a Recovery Services vault can protect, and why the ot
 version_added: 1.0.0
 description:
   - The portal's "select virtual machines" step of a vault. RV(protectable) lists the VMs the vault can protect
-    now: discovered, in the vault's region, protected by no vault.
+    now (discovered, in the vault's region, protected by no vault).
   - RV(not_eligible) lists every other VM of the subscription with the reason, in Azure's words and in a
     C(reason_code) - in another region, already protected by this vault, protected by another vault (named),
     not discovered yet.

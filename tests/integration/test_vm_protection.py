@@ -125,8 +125,8 @@ def test_policy_change_disks_stop_delete_undelete(emulator, playbook):
     run = playbook("vm_protection.yml", extra_vars=dict(args, policy="NightlyPolicy", include_disk_luns=[]))
     assert run.task(TASK)["vms"][0]["disks"]["selection"] == "OS disk only"
     emulator.clear_log()
-    assert not playbook("vm_protection.yml", extra_vars=dict(args, policy="NightlyPolicy",
-                                                              include_disk_luns=[])).task(TASK)["changed"]
+    os_only = dict(args, policy="NightlyPolicy", include_disk_luns=[])
+    assert not playbook("vm_protection.yml", extra_vars=os_only).task(TASK)["changed"]
     assert emulator.writes() == []
     # stopped keeps the data
     run = playbook("vm_protection.yml", extra_vars=dict(args, state="stopped"))
@@ -180,6 +180,11 @@ def test_preflight_verdicts(emulator, playbook):
     for vm in ("rg-migrated-eus/legacy-app-01", "rg-migrated-eus/legacy-win-02"):
         assert "BackupResourceGroupLocked" in codes(rows[vm])
     assert len([e for e in emulator.writes() if e["method"] == "PUT"]) == 2
+    info = playbook("protectable_vm_info.yml", extra_vars={"vault_name": "rsv-it-eus", "resource_group": RG})
+    other = {r["vm"]: r for r in info.task(TASK)["not_eligible"]}
+    assert other["rg-shop-eus/shop-batch-01"]["reason_code"] == "ProtectedByAnotherVault"
+    assert other["rg-shop-eus/shop-batch-01"]["vault"] == "rsv-it-eus-other"
+    assert info.task(TASK)["ownership_lookup"] == "backupStatus"
     # require_agent_ready fails the VM before any write
     emulator.clear_log()
     run = protect(playbook, "rsv-it-eus", extra={"vm": "rg-migrated-eus/legacy-lnx-01", "require_agent_ready": True})
@@ -236,7 +241,7 @@ def test_bad_inputs_fail_before_any_write(emulator, playbook):
         assert run.rc != 0 and result["error"]["code"] == code, (code, result)
         assert "\n" not in result["msg"] and "Traceback" not in run.stdout
         assert emulator.writes() == []
-    run = playbook("vm_protection.yml", extra_vars=dict(base, vm="rg-shop-weu/shop-web-01",
-                                                          vms=["rg-shop-weu/shop-web-02"]))
+    both = dict(base, vm="rg-shop-weu/shop-web-01", vms=["rg-shop-weu/shop-web-02"])
+    run = playbook("vm_protection.yml", extra_vars=both)
     assert run.rc != 0 and "mutually exclusive" in run.task(TASK)["msg"]
     assert "100 VMs per backup policy" in playbook("vm_protection.yml", extra_vars=cases[-1][0]).task(TASK)["msg"]
