@@ -20,7 +20,7 @@ from ..routing import arm
 from . import compute, jobs
 from .common import norm_location, parse_vm_id, rg_key, vault_id, vm_id
 from .policies import get_policy
-from .resources import locks_of
+from .resources import lock_body, locks_of
 from .vaults import V, require_vault, vault_key
 
 FABRIC = V + "/backupfabrics/<fabric>"
@@ -842,3 +842,15 @@ def backup_status(ctx, sub, location):
                    "policyName": item.get("policy") or "", "protectedItemsCount": 0,
                    "objectType": "BackupStatusResponse"}
     return Response(200, out)
+
+
+# -- the subscription's management locks (Management Locks - List At Subscription Level) ---------
+# Served here because the pre-flight of protection reads it: one call shows a lock on any
+# AzureBackupRG_<region>_N group, which makes backups fail (UserErrorRpCollectionLimitReached).
+
+@arm("GET", "/subscriptions/<sub>/providers/microsoft.authorization/locks")
+def subscription_locks(ctx, sub):
+    prefix = sub.lower() + "/"
+    docs = [d for k, d in ctx.store.items("locks") if k.startswith(prefix)]
+    docs.sort(key=lambda d: (d["rg"].lower(), d["name"].lower()))
+    return Response(200, page([lock_body(d) for d in docs], ctx.request, ctx.base_url, ctx.emu.page_size))

@@ -1,0 +1,413 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the backupops.azure project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Protection of a fleet of VMs in one vault: read everything once, judge every VM, write
+only what differs, concurrently, and wait on all the operations together.
+
+Reads per run, whatever the number of VMs: the vault, the policy, the vault's protected
+items, its protectable items (only when a VM is to be protected), one VM list with instance
+views per resource group, the subscription's locks.  Per VM: the PUT (or DELETE) and the
+final GET of its long-running operation; a VM that is neither protectable nor protected here
+costs one more read (the location-level backup status), and discovery runs at most once per
+vault per run.  A converged run writes nothing.
+
+FOR INTERNAL COLLECTION USE ONLY.
+"""
+
+import time
+
+from . import policies, preflight, protection, vaults, vms
+from .batch import run_batch
+from .errors import AzureBackupError
+from .transform import as_dict
+
+# Azure's documented limit: "there's a limit of 100 VMs that can be associated to the same
+# backup policy from the portal. We recommend that for more than 100 VMs, create multiple backup
+# policies" (Azure VM backup FAQ, MicrosoftDocs/azure-docs articles/backup/backup-azure-vm-backup-faq).
+POLICY_VM_LIMIT = 100
+LUN_RANGE = range(0, 64)
+OP_POLL_SECONDS = 2
+# What a write that has not completed (check mode, wait=false) will give, in plain words.
+PENDING = {"enable": "protection being enabled (then initial backup pending)",
+           "update": "policy or disk selection being changed", "resume": "protection being resumed",
+           "stop": "protection being stopped, backup data kept",
+           "delete": "backup data being deleted (soft-deleted first when the vault has soft delete on)"}
+
+
+class Entry:
+    """One VM of the run: what is there, the verdicts, what to do, what happened."""
+
+    def __init__(self, ref):
+        self.ref = ref
+        self.facts = None
+        self.item = None
+        self.verdicts = []
+        self.actions = []
+        self.error = None
+        self.changed = False
+        self.writes = 0
+        self.soft_delete_until = None
+
+    @property
+    def key(self):
+        return protection.vm_key(self.ref.id)
+
+    def fail(self, code, message):
+        if self.error is None:
+            self.error = {"code": code, "message": message}
+
+    def judge(self, found):
+        self.verdicts.append(found)
+        if found["level"] == "error":
+            self.fail(found["code"], found["message"])
+
+
+def validate_luns(params):
+    for option in ("include_disk_luns", "exclude_disk_luns"):
+        bad = [lun for lun in params.get(option) or [] if lun not in LUN_RANGE]
+        if bad:
+            raise AzureBackupError("%s: LUNs must be between 0 and 63, got %s." % (option, bad),
+                                   code="InvalidParameters")
+
+
+class FleetRun:
+    """vm_protection's plan and apply for one vault."""
+
+    def __init__(self, module, params):
+        self.module = module
+        self.p = params
+        self.rg = params["resource_group"]
+        self.vault_name = params["vault_name"]
+        self.vault = None
+        self.policy = None
+        self.protectable = None
+        self.refreshed = False
+        self.entries = []
+
+    # -- plan -----------------------------------------------------------------------------------
+    def plan(self):
+        p = self.p
+        refs = vms.refs_from_params(p, self.module.subscription_id)
+        if not refs:
+            raise AzureBackupError("Give the VM to protect with vm, or a list with vms.", code="InvalidParameters")
+        if p["state"] == "present" and len(refs) > POLICY_VM_LIMIT:
+            raise policy_limit_error(p["policy"], len(refs), 0)
+        validate_luns(p)
+        vaults.validate_vault_name(self.vault_name)
+        self.vault = vaults.get_vault(self.module, self.rg, self.vault_name)
+        if self.vault is None:
+            raise AzureBackupError("Vault %s does not exist in resource group %s." % (self.vault_name, self.rg),
+                                   code="ResourceNotFound", remediation="Create it first with backupops.azure.rs_vault.")
+        if p["state"] == "present":
+            self.policy = policies.require_vm_policy(self.module, self.rg, self.vault_name, p["policy"])
+        items = protection.protected_items(self.module, self.rg, self.vault_name)
+        self.entries = [Entry(ref) for ref in refs]
+        for entry in self.entries:
+            entry.item = items.get(entry.key)
+        if p["state"] == "present":
+            self._plan_present()
+        else:
+            for entry in self.entries:
+                self._plan_removal(entry)
+        self._check_policy_limit()
+        return self.entries
+
+    def _plan_removal(self, entry):
+        state = protection.state_of(entry.item)
+        if self.p["state"] == "stopped" and state == "present":
+            entry.actions = ["stop"]
+        elif self.p["state"] == "absent" and state in ("present", "stopped"):
+            entry.actions = ["delete"]
+        elif self.p["state"] == "absent" and state == "soft_deleted":
+            entry.soft_delete_until = protection.soft_delete_until(entry.item)
+
+    def _plan_present(self):
+        facts = self._vm_facts()
+        location = vms.normalize_location(self.vault["location"])
+        locks = preflight.backup_rg_locks(preflight.subscription_locks(self.module), location)
+        wanted_luns = self.p.get("include_disk_luns") or self.p.get("exclude_disk_luns")
+        lookups = []
+        for entry in self.entries:
+            entry.facts = facts.get(entry.key)
+            if entry.facts is None and entry.item is None:
+                entry.judge(preflight.not_found(entry.ref))
+                continue
+            if entry.facts is not None:
+                if vms.normalize_location(entry.facts["location"]) != location and entry.item is None:
+                    entry.judge(preflight.other_region(entry.facts, self.vault_name, self.vault["location"]))
+                    continue
+                for found in preflight.vm_verdicts(entry.facts, self.p["require_agent_ready"], wanted_luns):
+                    entry.judge(found)
+                if locks:
+                    entry.judge(preflight.lock_verdict(locks))
+            if entry.error is None:
+                self._plan_write(entry, lookups)
+        if lookups:
+            self._resolve_lookups(lookups)
+
+    def _vm_facts(self):
+        groups = sorted({e.ref.resource_group.lower(): e.ref.resource_group for e in self.entries}.values())
+
+        def list_group(group):
+            try:
+                return vms.list_vms(self.module, resource_group=group, status=True)
+            except AzureBackupError as err:
+                if err.status == 404:
+                    return []
+                raise
+        facts = {}
+        for outcome in run_batch(groups, list_group, self.p["concurrency"], "list VMs"):
+            if outcome.error is not None:
+                raise outcome.error
+            for vm in outcome.value:
+                facts[protection.vm_key(vm.id)] = preflight.vm_facts(vm)
+        return facts
+
+    def _wanted_disks(self):
+        return protection.disk_exclusion_body(self.p.get("include_disk_luns"), self.p.get("exclude_disk_luns"))
+
+    def _plan_write(self, entry, lookups):
+        state = protection.state_of(entry.item)
+        if state == "absent":
+            if self.protectable is None:
+                self.protectable = protection.protectable_vms(self.module, self.rg, self.vault_name)
+            if entry.key in self.protectable:
+                entry.actions = ["enable"]
+            else:
+                lookups.append(entry)
+            return
+        if state == "soft_deleted":
+            entry.actions = ["undelete", "resume"]
+            return
+        if state == "stopped":
+            entry.actions = ["resume"]
+            return
+        props = entry.item.get("properties") or {}
+        wanted = self._wanted_disks()
+        if (props.get("policyName") or "").lower() != self.p["policy"].lower() or (
+                wanted is not None and not protection.same_disks(protection.disk_exclusion_of(entry.item), wanted)):
+            entry.actions = ["update"]
+
+    def _resolve_lookups(self, lookups):
+        """VMs of the vault's region that it neither protects nor lists as protectable: protected by
+        another vault (the location-level backup status says which), or not discovered yet."""
+        location = self.vault["location"]
+        outcomes = run_batch(lookups, lambda e: protection.backup_status(self.module, location, e.ref.id),
+                             self.p["concurrency"], "read the backup status")
+        undiscovered = []
+        for outcome in outcomes:
+            entry, status = outcome.item, outcome.value or {}
+            if outcome.error is not None:
+                entry.fail(outcome.error.code or "BackupStatusUnreadable", outcome.error.full_message())
+            elif status.get("protectionStatus") not in (None, "NotProtected") and status.get("vaultId"):
+                entry.judge(preflight.other_vault(protection.vault_name_of(status["vaultId"]), status["vaultId"]))
+            else:
+                undiscovered.append(entry)
+        if not undiscovered:
+            return
+        if self.module.check_mode:
+            for entry in undiscovered:
+                entry.judge(preflight.verdict("DiscoveryNeeded", "The vault has not discovered this VM yet: the "
+                                              "task would run the discovery (refreshContainers) once, then protect "
+                                              "it.", "info"))
+                entry.actions = ["enable"]
+            return
+        protection.refresh_discovery(self.module, self.rg, self.vault_name, timeout=self.p["wait_timeout"])
+        self.refreshed = True
+        self.protectable = protection.protectable_vms(self.module, self.rg, self.vault_name)
+        for entry in undiscovered:
+            if entry.key in self.protectable:
+                entry.verdicts.append(preflight.verdict("Discovered", "The vault had not discovered this VM: the "
+                                                        "discovery (refreshContainers) ran once for the vault.",
+                                                        "info"))
+                entry.actions = ["enable"]
+            else:
+                entry.judge(preflight.not_discoverable(self.vault_name))
+
+    def _check_policy_limit(self):
+        if self.policy is None:
+            return
+        name = self.p["policy"].lower()
+        joining = [e for e in self.entries if e.error is None and e.actions and (
+            "enable" in e.actions or "resume" in e.actions or (
+                "update" in e.actions and ((e.item or {}).get("properties") or {}).get("policyName", "").lower() != name))]
+        current = (self.policy.get("properties") or {}).get("protectedItemsCount") or 0
+        if current + len(joining) > POLICY_VM_LIMIT:
+            raise policy_limit_error(self.p["policy"], len(joining), current)
+
+    # -- apply -----------------------------------------------------------------------------------
+    def apply(self):
+        todo = [e for e in self.entries if e.error is None and e.actions]
+        for entry in todo:
+            entry.changed = True
+        if self.module.check_mode or not todo:
+            return
+        undelete = [e for e in todo if e.actions[0] == "undelete"]
+        if undelete:
+            self._put_all(undelete, lambda e: {"protectionState": "ProtectionStopped", "isRehydrate": True},
+                          "undelete the backup data of", wait=True)
+        puts = [e for e in todo if e.error is None and e.actions[-1] in ("enable", "update", "resume", "stop")]
+        self._put_all(puts, self._put_properties, "configure protection of", wait=self.p["wait"])
+        deletes = [e for e in todo if e.actions == ["delete"]]
+        if deletes:
+            self._delete_all(deletes)
+        for entry in todo:
+            entry.changed = entry.writes > 0
+
+    def _put_properties(self, entry):
+        if entry.actions[-1] == "stop":
+            return {"protectionState": "ProtectionStopped"}
+        props = {"policyId": protection.policy_id(self.module.subscription_id, self.rg, self.vault_name,
+                                                  self.policy["name"])}
+        disks = self._wanted_disks()
+        if disks is not None:
+            props["extendedProperties"] = {"diskExclusionProperties": disks}
+        return props
+
+    def _put_all(self, entries, properties, action, wait):
+        """Start every PUT (at most ``concurrency`` at a time), then wait on all of them together."""
+        started = run_batch(entries, lambda e: protection.begin_put(
+            self.module, self.rg, self.vault_name, e.ref, properties(e), action, wait=wait),
+            self.p["concurrency"], action)
+        deadline = time.monotonic() + self.p["wait_timeout"]
+        for outcome in started:
+            entry = outcome.item
+            if outcome.error is not None:
+                entry.fail(outcome.error.code or "AzureError", outcome.error.full_message())
+                continue
+            entry.writes += 1
+            if not wait:
+                continue
+            try:
+                result = self._finish(outcome.value, "%s %s" % (action, entry.ref.label), deadline)
+            except AzureBackupError as err:
+                entry.fail(err.code or "AzureError", err.full_message())
+                continue
+            if result is not None:
+                entry.item = as_dict(result)
+
+    def _finish(self, poller, action, deadline):
+        with_timeout = max(1.0, deadline - time.monotonic())
+        with protection_translated(action):
+            poller.wait(timeout=with_timeout)
+            if not poller.done():
+                raise AzureBackupError("Timed out after %d s waiting to %s; the operation continues in Azure. Run "
+                                       "the task again (it is idempotent) or raise wait_timeout."
+                                       % (self.p["wait_timeout"], action), code="Timeout")
+            return poller.result()
+
+    def _delete_all(self, entries):
+        started = run_batch(entries, lambda e: protection.start_delete(self.module, self.rg, self.vault_name, e.ref),
+                            self.p["concurrency"], "delete backup data")
+        pending = {}
+        for outcome in started:
+            if outcome.error is not None:
+                outcome.item.fail(outcome.error.code or "AzureError", outcome.error.full_message())
+            else:
+                pending[outcome.value] = outcome.item
+                outcome.item.writes += 1
+                outcome.item.soft_delete_until = protection.estimated_purge(outcome.item.item)
+        if not self.p["wait"]:
+            return
+        deadline = time.monotonic() + self.p["wait_timeout"]
+        while pending:
+            ops = [op for op in pending if op]
+            outcomes = run_batch(ops, lambda op: protection.operation_status(self.module, self.rg, self.vault_name, op),
+                                 self.p["concurrency"], "read Backup operations")
+            for outcome in outcomes:
+                status = (outcome.value or {}).get("status")
+                entry = pending[outcome.item]
+                if outcome.error is not None:
+                    entry.fail(outcome.error.code or "AzureError", outcome.error.full_message())
+                elif status == "InProgress":
+                    continue
+                elif status != "Succeeded":
+                    err = (outcome.value or {}).get("error") or {}
+                    entry.fail(err.get("code") or "DeleteFailed", err.get("message") or "Deleting the backup data "
+                               "of %s ended %s." % (entry.ref.label, status))
+                del pending[outcome.item]
+            pending.pop(None, None)
+            if pending:
+                if time.monotonic() > deadline:
+                    for entry in pending.values():
+                        entry.fail("Timeout", "Timed out waiting for the deletion of the backup data of %s; it "
+                                   "continues in Azure." % entry.ref.label)
+                    return
+                time.sleep(OP_POLL_SECONDS)
+        items = protection.protected_items(self.module, self.rg, self.vault_name)
+        for entry in entries:
+            if entry.error is None:
+                after = items.get(entry.key)
+                entry.item = after if after is not None and protection.is_soft_deleted(after) else entry.item
+                if after is None:
+                    entry.item, entry.soft_delete_until = None, None
+                elif protection.is_soft_deleted(after):
+                    entry.soft_delete_until = protection.soft_delete_until(after)
+
+    def snapshot(self, entry):
+        """The VM's protection before the task, for the diff."""
+        props = (entry.item or {}).get("properties") or {}
+        return {"state": protection.state_of(entry.item), "policy": props.get("policyName") or None,
+                "disks": protection.disks_fact(protection.disk_exclusion_of(entry.item))}
+
+    # -- result -----------------------------------------------------------------------------------
+    def result(self, entry):
+        """The per-VM result (after the run, or as predicted in check mode)."""
+        item = entry.item
+        state = protection.state_of(item)
+        if entry.changed and entry.error is None and (self.module.check_mode or not self.p["wait"]):
+            state = self._predicted_state(entry, state)
+        elif entry.changed and entry.error is None and "delete" in entry.actions and not protection.is_soft_deleted(
+                item or {}):
+            state = "soft_deleted" if entry.soft_delete_until else "absent"
+        props = (item or {}).get("properties") or {}
+        if entry.changed and (self.module.check_mode or not self.p["wait"]):
+            protection_state, status = None, PENDING[entry.actions[-1]]
+        elif state == "soft_deleted" and not protection.is_soft_deleted(item or {}):
+            protection_state, status = props.get("protectionState"), "soft-deleted, backup data purged on %s" % (
+                entry.soft_delete_until)
+        else:
+            protection_state, status = props.get("protectionState"), protection.plain_status(item)
+        return {
+            "vm": entry.ref.label,
+            "id": entry.facts["id"] if entry.facts else (protection.source_of(item) if item else entry.ref.id),
+            "changed": entry.changed,
+            "actions": list(entry.actions) if entry.changed else [],
+            "state": state,
+            "protection_state": protection_state,
+            "protection_status": status,
+            "policy": self.policy["name"] if state == "present" and entry.changed else props.get("policyName") or None,
+            "verdicts": [dict(v) for v in entry.verdicts],
+            "warnings": [v["message"] for v in entry.verdicts if v["level"] == "warning"],
+            "error": entry.error,
+            "soft_delete_until": entry.soft_delete_until if state == "soft_deleted" else None,
+            "last_backup_time": protection.real_time(props.get("lastBackupTime")),
+            "disks": protection.disks_fact(protection.disk_exclusion_of(item) if not (
+                entry.changed and self._wanted_disks()) else self._wanted_disks()),
+        }
+
+    def _predicted_state(self, entry, state):
+        last = entry.actions[-1]
+        if last in ("enable", "update", "resume"):
+            return "present"
+        if last == "stop":
+            return "stopped"
+        if last == "delete":
+            return "soft_deleted" if protection.retention_days(entry.item or {}) else "absent"
+        return state
+
+
+def policy_limit_error(policy, joining, current):
+    return AzureBackupError(
+        "Policy %s would have %d VMs (%d now + %d in this task): Azure documents a limit of %d VMs per backup "
+        "policy. Nothing was changed." % (policy, current + joining, current, joining, POLICY_VM_LIMIT),
+        code="PolicyVmLimitExceeded",
+        remediation="Split the VMs across several policies with the same schedule (Azure's recommendation), "
+                    "one task per policy.")
+
+
+def protection_translated(action):
+    from .errors import translated
+    return translated(action)

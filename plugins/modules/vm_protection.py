@@ -1,0 +1,276 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the backupops.azure project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: vm_protection
+short_description: Protect Azure VMs with a Recovery Services vault, change their policy, stop or delete their backups
+version_added: 1.0.0
+description:
+  - Enables backup of one VM (O(vm)) or a batch (O(vms)) with a policy of the vault, changes the policy or the
+    disks backed up, stops protection keeping the data, or stops it and deletes the backup data.
+  - Before writing anything each VM gets a verdict on what Azure would refuse or what would make its backups
+    fail later. Refused, whatever the options, a VM that does not exist, is in another region than the vault,
+    or is protected by another vault (named). Reported as a warning, a running VM whose agent is not Ready
+    (or a failure of that VM with O(require_agent_ready=true)), a deallocated VM (crash-consistent backups
+    only), an encrypted VM (the Key Vault access Backup needs), a lock on the region's
+    C(AzureBackupRG_<region>_N) resource group.
+  - A VM the vault has not discovered yet triggers Azure's discovery (C(refreshContainers)) once per vault and run.
+  - Batches run their Azure operations concurrently (O(concurrency)) and wait on all of them together. One VM's
+    failure does not stop the others; the task fails at the end, naming every VM that failed and why. Running
+    it again finishes what failed.
+  - The reads do not grow with the number of VMs (one VM list per resource group, one list of the vault's
+    items); a run where everything is already as wanted writes nothing.
+  - Azure documents a limit of 100 VMs per backup policy; a task that would put more on one policy fails
+    before any write.
+author:
+  - backupops.azure contributors (@backupops)
+options:
+  vm:
+    description:
+      - One VM, as an ARM id, C(resource_group/name), or a dict with C(name) and C(resource_group).
+      - Mutually exclusive with O(vms).
+    type: raw
+  vms:
+    description: A list of VMs, each as in O(vm). Mutually exclusive with O(vm).
+    type: list
+    elements: raw
+  policy:
+    description:
+      - Name of the vault's Azure VM backup policy, for O(state=present).
+    type: str
+    default: DefaultPolicy
+  state:
+    description:
+      - V(present) enables protection (undeleting soft-deleted backup data first, resuming stopped protection)
+        or changes the policy and disks.
+      - V(stopped) stops protection and keeps the backup data.
+      - V(absent) stops protection and deletes the backup data; with the vault's soft delete on, Azure keeps it
+        soft-deleted for the vault's retention (RV(vms[].soft_delete_until)).
+    type: str
+    choices: [present, stopped, absent]
+    default: present
+  include_disk_luns:
+    description:
+      - Back up only these data disks (LUNs) and the OS disk, which Azure always backs up. An empty list backs
+        up the OS disk only. Mutually exclusive with O(exclude_disk_luns). Unset keeps the current selection.
+    type: list
+    elements: int
+  exclude_disk_luns:
+    description:
+      - Back up every disk except these data disks (LUNs). An empty list backs up every disk.
+    type: list
+    elements: int
+  require_agent_ready:
+    description:
+      - Fail a running VM whose Azure VM agent is not Ready instead of protecting it with a warning (its backups
+        would fail with C(UserErrorGuestAgentStatusUnavailable)).
+    type: bool
+    default: false
+  concurrency:
+    description: How many Azure operations run at once in a batch (1 to 32).
+    type: int
+    default: 8
+extends_documentation_fragment:
+  - backupops.azure.vault
+  - backupops.azure.wait
+  - backupops.azure.azure_auth
+  - backupops.azure.attributes
+notes:
+  - With O(wait=false) the undeletion of soft-deleted data is still waited for, since protection can only
+    resume after it.
+"""
+
+EXAMPLES = r"""
+- name: Protect one VM with the vault's DefaultPolicy
+  backupops.azure.vm_protection:
+    vault_name: rsv-prod-westeurope
+    resource_group: rg-backup-westeurope
+    vm: rg-shop-weu/shop-web-01
+
+- name: Protect a batch, refusing VMs whose agent is not Ready
+  backupops.azure.vm_protection:
+    vault_name: rsv-prod-westeurope
+    resource_group: rg-backup-westeurope
+    policy: DailyPolicy
+    vms:
+      - rg-shop-weu/shop-web-01
+      - {name: shop-db-01, resource_group: rg-shop-weu}
+      - /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-erp-weu/providers/Microsoft.Compute/virtualMachines/erp-app-01
+    require_agent_ready: true
+  register: protected
+
+- name: Back up the OS disk and the data disk at LUN 0 only
+  backupops.azure.vm_protection:
+    vault_name: rsv-prod-westeurope
+    resource_group: rg-backup-westeurope
+    vm: rg-shop-weu/shop-db-01
+    include_disk_luns: [0]
+
+- name: Stop protection, keep the backup data
+  backupops.azure.vm_protection:
+    vault_name: rsv-prod-westeurope
+    resource_group: rg-backup-westeurope
+    vm: rg-shop-weu/shop-web-02
+    state: stopped
+
+- name: Stop protection and delete the backup data (soft-deleted for the vault's retention)
+  backupops.azure.vm_protection:
+    vault_name: rsv-prod-westeurope
+    resource_group: rg-backup-westeurope
+    vm: rg-shop-weu/shop-web-02
+    state: absent
+"""
+
+RETURN = r"""
+vms:
+  description: Every VM of the task, in the order given, after the task (predicted in check mode).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    vm:
+      description: The VM as C(resource_group/name).
+      type: str
+      returned: always
+      sample: rg-shop-weu/shop-web-01
+    id:
+      description: ARM id of the VM.
+      type: str
+      returned: always
+    changed:
+      description: Whether the task changed (or in check mode would change) this VM's protection.
+      type: bool
+      returned: always
+    actions:
+      description: What was done, in order (V(enable), V(update), V(undelete), V(resume), V(stop), V(delete)).
+      type: list
+      elements: str
+      returned: always
+    state:
+      description: V(present), V(stopped), V(soft_deleted) or V(absent) (no backup item in the vault).
+      type: str
+      returned: always
+    protection_state:
+      description: Azure's protectionState (V(IRPending), V(Protected), V(ProtectionStopped), ...); null while a
+        write has not completed.
+      type: str
+      returned: always
+    protection_status:
+      description: The state in plain words, as the portal shows it (V(IRPending) is "initial backup pending").
+      type: str
+      returned: always
+      sample: initial backup pending
+    policy:
+      description: The backup policy protecting the VM.
+      type: str
+      returned: always
+    verdicts:
+      description: The pre-flight findings, each with C(code), C(level) (V(error), V(warning), V(info)) and C(message).
+      type: list
+      elements: dict
+      returned: always
+    warnings:
+      description: The messages of the warning verdicts.
+      type: list
+      elements: str
+      returned: always
+    error:
+      description: Null, or C(code) and C(message) of why this VM failed.
+      type: dict
+      returned: always
+    soft_delete_until:
+      description: When Azure purges the soft-deleted backup data (UTC), for V(soft_deleted) items.
+      type: str
+      returned: always
+      sample: "2026-12-10T09:30:00Z"
+    last_backup_time:
+      description: Time of the last backup (UTC), null before the first one.
+      type: str
+      returned: always
+    disks:
+      description: The disks backed up (C(selection) in words, C(include_disk_luns), C(exclude_disk_luns)).
+      type: dict
+      returned: always
+total:
+  description: Number of VMs in the task.
+  type: int
+  returned: always
+changed_count:
+  description: Number of VMs changed.
+  type: int
+  returned: always
+failed_count:
+  description: Number of VMs that failed.
+  type: int
+  returned: always
+discovery_ran:
+  description: Whether the task ran Azure's VM discovery (C(refreshContainers)) for the vault.
+  type: bool
+  returned: always
+"""
+
+from ansible_collections.backupops.azure.plugins.module_utils.base import AzureBackupModule
+from ansible_collections.backupops.azure.plugins.module_utils.batch import BATCH_ARGSPEC, validate_concurrency
+from ansible_collections.backupops.azure.plugins.module_utils.fleet import FleetRun
+from ansible_collections.backupops.azure.plugins.module_utils.transform import diff
+from ansible_collections.backupops.azure.plugins.module_utils.vms import VM_ARGSPEC
+from ansible_collections.backupops.azure.plugins.module_utils.waiting import WAIT_ARGSPEC
+
+
+def summary(failed):
+    shown = ["%s: %s (%s)" % (r["vm"], r["error"]["code"], r["error"]["message"]) for r in failed[:10]]
+    more = " ... and %d more" % (len(failed) - 10) if len(failed) > 10 else ""
+    return "%d VM(s) failed: %s%s" % (len(failed), "; ".join(shown), more)
+
+
+def run(module):
+    validate_concurrency(module.params["concurrency"])
+    fleet = FleetRun(module, module.params)
+    fleet.plan()
+    before = [fleet.snapshot(e) for e in fleet.entries]
+    fleet.apply()
+    results = [fleet.result(e) for e in fleet.entries]
+    failed = [r for r in results if r["error"]]
+    warned = [r["vm"] for r in results if r["warnings"]]
+    if warned:
+        module.warn("%d VM(s) have pre-flight warnings (see vms[].warnings): %s" % (len(warned), ", ".join(warned[:20])))
+    keys = ("state", "policy", "disks")
+    changed = [(b, r) for b, r in zip(before, results) if r["changed"]]
+    out = {
+        "changed": bool(changed),
+        "vms": results, "total": len(results), "changed_count": len(changed),
+        "failed_count": len(failed), "discovery_ran": fleet.refreshed,
+        "diff": diff({r["vm"]: b for b, r in changed}, {r["vm"]: {k: r[k] for k in keys} for _b, r in changed}),
+    }
+    if failed:
+        module.fail_json(msg=summary(failed), **out)
+    module.exit_json(**out)
+
+
+def main():
+    spec = {
+        "vault_name": {"type": "str", "required": True},
+        "resource_group": {"type": "str", "required": True},
+        "policy": {"type": "str", "default": "DefaultPolicy"},
+        "state": {"type": "str", "default": "present", "choices": ["present", "stopped", "absent"]},
+        "include_disk_luns": {"type": "list", "elements": "int"},
+        "exclude_disk_luns": {"type": "list", "elements": "int"},
+        "require_agent_ready": {"type": "bool", "default": False},
+    }
+    spec.update(VM_ARGSPEC)
+    spec.update(BATCH_ARGSPEC)
+    spec.update(WAIT_ARGSPEC)
+    module = AzureBackupModule(
+        argument_spec=spec,
+        mutually_exclusive=[["vm", "vms"], ["include_disk_luns", "exclude_disk_luns"]],
+        required_one_of=[["vm", "vms"]],
+        supports_check_mode=True,
+    )
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()
