@@ -199,8 +199,8 @@ def handle(emu, request):
         key = rg_key(sub, rg)
         if emu.store.get("resourcegroups", key) is None:
             emu.store.put("resourcegroups", key, {"sub": sub, "name": rg, "location": norm_location(
-                body.get("location", "westeurope")), "tags": {}})
-        name = body.get("name", "backup-lock")
+                body.get("location") or "westeurope"), "tags": {}})
+        name = body.get("name") or "backup-lock"     # null or "" means the default name
         level = body.get("level", "CanNotDelete")
         if level not in ("CanNotDelete", "ReadOnly"):
             raise AdminError(400, "level must be CanNotDelete or ReadOnly")

@@ -875,6 +875,16 @@ def test_admin_api_refuses_what_would_break_the_emulator(env):
                        params={"statusOnly": "true"}).status_code == 200
 
 
+def test_admin_lock_with_null_name_or_location_takes_the_defaults(env):
+    """Found by the fuzz (flaky 500): null meant 'absent' for the VM endpoint but crashed the lock one."""
+    resp = env.emu.http.post(env.emu.endpoint + "/_emulator/locks", verify=env.emu.ca,
+                             json={"resource_group": "rg-null-lock", "name": None, "location": None})
+    assert resp.status_code == 201 and resp.json() == {"lock": "backup-lock"}, resp.text
+    locks = env.request("GET", "/subscriptions/%s/resourceGroups/rg-null-lock/providers/Microsoft.Authorization/locks"
+                        % env.sub, api="2020-05-01")
+    assert [lock["name"] for lock in locks.json()["value"]] == ["backup-lock"]
+
+
 def test_still_healthy_after_the_fuzz(env):
     # Undo what the admin fuzz may have switched on.
     env.emu.admin("PUT", "faults", json={"rules": [], "throttle": False, "job_reads_per_hour": 0})
