@@ -362,7 +362,7 @@ def _zone(value):
     zone = _ZONES.get(str(value).strip().lower())
     if zone is None:
         raise _bad("Unknown time_zone %r: Azure Backup takes a Windows time zone id such as UTC, "
-                    "W. Europe Standard Time or Pacific Standard Time." % (value,))
+                   "W. Europe Standard Time or Pacific Standard Time." % (value,))
     return zone
 
 
@@ -673,8 +673,8 @@ def check_type_change(name, current_type, wanted_type):
     if wanted_type and current_type != wanted_type:
         raise AzureBackupError(
             "Backup policy %s is a %s (%s) policy; Azure does not change the type of an existing policy to %s "
-            "(%s). Nothing was changed." % (name, current_type, _label(current_type), wanted_type,
-                                           _label(wanted_type)),
+            "(%s). Nothing was changed." % (
+                name, current_type, _label(current_type), wanted_type, _label(wanted_type)),
             code="PolicyTypeChangeNotAllowed",
             remediation="Create a new policy with policy_type: %s under another name and move the VMs to it (a VM "
                         "protected by an enhanced policy cannot go back to a standard one)." % wanted_type)

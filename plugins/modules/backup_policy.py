@@ -244,12 +244,16 @@ policy:
   type: dict
   contains:
     name: {description: Policy name., type: str, returned: when present, sample: vm-daily}
-    id: {description: ARM id., type: str, returned: when present, sample: /subscriptions/0000/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv/backupPolicies/vm-daily}
+    id:
+      description: ARM id.
+      type: str
+      returned: when present
+      sample: /subscriptions/0000/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv/backupPolicies/vm-daily
     backup_management_type: {description: Always C(AzureIaasVM)., type: str, returned: when present, sample: AzureIaasVM}
     protected_items_count: {description: Items the policy protects (Azure's C(protectedItemsCount))., type: int, returned: when present, sample: 3}
     policy_type: {description: V(V1) standard or V(V2) enhanced., type: str, returned: when present, sample: V1}
     time_zone: {description: Time zone of the schedule., type: str, returned: when present, sample: UTC}
-    schedule_run_frequency: {description: Daily, Weekly or Hourly., type: str, returned: when present, sample: Daily}
+    schedule_run_frequency: {description: 'Daily, Weekly or Hourly.', type: str, returned: when present, sample: Daily}
     schedule_run_time: {description: Time of a daily or weekly backup (null for hourly)., type: str, returned: when present, sample: "22:30"}
     schedule_run_days: {description: Days of a weekly backup (null otherwise)., type: list, elements: str, returned: when present, sample: null}
     hourly_schedule:

@@ -74,13 +74,17 @@ policies:
   elements: dict
   contains:
     name: {description: Policy name., type: str, returned: always, sample: DefaultPolicy}
-    id: {description: ARM id., type: str, returned: always, sample: /subscriptions/0000/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv/backupPolicies/DefaultPolicy}
+    id:
+      description: ARM id.
+      type: str
+      returned: always
+      sample: /subscriptions/0000/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv/backupPolicies/DefaultPolicy
     backup_management_type: {description: Workload of the policy., type: str, returned: always, sample: AzureIaasVM}
     protected_items_count: {description: Items the policy protects (Azure's C(protectedItemsCount))., type: int, returned: always, sample: 12}
     workload_type: {description: Workload of a non-VM policy., type: str, returned: for non-VM policies, sample: SQLDataBase}
     policy_type: {description: V(V1) standard or V(V2) enhanced., type: str, returned: for VM policies, sample: V2}
     time_zone: {description: Time zone of the schedule., type: str, returned: for VM policies, sample: UTC}
-    schedule_run_frequency: {description: Daily, Weekly or Hourly., type: str, returned: for VM policies, sample: Hourly}
+    schedule_run_frequency: {description: 'Daily, Weekly or Hourly.', type: str, returned: for VM policies, sample: Hourly}
     schedule_run_time: {description: Time of a daily or weekly backup (null for hourly)., type: str, returned: for VM policies, sample: null}
     schedule_run_days: {description: Days of a weekly backup (null otherwise)., type: list, elements: str, returned: for VM policies, sample: null}
     hourly_schedule:

@@ -184,11 +184,10 @@ def test_info_round_trip(emulator, playbook, vault):
     assert emulator.writes() == []
     vm = playbook("backup_policy_info.yml", extra_vars={"vault_name": VAULT, "resource_group": RG, "vm_only": True})
     assert "HourlyLogBackup" not in {p["name"] for p in vm.task(TASK)["policies"]}
-    one = playbook("backup_policy_info.yml", extra_vars={"vault_name": VAULT, "resource_group": RG,
-                                                          "name": "pol-trip-v2"}).task(TASK)["policies"]
+    where = {"vault_name": VAULT, "resource_group": RG}
+    one = playbook("backup_policy_info.yml", extra_vars=dict(where, name="pol-trip-v2")).task(TASK)["policies"]
     assert [p["name"] for p in one] == ["pol-trip-v2"] and one[0]["hourly_schedule"]["interval"] == 6
-    none = playbook("backup_policy_info.yml", extra_vars={"vault_name": VAULT, "resource_group": RG,
-                                                           "name": "pol-missing"})
+    none = playbook("backup_policy_info.yml", extra_vars=dict(where, name="pol-missing"))
     assert none.rc == 0 and none.task(TASK)["policies"] == []
 
     # every VM policy read back and given to backup_policy: nothing changes, nothing is written
@@ -232,7 +231,7 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("options,words", BAD, ids=[w for _, w in BAD])
+@pytest.mark.parametrize("options,words", BAD, ids=[words for options, words in BAD])
 def test_bad_input_fails_before_any_arm_request(emulator, playbook, options, words):
     emulator.clear_log()
     run = playbook("backup_policy.yml", extra_vars=policy_args("pol-bad", **options))
@@ -241,3 +240,13 @@ def test_bad_input_fails_before_any_arm_request(emulator, playbook, options, wor
     assert len(failures) == 1 and words in failures[0]["result"]["msg"], failures[0]["result"]["msg"]
     assert "Traceback" not in run.stdout + run.stderr
     assert emulator.arm_requests() == []
+
+
+def test_missing_vault_is_one_clear_error_and_no_write(emulator, playbook, vault):
+    emulator.clear_log()
+    run = playbook("backup_policy.yml", extra_vars=policy_args("pol-x", vault_name="rsv-nowhere"), check=True)
+    assert run.rc != 0
+    result = run.task(TASK)
+    assert "Vault rsv-nowhere does not exist in resource group %s" % RG in result["msg"]
+    assert "backupops.azure.rs_vault" in result["msg"]
+    assert emulator.writes() == []

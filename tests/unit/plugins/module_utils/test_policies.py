@@ -185,8 +185,8 @@ def test_facts_of_a_non_vm_policy_carry_no_option_shape():
 def test_options_left_out_keep_the_current_values():
     current = policies.desired_shape(params(**{
         "time_zone": "W. Europe Standard Time", "schedule_run_time": "22:30", "instant_rp_retention_range_in_days": 5,
-        "retention_policy": {"daily_schedule": {"count": 30}, "weekly_schedule": {"count": 4,
-                                                                                 "days_of_the_week": ["Sunday"]}}}))
+        "retention_policy": {"daily_schedule": {"count": 30},
+                             "weekly_schedule": {"count": 4, "days_of_the_week": ["Sunday"]}}}))
     assert policies.desired_shape(params(), current) == current
     changed = policies.desired_shape(params(instant_rp_retention_range_in_days=3), current)
     assert {k for k in current if current[k] != changed[k]} == {"instant_rp_retention_range_in_days"}
@@ -292,7 +292,7 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize("task,words", BAD, ids=[w for _, w in BAD])
+@pytest.mark.parametrize("task,words", BAD, ids=[words for task, words in BAD])
 def test_rules_refuse_with_one_clear_message(task, words):
     with pytest.raises(AzureBackupError) as err:
         policies.desired_shape(params(**task))
