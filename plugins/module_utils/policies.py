@@ -242,7 +242,7 @@ def policy_shape(props):
     details = props.get("instantRPDetails") or {}
     return {
         "policy_type": policy_type,
-        "time_zone": props.get("timeZone") or "UTC",
+        "time_zone": _ZONES.get((props.get("timeZone") or "UTC").lower(), props.get("timeZone")),
         "schedule_run_frequency": frequency,
         "schedule_run_time": run_time,
         "schedule_run_days": _ordered(days, DAYS),

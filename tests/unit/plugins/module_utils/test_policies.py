@@ -107,6 +107,8 @@ def test_spec_examples_read_in_the_option_shape():
         "days_of_the_month": None}
     assert weekly["retention_policy"]["yearly_schedule"]["months_of_year"] == ["February", "November"]
     assert weekly["instant_rp_retention_range_in_days"] is None
+    assert policies.policy_shape(dict(SPEC_COMPLEX, timeZone="pacific standard time"))["time_zone"] == \
+        "Pacific Standard Time"
     daily = policies.policy_shape(SPEC_V2_DAILY)
     assert daily["schedule_run_time"] == "10:00" and daily["time_zone"] == "India Standard Time"
     assert daily["retention_policy"]["monthly_schedule"]["weeks_of_the_month"] == ["First"]
