@@ -155,6 +155,8 @@ def _bad(target):
 
 
 def _times(value, target, count=None):
+    """Date-times of which only the time of day counts; Azure Backup schedules start on the hour
+    or the half hour (Az PowerShell and the azurerm provider refuse other minutes before calling)."""
     if not isinstance(value, list) or not value or (count is not None and len(value) != count):
         raise _bad(target)
     out = []
@@ -163,7 +165,7 @@ def _times(value, target, count=None):
             dt = parse_iso(item) if isinstance(item, str) else None
         except ValueError:
             dt = None
-        if dt is None or "T" not in item:
+        if dt is None or "T" not in item or dt.minute not in (0, 30) or dt.second or dt.microsecond:
             raise _bad(target)
         out.append(dt)
     return out
@@ -223,7 +225,14 @@ def validate_iaas(props):
                                "properties.schedulePolicy.weeklySchedule.scheduleRunTimes", 1)
         else:
             raise _bad("properties.schedulePolicy.scheduleRunFrequency")
-        irp_range = (1, 30) if freq != "Weekly" else (5, 30)
+        # Azure Backup docs (Instant Restore, Enhanced policy): 1-30 days, 5-20 for a weekly
+        # schedule, at most 17 days every 4 hours and 22 days every 6 hours.
+        if freq == "Weekly":
+            irp_range = (5, 20)
+        elif freq == "Hourly":
+            irp_range = (1, {4: 17, 6: 22}.get(hourly["interval"], 30))
+        else:
+            irp_range = (1, 30)
     irp = props.get("instantRpRetentionRangeInDays")
     if irp is not None and (not isinstance(irp, int) or not irp_range[0] <= irp <= irp_range[1]):
         raise _bad("properties.instantRpRetentionRangeInDays")
