@@ -139,12 +139,12 @@ class Proxy:
             self._answer(sock, 403, "Forbidden", REFUSED)
             self._log(client, method, host, port, 403, started, "not an Azure host")
             return
-        sock.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
         self._log(client, method, host, port, 200, started, None)
         try:
+            sock.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
             tls = self.contexts[host].wrap_socket(sock, server_side=True)
         except (OSError, ValueError) as exc:
-            self._say("TLS handshake for %s from %s failed: %s" % (host, _client(client), exc))
+            self._say("no TLS tunnel for %s from %s: %s" % (host, _client(client), exc))
             return
         tls.settimeout(None)
         try:

@@ -45,6 +45,8 @@ def proxied(tmp_path_factory):
     running = start_emulator(tmp, "--proxy-port", "0", "--seed", str(seed_path))
     yield running
     stop_emulator(running)
+    with open(running.stderr_path, encoding="utf-8") as handle:
+        assert "Traceback" not in handle.read()
 
 
 @pytest.fixture
@@ -362,3 +364,21 @@ def test_the_peers_requests_get_the_answers_they_insist_on(via_proxy):
     assert job.status_code == 200 and job.json()["properties"]["operation"] == "ConfigureBackup"
     items = requests.get(vault + "/backupProtectedItems?api-version=2026-08-01", headers=auth).json()["value"]
     assert sorted(i["properties"]["friendlyName"] for i in items) == ["shop-web-01", "shop-web-02"]
+
+
+def test_clients_that_give_up_midway_cost_nothing(proxied):
+    """A client that closes after the 200, or talks plain text inside the tunnel, or sends
+    half a request head: the proxy logs a line and carries on."""
+    port = int(proxied.ready["proxy"].rsplit(":", 1)[1])
+    for after in (b"", b"GET / HTTP/1.1\r\nHost: management.azure.com\r\n\r\n"):
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"CONNECT management.azure.com:443 HTTP/1.1\r\n\r\n")
+            assert sock.recv(100).startswith(b"HTTP/1.1 200 Connection established")
+            if after:
+                sock.sendall(after)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"CONNECT manage")
+    assert requests.get(ARM + "/subscriptions", params={"api-version": "2022-12-01"},
+                        proxies={"https": proxied.ready["proxy"]}, verify=proxied.ca).status_code == 401
+    with open(proxied.stderr_path, encoding="utf-8") as handle:
+        assert "no TLS tunnel for management.azure.com" in handle.read()
