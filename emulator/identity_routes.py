@@ -1,7 +1,10 @@
 """Entra ID and cloud-metadata endpoints (no ARM token needed for these)."""
 
+from urllib.parse import urlsplit
+
 from .arm import Response
 from .auth import EntraError, parse_form
+from .proxy import ARM_HOST, LOGIN_HOST
 
 JSON = {"Content-Type": "application/json; charset=utf-8"}
 
@@ -23,8 +26,12 @@ def match(path, method):
     return None
 
 
-def metadata(base):
-    """The Azure Stack style cloud metadata document, one JSON object."""
+def metadata(base, login=None):
+    """The Azure Stack style cloud metadata document, one JSON object.
+
+    ``login`` is the Entra ID endpoint when it is not ``base`` (inside the proxy's
+    management.azure.com tunnel it is https://login.microsoftonline.com)."""
+    login = login or base
     return {
         "galleryEndpoint": base + "/",
         "graphEndpoint": base + "/",
@@ -38,7 +45,7 @@ def metadata(base):
         "media": base + "/",
         "gallery": base + "/",
         "authentication": {
-            "loginEndpoint": base + "/",
+            "loginEndpoint": login + "/",
             # ARM's own audience first: stable across restarts (the port changes).
             "audiences": ["https://management.core.windows.net/", base + "/"],
             "tenant": "common",
@@ -80,18 +87,54 @@ def openid(base, tenant, v2):
     }
 
 
+def discovery(emu, request, base):
+    """MSAL's instance discovery (``/common/discovery/instance``).
+
+    The emulator's Entra ID has two instances: the host the request came to (its own
+    endpoint, or login.microsoftonline.com inside a proxy tunnel) and its direct endpoint.
+    ``authorization_endpoint`` on one of them gets that tenant's OpenID configuration URL
+    (``/v2.0/`` for a v2.0 authorize endpoint); any other host gets Entra's 400
+    ``invalid_instance`` (AADSTS50049), as the real service answers for an unknown host.
+    MSAL names the instance by its host name alone (it drops the port), so a host name
+    matches the instance on that host, port included.
+    """
+    instances = {}                     # host name -> https://host[:port]
+    for url in (base, emu.base_url):
+        if url:
+            parts = urlsplit(url)
+            instances.setdefault((parts.hostname or "").lower(), "https://" + parts.netloc.lower())
+    wanted = request.args.get("authorization_endpoint")
+    if wanted:
+        parts = urlsplit(wanted)
+        instance = instances.get((parts.hostname or "").lower())
+        if parts.port is not None and instance != "https://" + parts.netloc.lower():
+            instance = None
+        if parts.scheme.lower() != "https" or instance is None:
+            err = EntraError(400, "invalid_instance", 50049, "Unknown or invalid instance.")
+            return Response(400, err.body(emu.clock.now().strftime("%Y-%m-%d %H:%M:%SZ")), dict(JSON))
+        segs = [s for s in parts.path.split("/") if s]
+        tenant = segs[0] if segs else "common"
+        v2 = "v2.0" in [s.lower() for s in segs]
+    else:
+        tenant, v2, instance = "common", True, base
+    return Response(200, {
+        "tenant_discovery_endpoint": "%s/%s%s/.well-known/openid-configuration" % (
+            instance, tenant, "/v2.0" if v2 else ""),
+        "api-version": "1.1",
+        "metadata": [{"preferred_network": host, "preferred_cache": host, "aliases": [host]}
+                     for host in instances],
+    }, dict(JSON))
+
+
 def handle(emu, request, ident, base, entry):
     kind = ident[0]
     if kind == "metadata":
-        return Response(200, metadata(base), dict(JSON))
+        login = None
+        if urlsplit(base).netloc.lower() == ARM_HOST:
+            login = "https://" + LOGIN_HOST
+        return Response(200, metadata(base, login), dict(JSON))
     if kind == "discovery":
-        host = base.split("://", 1)[-1]
-        return Response(200, {
-            "tenant_discovery_endpoint": "%s/common/v2.0/.well-known/openid-configuration" % base,
-            "api-version": "1.1",
-            "metadata": [{"preferred_network": host, "preferred_cache": host,
-                          "aliases": [host]}],
-        }, dict(JSON))
+        return discovery(emu, request, base)
     tenant = ident[1]
     known = (emu.identity.tenant_id or "").lower()
     if kind == "openid":

@@ -23,6 +23,7 @@ from .arm import ArmError, Response, gateway_error, iso
 from .auth import EntraError, Identity
 from .clock import Clock, DEFAULT_TIME_SCALE, Scheduler
 from .faults import Faults
+from .proxy import SERVICES
 from .routing import Router
 from .store import Store
 
@@ -92,6 +93,11 @@ class Emulator:
         with self._log_lock:
             self.log.append(entry)
 
+    def record_proxy(self, entry):
+        """A request the proxy answered itself (a tunnel opened, or a refusal)."""
+        entry["time"] = iso(self.clock.now())
+        self.record(entry)
+
     def requests_log(self):
         with self._log_lock:
             return list(self.log)
@@ -112,7 +118,10 @@ class Emulator:
         if request.host_url.rstrip("/") != base_url:
             base_url = request.host_url.rstrip("/")
         path = request.path
-        if path.startswith("/_emulator/") or path == "/_emulator":
+        # Inside a proxy tunnel the client talks to management.azure.com or
+        # login.microsoftonline.com: those hosts have no admin API.
+        tunnel = environ.get("emulator.tunnel")
+        if tunnel is None and (path.startswith("/_emulator/") or path == "/_emulator"):
             return self._admin(request, environ, start_response)
 
         fired = self.faults.pick(request.method, path)
@@ -121,7 +130,8 @@ class Emulator:
             time.sleep(kinds["latency"].latency_ms / 1000.0)
         entry = {"method": request.method, "path": path, "query": request.query_string.decode(
             "latin-1"), "time": iso(self.clock.now()), "principal": None, "status": None,
-            "kind": "arm", "fault": None, "api_version": request.args.get("api-version")}
+            "kind": "arm", "fault": None, "api_version": request.args.get("api-version"),
+            "host": tunnel or request.host}
         if "drop_before" in kinds:
             entry.update(status=0, fault="drop_before")
             self._count("faults")
@@ -134,7 +144,7 @@ class Emulator:
                 resp = self._fault_response(int(code), kinds[code])
                 return self._send(request, environ, start_response, resp, entry, started)
 
-        resp = self._handle(request, entry, base_url)
+        resp = self._handle(request, entry, base_url, tunnel)
         if "drop_after" in kinds:
             self._count("faults")
             entry["fault"] = "drop_after"
@@ -185,12 +195,12 @@ class Emulator:
                                 "Encountered an internal server error (fault injected).")
         return Response(err.status, err.body(), err.headers)
 
-    def _handle(self, request, entry, base_url):
+    def _handle(self, request, entry, base_url, tunnel=None):
         with self.store.lock:
             self.scheduler.run_due()
             self.store.commit()
             try:
-                resp = self._dispatch(request, entry, base_url)
+                resp = self._dispatch(request, entry, base_url, tunnel)
                 self.store.commit()
             except ArmError as err:
                 # A refused request changes nothing (handlers validate before writing).
@@ -209,9 +219,16 @@ class Emulator:
                 resp = Response(500, err.body())
         return resp
 
-    def _dispatch(self, request, entry, base_url):
+    def _dispatch(self, request, entry, base_url, tunnel=None):
         path = request.path
         ident = identity_routes.match(path, request.method)
+        service = SERVICES.get(tunnel)
+        if service == "entra" and (ident is None or ident[0] == "metadata"):
+            # login.microsoftonline.com serves Entra ID only.
+            entry["kind"] = "identity"
+            return Response(404, None, {"Content-Type": "text/html; charset=utf-8"}, raw=b"")
+        if service == "arm" and ident is not None and ident[0] != "metadata":
+            ident = None     # management.azure.com has no token endpoint: ARM answers
         if ident is not None:
             entry["kind"] = "token" if ident[0] == "token" else "identity"
             if entry["kind"] == "token":
