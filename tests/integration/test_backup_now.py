@@ -208,7 +208,7 @@ def test_lost_response_starts_exactly_one_backup(emulator, playbook, vault):
 
 def test_daily_limit_is_reported_clearly(emulator, playbook, vault):
     # nine on-demand attempts today (the first runs, the others fail: a backup is in progress)
-    for _ in range(9):
+    for _attempt in range(9):
         sdk_trigger(emulator, VAULT, DB1)
     done = playbook("backup_job_info.yml", extra_vars=dict(vault, vm=DB1, status="InProgress", wait=True,
                                                            wait_timeout=120))

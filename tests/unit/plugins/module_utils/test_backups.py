@@ -79,8 +79,8 @@ def test_plan_reads_items_and_running_backups_once(monkeypatch):
         calls.append(filters)
         return [running_job("j-web-02", "web-02")]
     monkeypatch.setattr(jobs, "list_jobs", list_jobs)
-    entries, running = backups.plan(Module(), "rg-v", "v", [ref("web-01"), ref("WEB-02", "RG-A"), ref("old"),
-                                                             ref("gone"), ref("elsewhere")])
+    refs = [ref("web-01"), ref("WEB-02", "RG-A"), ref("old"), ref("gone"), ref("elsewhere")]
+    entries, running = backups.plan(Module(), "rg-v", "v", refs)
     assert calls == ["items", {"operation": "Backup", "status": "InProgress"}]
     web1, web2, old, gone, elsewhere = entries
     assert web1.error is None and web1.job_key is None

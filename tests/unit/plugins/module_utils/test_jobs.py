@@ -22,8 +22,8 @@ def job(name, status="InProgress", start=T0, operation="Backup", vm="rg-a;web-01
 
 
 def test_times_and_durations():
-    assert jobs.parse_time("2024-05-13T10:18:05.7330616Z") == datetime(2024, 5, 13, 10, 18, 5, 733061,
-                                                                        tzinfo=timezone.utc)
+    precise = datetime(2024, 5, 13, 10, 18, 5, 733061, tzinfo=timezone.utc)
+    assert jobs.parse_time("2024-05-13T10:18:05.7330616Z") == precise
     assert jobs.parse_time("2024-05-13T12:18:05+02:00") == datetime(2024, 5, 13, 10, 18, 5, tzinfo=timezone.utc)
     assert jobs.parse_time("2024-05-13T10:18:05") == datetime(2024, 5, 13, 10, 18, 5, tzinfo=timezone.utc)
     assert jobs.parse_time("0001-01-01T00:00:00") is None and jobs.parse_time(None) is None
@@ -82,7 +82,7 @@ def test_facts_of_a_failed_backup():
 
 def test_poll_interval_grows_from_two_seconds_to_a_minute():
     delays, delay = [], 0.0
-    for _ in range(12):
+    for _round in range(12):
         delay = jobs.next_delay(delay, 0)
         delays.append(delay)
     assert delays[:4] == [2.0, 3.0, 4.5, 6.75] and delays[-1] == 60.0
@@ -155,12 +155,12 @@ def test_waiting_on_200_jobs_for_an_hour_stays_well_under_the_budget(vault):
 
 
 def test_first_read_of_few_ids_gets_them_and_of_many_lists_them(vault):
-    fake, _, waiter = vault({"a": 10, "b": 10})
+    fake, _clock, waiter = vault({"a": 10, "b": 10})
     known = dict.fromkeys(["a", "b"])
     waiter.refresh(known)
     assert fake.gets == 2 and fake.lists == 0 and known["a"]["name"] == "a"
     names = ["j%d" % i for i in range(jobs.LOOKUP_GETS + 1)]
-    fake, _, waiter = vault(dict.fromkeys(names, 10))
+    fake, _clock, waiter = vault(dict.fromkeys(names, 10))
     known = dict.fromkeys(names)
     waiter.refresh(known)
     assert fake.gets == 0 and fake.lists == 1 and all(known.values())
