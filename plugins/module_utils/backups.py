@@ -197,8 +197,11 @@ def job_of_operation(module, resource_group, vault_name, operation_id, label, sl
         state = status.get("status")
         if state == "Succeeded":
             job_id = (status.get("properties") or {}).get("jobId")
-            if job_id:
-                return job_id
+            if not job_id:
+                raise AzureBackupError("Azure accepted the backup of VM %s but its operation %s names no job."
+                                       % (label, operation_id), code="JobIdMissing",
+                                       remediation="List the vault's jobs with backupops.azure.backup_job_info.")
+            return job_id
         if state in ("Failed", "Canceled", "Invalid"):
             error = status.get("error") or {}
             code = error.get("code") or "OperationFailed"
@@ -249,8 +252,17 @@ def start(module, resource_group, vault_name, entries, expiry, concurrency, now=
 def _reconcile(module, resource_group, vault_name, lost, since, posted_at, final):
     """After lost responses: adopt the backup jobs Azure did start; the others are retried once.
     A VM's job is the one started since the checks (none ran then) that runs, or ended after the post."""
-    started = jobs.list_jobs(module, resource_group, vault_name, operation="Backup", start=since,
-                             end=jobs.utcnow() + jobs.CLOCK_SKEW)
+    try:
+        started = jobs.list_jobs(module, resource_group, vault_name, operation="Backup", start=since,
+                                 end=jobs.utcnow() + jobs.CLOCK_SKEW)
+    except AzureBackupError as err:
+        for entry in lost:
+            entry.error = AzureBackupError(
+                "The connection failed while starting the backup of VM %s (%s), and the vault's jobs could not be "
+                "read to know whether Azure started it: %s" % (entry.ref.label, entry.lost, err.message),
+                code="ResponseLost", remediation="Run the task again: it returns a backup that runs instead of "
+                                                 "starting another.")
+        return
     by_vm = {}
     for job in started:
         props = jobs.props(job)

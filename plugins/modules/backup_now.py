@@ -243,7 +243,7 @@ def run(module):
 
     entries, known = backups.plan(module, rg, vault, refs)
     already_running = len(known)
-    pending = []
+    pending, read_error = [], None
     waiter = jobs.Waiter(module, rg, vault, operation="Backup")
     if module.check_mode:
         for entry in entries:
@@ -252,17 +252,26 @@ def run(module):
     else:
         since = backups.start(module, rg, vault, entries, expiry, p["concurrency"])
         known.update({e.job_key: None for e in entries if e.job_key and e.job_key not in known})
-        if p["wait"]:
-            pending = waiter.wait(known, p["wait_timeout"], since)
-        else:
-            try:
+        try:
+            if p["wait"]:
+                pending = waiter.wait(known, p["wait_timeout"], since)
+            else:
                 waiter.refresh(known, since)
-            except jobs.Throttled as err:
-                module.warn("The backups were started, but their status could not be read: %s" % err.message)
+        except AzureBackupError as err:     # the backups run: report them with the reason
+            if p["wait"]:
+                read_error = err
+            else:
+                module.warn("The backups were started, but their jobs could not be read: %s" % err.message)
 
     results = [backups.vm_result(e, known.get(e.job_key)) for e in entries]
     result = {"changed": any(r["changed"] for r in results), "vms": results,
               "counts": backups.counts(results, already_running)}
+    if read_error is not None:
+        module.fail(AzureBackupError("The backups were started but their jobs could not be read: %s"
+                                     % read_error.message, code=read_error.code, status=read_error.status,
+                                     remediation="Wait for them with backupops.azure.backup_job_info (job_ids "
+                                                 "in vms), or run this task again: it finds the running "
+                                                 "backups."), **result)
     if pending:
         labels = {e.job_key: e.ref.label for e in entries if e.job_key}
         module.fail(jobs.timeout_error(vault, known, pending, p["wait_timeout"], waiter.throttled, labels), **result)

@@ -199,3 +199,44 @@ def test_results_counts_and_the_one_failure_message():
     assert single.message == ("The backup of VM rg-a/failed failed: UserErrorGuestAgentStatusUnavailable: VM Agent "
                               "unable to communicate (job j2, Failed).")
     assert single.remediation == "Start the agent."
+
+
+def test_lost_response_with_the_jobs_unreadable(azure, monkeypatch):
+    azure["script"] = {"a": ["lost"]}
+
+    def unreadable(module, rg, vault, **filters):
+        raise AzureBackupError("Failed to list the jobs of vault v: throttled", code="ResourceRequestsThrottled",
+                               status=429)
+    monkeypatch.setattr(jobs, "list_jobs", unreadable)
+    (a,) = entries_for("a")
+    backups.start(Module(), "rg-v", "v", [a], NOW, concurrency=1)
+    assert azure["posts"] == ["a"] and a.error.code == "ResponseLost" and "could not be read" in a.error.message
+
+
+class OperationModule:
+    """The module boundary (azure_call) answering the operation status reads in turn."""
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+
+    def client(self, kind):
+        return type("Client", (), {"backup_operation_statuses": type("Ops", (), {"get": None})})()
+
+    def azure_call(self, action, func, *args):
+        return self.answers.pop(0)
+
+
+def test_job_id_from_the_operation_status():
+    sleeps = []
+    module = OperationModule([{"status": "InProgress"}, {"status": "Succeeded", "properties": {"jobId": "J"}}])
+    assert backups.job_of_operation(module, "rg", "v", "op", "rg/a", sleep=sleeps.append) == "J"
+    assert sleeps == [1.0]
+    refused = OperationModule([{"status": "Failed", "error": {"code": "UserErrorBackupOperationInProgress",
+                                                             "message": "busy"}}])
+    with pytest.raises(AzureBackupError) as err:
+        backups.job_of_operation(refused, "rg", "v", "op", "rg/a", sleep=sleeps.append)
+    assert err.value.code == "UserErrorBackupOperationInProgress" and "Azure refused the backup" in err.value.message
+    assert "already running" in err.value.remediation
+    nameless = OperationModule([{"status": "Succeeded"}])
+    with pytest.raises(AzureBackupError, match="names no job"):
+        backups.job_of_operation(nameless, "rg", "v", "op", "rg/a", sleep=sleeps.append)

@@ -4,6 +4,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 import pytest
+from ansible.module_utils.common.warnings import get_warning_messages
 
 from ansible_collections.backupops.azure.plugins.module_utils import backups, jobs
 from ansible_collections.backupops.azure.plugins.modules import backup_now
@@ -121,3 +122,18 @@ def test_bad_inputs_fail_before_any_call(run_module, azure, monkeypatch, extra, 
     monkeypatch.setattr(backups, "plan", lambda *a: pytest.fail("Azure must not be called"))
     outcome, result = run_module(backup_now.main, args(**extra))
     assert outcome == "fail" and words in result["msg"]
+
+
+def test_jobs_unreadable_after_the_start(run_module, azure, monkeypatch):
+    def broken(self, known, *args, **kwargs):
+        raise backups.AzureBackupError("Failed to list the jobs of vault rsv: InternalServerError (HTTP 500): boom",
+                                       code="InternalServerError", status=500)
+    monkeypatch.setattr(jobs.Waiter, "wait", broken)
+    monkeypatch.setattr(jobs.Waiter, "refresh", broken)
+    outcome, result = run_module(backup_now.main, args(vm="rg/web-01"))
+    assert outcome == "fail" and result["changed"] and result["vms"][0]["job_id"] == "job-web-01"
+    assert result["msg"].startswith("The backups were started but their jobs could not be read")
+    assert "backupops.azure.backup_job_info" in result["msg"]
+    outcome, result = run_module(backup_now.main, args(vm="rg/web-01", wait=False))
+    assert outcome == "exit" and result["vms"][0]["job_id"] == "job-web-01" and result["vms"][0]["job_status"] is None
+    assert any("could not be read" in w for w in get_warning_messages())
