@@ -231,8 +231,8 @@ def test_job_id_from_the_operation_status():
     module = OperationModule([{"status": "InProgress"}, {"status": "Succeeded", "properties": {"jobId": "J"}}])
     assert backups.job_of_operation(module, "rg", "v", "op", "rg/a", sleep=sleeps.append) == "J"
     assert sleeps == [1.0]
-    refused = OperationModule([{"status": "Failed", "error": {"code": "UserErrorBackupOperationInProgress",
-                                                             "message": "busy"}}])
+    busy = {"code": "UserErrorBackupOperationInProgress", "message": "busy"}
+    refused = OperationModule([{"status": "Failed", "error": busy}])
     with pytest.raises(AzureBackupError) as err:
         backups.job_of_operation(refused, "rg", "v", "op", "rg/a", sleep=sleeps.append)
     assert err.value.code == "UserErrorBackupOperationInProgress" and "Azure refused the backup" in err.value.message
