@@ -65,7 +65,7 @@ def new_op(emu, vault, kind, item=None, job=None, error=None, seconds=OP_ACK_SEC
     now = now or emu.clock.now()
     vkey = vault_key(vault["sub"], vault["rg"], vault["name"])
     op_id = str(uuid.uuid4())
-    end = emu.clock.later(seconds)
+    end = emu.clock.later(seconds) if seconds else now     # 0: done when it starts
     op = {"id": op_id, "vault": vkey, "kind": kind, "status": "InProgress", "start": iso(now),
           "end": iso(end), "job": job["id"] if job else None, "error": error,
           "item": item["key"] if item else None}

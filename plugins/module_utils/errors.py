@@ -58,6 +58,28 @@ REMEDIATION = {
                                       "the retention times must equal the schedule time.",
     "UserErrorGuestAgentStatusUnavailable": "Install or start the Azure VM agent so that the VM "
                                             "reports Agent status Ready, then retry.",
+    # On-demand backups and their jobs.
+    "UserErrorBackupOperationInProgress": "A backup of this VM is already running: wait for it "
+                                          "(backupops.azure.backup_job_info with wait: true) instead "
+                                          "of starting another.",
+    "UserErrorMaxOnDemandBackupsPerDayReached": "Azure allows nine on-demand backup attempts per VM and "
+                                                "UTC day (three on-demand backups plus the scheduled one "
+                                                "are recommended): retry after 00:00 UTC.",
+    "CloudDosAbsoluteLimitReached": "Azure Backup blocked the operation because it was attempted too "
+                                    "often in 24 hours (at most nine on-demand backups per VM a day): "
+                                    "retry after 00:00 UTC.",
+    "UserErrorKeyvaultPermissionsNotConfigured": "Give the Backup Management Service get and list "
+                                                 "permissions on the keys and secrets of the VM's Key "
+                                                 "Vault, then retry.",
+    "UserErrorRpCollectionLimitReached": "Remove the lock on the restore point resource group "
+                                         "(AzureBackupRG_<region>_<number>) so that Azure Backup can "
+                                         "clean up old restore points, then retry.",
+    "UserErrorVmNotFoundV2": "The VM no longer exists: stop its protection (keeping or deleting its "
+                             "backup data).",
+    "BMSUserErrorProtectionStopped": "Resume the VM's protection with a policy before an on-demand backup.",
+    "UserErrorOperationNotAllowedOnSoftDeletedItem": "Undelete the backup item and resume its protection "
+                                                     "first.",
+    "BMSUserErrorJobNotFound": "Check the job id and the vault: a job belongs to one vault.",
 }
 
 AADSTS = {

@@ -1,0 +1,351 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the backupops.azure project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""On-demand backups of Azure VMs: the retain-until rules, the pre-checks, the trigger and its
+job id, and the lost response.
+
+Requests per run: ONE list of the vault's protected items and ONE list of its in-progress backup
+jobs, whatever the number of VMs; then per VM the POST .../backup and one GET of the operation
+status (vault level, as the az CLI's track_backup_job does) that names the job.  A VM whose backup
+already runs is not triggered again: its running job is returned.  A POST whose response is lost
+(the connection dropped after Azure may have accepted it) is never repeated blindly: the vault's
+backup jobs started since the trigger are listed first, and the POST is only repeated when none
+belongs to that VM.
+
+FOR INTERNAL COLLECTION USE ONLY.
+"""
+
+import time
+from datetime import timedelta, timezone
+
+from . import jobs, vaults
+from .batch import run_batch
+from .errors import REMEDIATION, AzureBackupError, from_azure
+from .retry import retry_conflicts
+from .transform import as_dict
+from .vms import ref_from_id
+
+FABRIC = "Azure"
+DEFAULT_RETENTION = timedelta(days=30)
+# "Maximum expiry time for a recovery point: No limit (99 years)" (Azure VM backup support matrix,
+# learn.microsoft.com/azure/backup/backup-support-matrix-iaas, "Backup frequency and retention").
+MAX_RETENTION_DAYS = 99 * 365
+OPERATION_WAIT = 300        # seconds Azure may take to acknowledge a trigger with its job id
+STOPPED = ("ProtectionStopped", "BackupsSuspended")
+POST_TOLERANCE = timedelta(seconds=1)   # a job that ended before the lost POST is not its job
+
+
+def retain_until(value, now):
+    """The recovery point's expiry (aware UTC datetime) from O(retain_until); validated, no Azure call."""
+    if value is None or value == "":
+        return now + DEFAULT_RETENTION
+    text = str(value).strip()
+    try:
+        when = jobs.parse_when(text, "retain_until")
+    except AzureBackupError:
+        raise AzureBackupError(
+            "retain_until %r is not a date: give YYYY-MM-DD (the recovery point is kept until 00:00 UTC of "
+            "that day) or an ISO 8601 date and time such as 2030-01-31T18:00:00Z." % (text,),
+            code="InvalidRetainUntil") from None
+    if when <= now:
+        raise AzureBackupError(
+            "retain_until %s is not in the future (now is %s UTC): the recovery point would expire at once."
+            % (text, now.strftime("%Y-%m-%d %H:%M")), code="InvalidRetainUntil")
+    latest = now + timedelta(days=MAX_RETENTION_DAYS)
+    if when > latest:
+        raise AzureBackupError(
+            "retain_until %s is beyond Azure's limit: a recovery point expires at most 99 years (%d days) "
+            "from now, that is by %s." % (text, MAX_RETENTION_DAYS, latest.strftime("%Y-%m-%d")),
+            code="InvalidRetainUntil")
+    return when
+
+
+def expiry_text(when):
+    """The wire format the az CLI sends (2024-06-12T00:00:00.000Z)."""
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+class Entry:
+    """One VM of the run: its protected item, the job started or found, or its error."""
+
+    __slots__ = ("ref", "item", "job_key", "changed", "error", "retain_until", "lost")
+
+    def __init__(self, ref):
+        self.ref = ref
+        self.item = None
+        self.job_key = None
+        self.changed = False
+        self.error = None
+        self.retain_until = None
+        self.lost = None
+
+
+def _ref_of_item(item):
+    props = item.get("properties") or {}
+    source = props.get("sourceResourceId") or props.get("virtualMachineId")
+    try:
+        return ref_from_id(source) if source else None
+    except AzureBackupError:
+        return None
+
+
+def item_path(item):
+    """(container, protected item) names from the protected item's id."""
+    parts = (item.get("id") or "").split("/")
+    low = [p.lower() for p in parts]
+    return parts[low.index("protectioncontainers") + 1], parts[low.index("protecteditems") + 1]
+
+
+def _vault_missing(err, vault_name, resource_group):
+    if err.status == 404 and err.code in ("ResourceNotFound", "ResourceGroupNotFound"):
+        return AzureBackupError("Vault %s does not exist in resource group %s." % (vault_name, resource_group),
+                                code="ResourceNotFound", remediation="Create it first with backupops.azure.rs_vault.")
+    return err
+
+
+def plan(module, resource_group, vault_name, refs):
+    """Entries for the VMs, and the vault's running backup jobs ({lower-case id: job}), in two reads."""
+    try:
+        items = vaults.protected_items(module, resource_group, vault_name)
+    except AzureBackupError as err:
+        raise _vault_missing(err, vault_name, resource_group) from None
+    by_vm = {}
+    for item in items:
+        ref = _ref_of_item(item)
+        if ref is not None:
+            by_vm[ref.key] = item
+    entries = [Entry(ref) for ref in refs]
+    for entry in entries:
+        entry.item = by_vm.get(entry.ref.key)
+        entry.error = _not_ready(entry, vault_name)
+    running = {}
+    if any(e.error is None for e in entries):
+        found = jobs.list_jobs(module, resource_group, vault_name, operation="Backup", status="InProgress")
+        by_vm_job = {}
+        for job in found:
+            vm = (jobs.vm_of(job) or "").lower()
+            by_vm_job.setdefault(vm, job)
+        for entry in entries:
+            job = by_vm_job.get(entry.ref.label.lower()) if entry.error is None else None
+            if job is not None:
+                entry.job_key = jobs.job_key(job)
+                running[entry.job_key] = job
+    return entries, running
+
+
+def _not_ready(entry, vault_name):
+    label = entry.ref.label
+    if entry.item is None:
+        return AzureBackupError(
+            "VM %s is not protected by vault %s: protect it first, then start its backup." % (label, vault_name),
+            code="VmNotProtected", remediation="Enable its protection in vault %s with "
+                                               "backupops.azure.vm_protection (or choose the vault that "
+                                               "protects it)." % vault_name)
+    props = entry.item.get("properties") or {}
+    if props.get("isScheduledForDeferredDelete"):
+        return AzureBackupError(
+            "The backup item of VM %s in vault %s is soft-deleted: undelete it and resume protection "
+            "before backing it up." % (label, vault_name), code="UserErrorOperationNotAllowedOnSoftDeletedItem")
+    if props.get("protectionState") in STOPPED:
+        return AzureBackupError(
+            "Protection of VM %s is stopped in vault %s (%s): resume protection before backing it up."
+            % (label, vault_name, props["protectionState"]), code="BMSUserErrorProtectionStopped")
+    return None
+
+
+# -- the trigger ------------------------------------------------------------------------------
+
+class ResponseLost(Exception):
+    """The trigger's connection failed: Azure may or may not have started the backup."""
+
+
+def _operation_id(headers):
+    url = headers.get("Azure-AsyncOperation") or headers.get("Location") or ""
+    return url.split("?")[0].rstrip("/").rsplit("/", 1)[-1] or None
+
+
+def _post(module, resource_group, vault_name, entry, expiry):
+    from azure.core.exceptions import ServiceRequestError, ServiceResponseError
+    client = module.client("backup")
+    container, item = item_path(entry.item)
+    body = {"properties": {"objectType": "IaasVMBackupRequest", "recoveryPointExpiryTimeInUTC": expiry_text(expiry)}}
+    action = "start the backup of VM %s" % entry.ref.label
+
+    def call():
+        try:
+            return client.backups.trigger(vault_name, resource_group, FABRIC, container, item, body,
+                                          cls=lambda response, _body, _headers: response.http_response.headers)
+        except (ServiceRequestError, ServiceResponseError) as exc:
+            raise ResponseLost(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            if not type(exc).__module__.startswith("azure."):
+                raise
+            raise from_azure(exc, action) from None
+    return _operation_id(retry_conflicts(call))
+
+
+def job_of_operation(module, resource_group, vault_name, operation_id, label, sleep=time.sleep):
+    """The job id Azure names in the operation status (polled while the operation is in progress)."""
+    client = module.client("backup")
+    delay, waited = 1.0, 0.0
+    while True:
+        status = module.azure_call("read the backup operation of VM %s" % label,
+                                   client.backup_operation_statuses.get, vault_name, resource_group, operation_id)
+        status = as_dict(status)
+        state = status.get("status")
+        if state == "Succeeded":
+            job_id = (status.get("properties") or {}).get("jobId")
+            if not job_id:
+                raise AzureBackupError("Azure accepted the backup of VM %s but its operation %s names no job."
+                                       % (label, operation_id), code="JobIdMissing",
+                                       remediation="List the vault's jobs with backupops.azure.backup_job_info.")
+            return job_id
+        if state in ("Failed", "Canceled", "Invalid"):
+            error = status.get("error") or {}
+            code = error.get("code") or "OperationFailed"
+            raise AzureBackupError("Azure refused the backup of VM %s: %s: %s"
+                                   % (label, code, error.get("message", "")), code=code,
+                                   remediation=REMEDIATION.get(code))
+        if waited >= OPERATION_WAIT:
+            raise AzureBackupError("Azure did not name the job of the backup of VM %s within %d s (operation %s)."
+                                   % (label, OPERATION_WAIT, operation_id), code="OperationTimeout")
+        sleep(delay)
+        waited += delay
+        delay = min(delay * 2, 10.0)
+
+
+def trigger(module, resource_group, vault_name, entry, expiry):
+    """Start one VM's backup; set entry.job_key.  A lost response is recorded, not raised."""
+    try:
+        operation_id = _post(module, resource_group, vault_name, entry, expiry)
+    except ResponseLost as lost:
+        entry.lost = str(lost)
+        return entry
+    entry.job_key = job_of_operation(module, resource_group, vault_name, operation_id, entry.ref.label).lower()
+    entry.changed = True
+    return entry
+
+
+def start(module, resource_group, vault_name, entries, expiry, concurrency, now=jobs.utcnow):
+    """Trigger the backups of ``entries`` concurrently, reconcile lost responses; return the time
+    (host clock, less the tolerated skew) from which the jobs started."""
+    since = now() - jobs.CLOCK_SKEW
+    for attempt in (1, 2):
+        todo = [e for e in entries if e.error is None and e.job_key is None]
+        if not todo:
+            break
+        for entry in todo:
+            entry.lost, entry.retain_until = None, expiry
+        posted_at = now()
+        for outcome in run_batch(todo, lambda e: trigger(module, resource_group, vault_name, e, expiry),
+                                 concurrency=concurrency, action="start a backup"):
+            if outcome.error is not None:
+                outcome.item.error = outcome.error
+        lost = [e for e in todo if e.lost and e.error is None]
+        if lost:
+            _reconcile(module, resource_group, vault_name, lost, since, posted_at, final=attempt == 2)
+    return since
+
+
+def _reconcile(module, resource_group, vault_name, lost, since, posted_at, final):
+    """After lost responses: adopt the backup jobs Azure did start; the others are retried once.
+    A VM's job is the one started since the checks (none ran then) that runs, or ended after the post."""
+    try:
+        started = jobs.list_jobs(module, resource_group, vault_name, operation="Backup", start=since,
+                                 end=jobs.utcnow() + jobs.CLOCK_SKEW)
+    except AzureBackupError as err:
+        for entry in lost:
+            entry.error = AzureBackupError(
+                "The connection failed while starting the backup of VM %s (%s), and the vault's jobs could not be "
+                "read to know whether Azure started it: %s" % (entry.ref.label, entry.lost, err.message),
+                code="ResponseLost", remediation="Run the task again: it returns a backup that runs instead of "
+                                                 "starting another.")
+        return
+    by_vm = {}
+    for job in started:
+        props = jobs.props(job)
+        begun, ended = jobs.parse_time(props.get("startTime")), jobs.parse_time(props.get("endTime"))
+        if begun is None or begun < since:
+            continue
+        if props.get("status") in jobs.RUNNING or (ended is not None and ended >= posted_at - POST_TOLERANCE):
+            by_vm.setdefault((jobs.vm_of(job) or "").lower(), job)
+    for entry in lost:
+        job = by_vm.get(entry.ref.label.lower())
+        if job is not None:
+            entry.job_key, entry.changed, entry.lost = jobs.job_key(job), True, None
+        elif final:
+            entry.error = AzureBackupError(
+                "The connection failed twice while starting the backup of VM %s (%s), and Azure shows no backup "
+                "job of it started since: no backup was started." % (entry.ref.label, entry.lost),
+                code="ResponseLost", remediation="Check the network path to Azure Resource Manager and run the "
+                                                 "task again: it starts only the backups that are missing.")
+
+
+# -- results ----------------------------------------------------------------------------------
+
+def error_dict(error):
+    if error is None:
+        return None
+    if isinstance(error, dict):
+        return error
+    recommendations = [error.remediation] if error.remediation else []
+    return {"code": error.code, "message": error.message, "recommendations": recommendations}
+
+
+def vm_result(entry, job):
+    facts = jobs.job_facts(job) if job else {}
+    error = entry.error
+    if error is None and facts.get("status") in jobs.UNSUCCESSFUL:
+        error = facts.get("error") or {"code": "Job%s" % facts["status"], "message": "The backup job ended %s."
+                                       % facts["status"], "recommendations": []}
+    expiry = jobs.iso(entry.retain_until) if entry.retain_until and entry.changed else facts.get("retain_until")
+    return {
+        "vm": entry.ref.label,
+        "id": entry.ref.id,
+        "changed": entry.changed,
+        "job_id": facts.get("job_id") or entry.job_key,
+        "job_status": facts.get("status"),
+        "start_time": facts.get("start_time"),
+        "end_time": facts.get("end_time"),
+        "duration_seconds": facts.get("duration_seconds"),
+        "retain_until": expiry,
+        "error": error_dict(error),
+    }
+
+
+def counts(results, already_running):
+    statuses = [r["job_status"] for r in results]
+    return {
+        "total": len(results),
+        "started": sum(1 for r in results if r["changed"]),
+        "already_running": already_running,
+        "completed": sum(1 for s in statuses if s in ("Completed", "CompletedWithWarnings")),
+        "in_progress": sum(1 for s in statuses if s in jobs.RUNNING),
+        "failed": sum(1 for r in results if r["error"] is not None),
+    }
+
+
+def failure(results, fail_on_job_failure):
+    """One AzureBackupError summing up the VMs that fail the task, or None."""
+    failed = [r for r in results if r["error"] is not None and (
+        fail_on_job_failure or r["job_status"] not in jobs.UNSUCCESSFUL)]
+    if not failed:
+        return None
+
+    def line(result):
+        err = result["error"]
+        text = "%s: %s" % (err["code"], err["message"].rstrip("."))
+        if result["job_id"] and result["job_status"]:
+            text += " (job %s, %s)" % (result["job_id"], result["job_status"])
+        return text
+    if len(results) == 1:
+        err = failed[0]["error"]
+        return AzureBackupError("The backup of VM %s failed: %s." % (failed[0]["vm"], line(failed[0])),
+                                code=err["code"],
+                                remediation=" ".join(err["recommendations"]) or REMEDIATION.get(err["code"]))
+    codes = sorted({r["error"]["code"] for r in failed})
+    return AzureBackupError("The backups of %d of %d VMs failed: %s." % (len(failed), len(results), "; ".join(
+        "%s: %s" % (r["vm"], line(r)) for r in failed)), code=codes[0] if len(codes) == 1 else "BackupsFailed",
+        remediation="See each VM's error and Azure's recommendations in vms.")

@@ -1,0 +1,242 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the backupops.azure project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from ansible_collections.backupops.azure.plugins.module_utils import backups, jobs, vaults
+from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.vms import VmRef
+
+SUB = "00000000-0000-0000-0000-000000000001"
+NOW = datetime(2026, 5, 13, 10, 18, 5, tzinfo=timezone.utc)
+VAULT_ID = "/subscriptions/%s/resourceGroups/rg-v/providers/Microsoft.RecoveryServices/vaults/v" % SUB
+
+
+def ref(name, rg="rg-a"):
+    return VmRef(SUB, rg, name)
+
+
+def item(name, rg="rg-a", **props):
+    names = "iaasvmcontainerv2;%s;%s" % (rg, name)
+    body = {"protectionState": "Protected", "friendlyName": name,
+            "sourceResourceId": ref(name, rg).id.replace("resourceGroups", "resourcegroups")}
+    body.update(props)
+    return {"id": "%s/backupFabrics/Azure/protectionContainers/IaasVMContainer;%s/protectedItems/VM;%s"
+                  % (VAULT_ID, names, names), "properties": body}
+
+
+def running_job(name, vm, rg="rg-a", start=NOW):
+    return {"name": name, "properties": {"status": "InProgress", "operation": "Backup",
+                                         "containerName": "iaasvmcontainerv2;%s;%s" % (rg, vm),
+                                         "startTime": start.strftime("%Y-%m-%dT%H:%M:%SZ")}}
+
+
+class Module:
+    subscription_id = SUB
+
+
+@pytest.mark.parametrize("value, expected", [
+    (None, NOW + timedelta(days=30)),
+    ("2026-05-14", datetime(2026, 5, 14, tzinfo=timezone.utc)),
+    ("2030-01-31T18:00:00Z", datetime(2030, 1, 31, 18, tzinfo=timezone.utc)),
+    ("2030-01-31T20:00:00+02:00", datetime(2030, 1, 31, 18, tzinfo=timezone.utc)),
+    ((NOW + timedelta(days=99 * 365)).strftime("%Y-%m-%dT%H:%M:%SZ"), NOW + timedelta(days=99 * 365)),
+])
+def test_retain_until_accepted(value, expected):
+    assert backups.retain_until(value, NOW) == expected
+
+
+@pytest.mark.parametrize("value, words", [
+    ("2026-05-13", "not in the future"),          # 00:00 UTC today has passed
+    ("2001-01-01", "not in the future"),
+    ("2026-02-30", "is not a date"),
+    ("next tuesday", "is not a date"),
+    ("13/05/2027", "is not a date"),
+    ("2125-05-14", "at most 99 years (36135 days)"),
+    ((NOW + timedelta(days=99 * 365, seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ"), "beyond Azure's limit"),
+])
+def test_retain_until_refused(value, words):
+    with pytest.raises(AzureBackupError) as err:
+        backups.retain_until(value, NOW)
+    assert words in err.value.message and err.value.code == "InvalidRetainUntil"
+
+
+def test_expiry_is_sent_as_the_az_cli_sends_it():
+    assert backups.expiry_text(datetime(2024, 6, 12, tzinfo=timezone.utc)) == "2024-06-12T00:00:00.000Z"
+
+
+def test_plan_reads_items_and_running_backups_once(monkeypatch):
+    calls = []
+    items = [item("web-01"), item("web-02"), item("old", protectionState="ProtectionStopped"),
+             item("gone", isScheduledForDeferredDelete=True)]
+    monkeypatch.setattr(vaults, "protected_items", lambda module, rg, name: calls.append("items") or items)
+
+    def list_jobs(module, rg, vault, **filters):
+        calls.append(filters)
+        return [running_job("j-web-02", "web-02")]
+    monkeypatch.setattr(jobs, "list_jobs", list_jobs)
+    refs = [ref("web-01"), ref("WEB-02", "RG-A"), ref("old"), ref("gone"), ref("elsewhere")]
+    entries, running = backups.plan(Module(), "rg-v", "v", refs)
+    assert calls == ["items", {"operation": "Backup", "status": "InProgress"}]
+    web1, web2, old, gone, elsewhere = entries
+    assert web1.error is None and web1.job_key is None
+    assert web2.job_key == "j-web-02" and list(running) == ["j-web-02"]
+    assert old.error.code == "BMSUserErrorProtectionStopped" and "resume protection" in old.error.message
+    assert gone.error.code == "UserErrorOperationNotAllowedOnSoftDeletedItem"
+    assert elsewhere.error.code == "VmNotProtected" and "protect it first" in elsewhere.error.message
+    assert backups.item_path(web1.item) == ("IaasVMContainer;iaasvmcontainerv2;rg-a;web-01",
+                                            "VM;iaasvmcontainerv2;rg-a;web-01")
+    # nothing protected: the job list is not read at all
+    calls.clear()
+    entries, running = backups.plan(Module(), "rg-v", "v", [ref("elsewhere")])
+    assert calls == ["items"] and running == {}
+
+
+def test_plan_names_a_missing_vault(monkeypatch):
+    def missing(module, rg, name):
+        raise AzureBackupError("Failed: ResourceNotFound", code="ResourceNotFound", status=404)
+    monkeypatch.setattr(vaults, "protected_items", missing)
+    with pytest.raises(AzureBackupError, match="Vault v does not exist in resource group rg-v"):
+        backups.plan(Module(), "rg-v", "v", [ref("web-01")])
+
+
+@pytest.fixture
+def azure(monkeypatch):
+    """Triggers and the vault's job list, scripted per VM: 'ok', 'lost' (Azure started it), 'dropped' (it did not)."""
+    state = {"script": {}, "posts": [], "lists": 0, "jobs": []}
+
+    def trigger(module, rg, vault, entry, expiry):
+        name = entry.ref.name
+        state["posts"].append(name)
+        outcome = state["script"][name].pop(0)
+        if outcome == "refused":
+            raise AzureBackupError("Failed: refused", code="BMSUserErrorInvalidInput", status=400)
+        if outcome in ("lost", "ok"):
+            state["jobs"].append(running_job("job-%s-%d" % (name, len(state["posts"])), name,
+                                             start=jobs.utcnow()))
+        if outcome in ("lost", "dropped"):
+            entry.lost = "Connection aborted"
+        else:
+            entry.job_key, entry.changed = state["jobs"][-1]["name"], True
+        return entry
+
+    def list_jobs(module, rg, vault, **filters):
+        state["lists"] += 1
+        return list(state["jobs"])
+    monkeypatch.setattr(backups, "trigger", trigger)
+    monkeypatch.setattr(jobs, "list_jobs", list_jobs)
+    return state
+
+
+def entries_for(*names):
+    out = []
+    for name in names:
+        entry = backups.Entry(ref(name))
+        entry.item = item(name)
+        out.append(entry)
+    return out
+
+
+def test_a_lost_response_is_never_repeated_when_azure_started_the_backup(azure):
+    azure["script"] = {"a": ["lost"], "b": ["ok"]}
+    a, b = entries_for("a", "b")
+    backups.start(Module(), "rg-v", "v", [a, b], NOW, concurrency=2)
+    assert sorted(azure["posts"]) == ["a", "b"] and azure["lists"] == 1
+    assert a.changed and a.job_key == azure["jobs"][0]["name"] and a.error is None and a.lost is None
+    assert len([j for j in azure["jobs"] if "-a-" in j["name"]]) == 1
+
+
+def test_a_request_that_never_arrived_is_sent_once_more(azure):
+    azure["script"] = {"a": ["dropped", "ok"]}
+    (a,) = entries_for("a")
+    backups.start(Module(), "rg-v", "v", [a], NOW, concurrency=1)
+    assert azure["posts"] == ["a", "a"] and a.job_key and a.error is None
+    azure.update(script={"c": ["dropped", "dropped"]}, posts=[])
+    (c,) = entries_for("c")
+    backups.start(Module(), "rg-v", "v", [c], NOW, concurrency=1)
+    assert azure["posts"] == ["c", "c"] and c.job_key is None
+    assert c.error.code == "ResponseLost" and "no backup was started" in c.error.message
+
+
+def test_one_refusal_does_not_stop_the_others(azure):
+    azure["script"] = {"a": ["refused"], "b": ["ok"]}
+    a, b = entries_for("a", "b")
+    backups.start(Module(), "rg-v", "v", [a, b], NOW, concurrency=2)
+    assert a.error.code == "BMSUserErrorInvalidInput" and b.job_key and b.error is None
+
+
+def test_results_counts_and_the_one_failure_message():
+    ok, failed, refused = entries_for("ok", "failed", "refused")
+    ok.job_key, ok.changed, ok.retain_until = "j1", True, NOW
+    failed.job_key, failed.changed = "j2", True
+    refused.error = AzureBackupError("VM rg-a/refused is not protected by vault v.", code="VmNotProtected",
+                                     remediation="Protect it first.")
+    done = dict(running_job("j1", "ok"), properties=dict(running_job("j1", "ok")["properties"], status="Completed"))
+    bad = dict(running_job("j2", "failed"), properties=dict(running_job("j2", "failed")["properties"],
+                                                            status="Failed", errorDetails=[{
+                                                                "errorTitle": "UserErrorGuestAgentStatusUnavailable",
+                                                                "errorString": "VM Agent unable to communicate",
+                                                                "recommendations": ["Start the agent."]}]))
+    results = [backups.vm_result(ok, done), backups.vm_result(failed, bad), backups.vm_result(refused, None)]
+    assert results[0]["retain_until"] == "2026-05-13T10:18:05Z" and results[0]["job_status"] == "Completed"
+    assert results[1]["error"]["code"] == "UserErrorGuestAgentStatusUnavailable"
+    assert results[2]["error"] == {"code": "VmNotProtected", "message": "VM rg-a/refused is not protected by vault v.",
+                                   "recommendations": ["Protect it first."]}
+    assert backups.counts(results, 0) == {"total": 3, "started": 2, "already_running": 0, "completed": 1,
+                                          "in_progress": 0, "failed": 2}
+    error = backups.failure(results, True)
+    assert error.code == "BackupsFailed" and error.message.startswith("The backups of 2 of 3 VMs failed: rg-a/failed: "
+                                                                      "UserErrorGuestAgentStatusUnavailable")
+    assert "(job j2, Failed)" in error.message and "rg-a/refused: VmNotProtected" in error.message
+    # without failing on job failures, a VM that could not start still fails the task
+    assert backups.failure(results, False).code == "VmNotProtected"
+    assert backups.failure(results[:2], False) is None
+    single = backups.failure([results[1]], True)
+    assert single.message == ("The backup of VM rg-a/failed failed: UserErrorGuestAgentStatusUnavailable: VM Agent "
+                              "unable to communicate (job j2, Failed).")
+    assert single.remediation == "Start the agent."
+
+
+def test_lost_response_with_the_jobs_unreadable(azure, monkeypatch):
+    azure["script"] = {"a": ["lost"]}
+
+    def unreadable(module, rg, vault, **filters):
+        raise AzureBackupError("Failed to list the jobs of vault v: throttled", code="ResourceRequestsThrottled",
+                               status=429)
+    monkeypatch.setattr(jobs, "list_jobs", unreadable)
+    (a,) = entries_for("a")
+    backups.start(Module(), "rg-v", "v", [a], NOW, concurrency=1)
+    assert azure["posts"] == ["a"] and a.error.code == "ResponseLost" and "could not be read" in a.error.message
+
+
+class OperationModule:
+    """The module boundary (azure_call) answering the operation status reads in turn."""
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+
+    def client(self, kind):
+        return type("Client", (), {"backup_operation_statuses": type("Ops", (), {"get": None})})()
+
+    def azure_call(self, action, func, *args):
+        return self.answers.pop(0)
+
+
+def test_job_id_from_the_operation_status():
+    sleeps = []
+    module = OperationModule([{"status": "InProgress"}, {"status": "Succeeded", "properties": {"jobId": "J"}}])
+    assert backups.job_of_operation(module, "rg", "v", "op", "rg/a", sleep=sleeps.append) == "J"
+    assert sleeps == [1.0]
+    busy = {"code": "UserErrorBackupOperationInProgress", "message": "busy"}
+    refused = OperationModule([{"status": "Failed", "error": busy}])
+    with pytest.raises(AzureBackupError) as err:
+        backups.job_of_operation(refused, "rg", "v", "op", "rg/a", sleep=sleeps.append)
+    assert err.value.code == "UserErrorBackupOperationInProgress" and "Azure refused the backup" in err.value.message
+    assert "already running" in err.value.remediation
+    nameless = OperationModule([{"status": "Succeeded"}])
+    with pytest.raises(AzureBackupError, match="names no job"):
+        backups.job_of_operation(nameless, "rg", "v", "op", "rg/a", sleep=sleeps.append)
