@@ -70,10 +70,11 @@ def expiry_text(when):
 class Entry:
     """One VM of the run: its protected item, the job started or found, or its error."""
 
-    __slots__ = ("ref", "item", "job_key", "changed", "error", "retain_until", "lost")
+    __slots__ = ("ref", "item", "job_key", "changed", "error", "retain_until", "lost", "skipped")
 
     def __init__(self, ref):
         self.ref = ref
+        self.skipped = None
         self.item = None
         self.job_key = None
         self.changed = False
@@ -105,8 +106,16 @@ def _vault_missing(err, vault_name, resource_group):
     return err
 
 
-def plan(module, resource_group, vault_name, refs):
-    """Entries for the VMs, and the vault's running backup jobs ({lower-case id: job}), in two reads."""
+def recovery_point_time(item):
+    """When the item's latest recovery point was taken, or None when it has none yet."""
+    props = item.get("properties") or {}
+    count = (props.get("extendedInfo") or {}).get("recoveryPointCount") or 0
+    return props.get("lastRecoveryPoint") or (props.get("lastBackupTime") if count else None)
+
+
+def plan(module, resource_group, vault_name, refs, initial_only=False):
+    """Entries for the VMs, and the vault's running backup jobs ({lower-case id: job}), in two reads.
+    With ``initial_only`` a VM that already has a recovery point is skipped (its initial backup is done)."""
     try:
         items = vaults.protected_items(module, resource_group, vault_name)
     except AzureBackupError as err:
@@ -120,15 +129,17 @@ def plan(module, resource_group, vault_name, refs):
     for entry in entries:
         entry.item = by_vm.get(entry.ref.key)
         entry.error = _not_ready(entry, vault_name)
+        if initial_only and entry.error is None and recovery_point_time(entry.item):
+            entry.skipped = "the initial backup is done: a recovery point exists (%s)" % recovery_point_time(entry.item)
     running = {}
-    if any(e.error is None for e in entries):
+    if any(e.error is None and not e.skipped for e in entries):
         found = jobs.list_jobs(module, resource_group, vault_name, operation="Backup", status="InProgress")
         by_vm_job = {}
         for job in found:
             vm = (jobs.vm_of(job) or "").lower()
             by_vm_job.setdefault(vm, job)
         for entry in entries:
-            job = by_vm_job.get(entry.ref.label.lower()) if entry.error is None else None
+            job = by_vm_job.get(entry.ref.label.lower()) if entry.error is None and not entry.skipped else None
             if job is not None:
                 entry.job_key = jobs.job_key(job)
                 running[entry.job_key] = job
@@ -233,7 +244,7 @@ def start(module, resource_group, vault_name, entries, expiry, concurrency, now=
     (host clock, less the tolerated skew) from which the jobs started."""
     since = now() - jobs.CLOCK_SKEW
     for attempt in (1, 2):
-        todo = [e for e in entries if e.error is None and e.job_key is None]
+        todo = [e for e in entries if e.error is None and e.job_key is None and not e.skipped]
         if not todo:
             break
         for entry in todo:
@@ -311,6 +322,7 @@ def vm_result(entry, job):
         "end_time": facts.get("end_time"),
         "duration_seconds": facts.get("duration_seconds"),
         "retain_until": expiry,
+        "skipped": entry.skipped,
         "error": error_dict(error),
     }
 
@@ -321,6 +333,7 @@ def counts(results, already_running):
         "total": len(results),
         "started": sum(1 for r in results if r["changed"]),
         "already_running": already_running,
+        "skipped": sum(1 for r in results if r["skipped"]),
         "completed": sum(1 for s in statuses if s in ("Completed", "CompletedWithWarnings")),
         "in_progress": sum(1 for s in statuses if s in jobs.RUNNING),
         "failed": sum(1 for r in results if r["error"] is not None),

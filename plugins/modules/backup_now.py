@@ -69,6 +69,14 @@ options:
         request refused) always fail the task.
     type: bool
     default: true
+  initial_only:
+    description:
+      - Start a backup only for the VMs that have no recovery point yet, that is whose initial backup
+        is still to be made (the guide's "run the initial backup now" step).
+      - VMs that already have one are skipped (RV(vms[].skipped) says why), so a playbook that
+        protects a fleet and runs its initial backup can run again and start nothing.
+    type: bool
+    default: false
   concurrency:
     description: How many VMs are triggered at the same time (1 to 32).
     type: int
@@ -106,6 +114,13 @@ EXAMPLES = r"""
     resource_group: rg-backup-westeurope
     vm: rg-shop/shop-web-01
     retain_until: "2030-12-31"
+
+- name: The initial backup of newly protected VMs (a re-run starts nothing)
+  backupops.azure.backup_now:
+    vault_name: rsv-prod-westeurope
+    resource_group: rg-backup-westeurope
+    vms: "{{ new_vms }}"
+    initial_only: true
 
 - name: Start the backups of a fleet without waiting
   backupops.azure.backup_now:
@@ -176,6 +191,11 @@ vms:
       type: str
       returned: always
       sample: "2030-12-31T00:00:00Z"
+    skipped:
+      description: Why no backup was started for the VM with O(initial_only=true); null otherwise.
+      type: str
+      returned: always
+      sample: "the initial backup is done: a recovery point exists (2026-11-26T10:02:11Z)"
     error:
       description: Why the VM's backup failed or did not start; null when it did not fail.
       type: dict
@@ -211,6 +231,10 @@ counts:
       description: VMs whose backup was already running (returned, not started again).
       type: int
       sample: 1
+    skipped:
+      description: VMs skipped by O(initial_only=true) because they already have a recovery point.
+      type: int
+      sample: 0
     completed:
       description: Jobs that completed (C(Completed) or C(CompletedWithWarnings)).
       type: int
@@ -241,13 +265,13 @@ def run(module):
     if p["wait_timeout"] < 0:
         raise AzureBackupError("wait_timeout must be 0 or more seconds.", code="InvalidParameters")
 
-    entries, known = backups.plan(module, rg, vault, refs)
+    entries, known = backups.plan(module, rg, vault, refs, initial_only=p["initial_only"])
     already_running = len(known)
     pending, read_error = [], None
     waiter = jobs.Waiter(module, rg, vault, operation="Backup")
     if module.check_mode:
         for entry in entries:
-            if entry.error is None and entry.job_key is None:
+            if entry.error is None and entry.job_key is None and not entry.skipped:
                 entry.changed, entry.retain_until = True, expiry
     else:
         since = backups.start(module, rg, vault, entries, expiry, p["concurrency"])
@@ -292,6 +316,7 @@ def main():
         "wait": {"type": "bool", "default": True},
         "wait_timeout": {"type": "int", "default": 7200},
         "fail_on_job_failure": {"type": "bool", "default": True},
+        "initial_only": {"type": "bool", "default": False},
     }
     spec.update(vms.VM_ARGSPEC)
     spec.update(BATCH_ARGSPEC)

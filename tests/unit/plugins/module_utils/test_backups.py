@@ -96,6 +96,25 @@ def test_plan_reads_items_and_running_backups_once(monkeypatch):
     assert calls == ["items"] and running == {}
 
 
+def test_initial_only_skips_the_vms_that_have_a_recovery_point(monkeypatch):
+    calls = []
+    items = [item("new", protectionState="IRPending"),
+             item("done", lastRecoveryPoint="2026-05-12T22:30:11Z"),
+             item("failed-first", protectionState="IRPending", lastBackupStatus="Failed",
+                  lastBackupTime="2026-05-12T22:30:11Z", extendedInfo={"recoveryPointCount": 0})]
+    monkeypatch.setattr(vaults, "protected_items", lambda module, rg, name: calls.append("items") or items)
+    monkeypatch.setattr(jobs, "list_jobs", lambda module, rg, vault, **f: calls.append("jobs") or [])
+    new, done, failed_first = backups.plan(Module(), "rg-v", "v", [ref("new"), ref("done"), ref("failed-first")],
+                                           initial_only=True)[0]
+    assert new.skipped is None and failed_first.skipped is None     # no recovery point yet: back them up
+    assert "2026-05-12T22:30:11Z" in done.skipped and done.error is None
+    # every VM already has its recovery point: no job list either, only the items
+    calls.clear()
+    (entry,), running = backups.plan(Module(), "rg-v", "v", [ref("done")], initial_only=True)
+    assert calls == ["items"] and entry.skipped and running == {}
+    assert backups.vm_result(entry, None)["skipped"] == entry.skipped
+
+
 def test_plan_names_a_missing_vault(monkeypatch):
     def missing(module, rg, name):
         raise AzureBackupError("Failed: ResourceNotFound", code="ResourceNotFound", status=404)
@@ -186,7 +205,7 @@ def test_results_counts_and_the_one_failure_message():
     assert results[1]["error"]["code"] == "UserErrorGuestAgentStatusUnavailable"
     assert results[2]["error"] == {"code": "VmNotProtected", "message": "VM rg-a/refused is not protected by vault v.",
                                    "recommendations": ["Protect it first."]}
-    assert backups.counts(results, 0) == {"total": 3, "started": 2, "already_running": 0, "completed": 1,
+    assert backups.counts(results, 0) == {"total": 3, "started": 2, "already_running": 0, "skipped": 0, "completed": 1,
                                           "in_progress": 0, "failed": 2}
     error = backups.failure(results, True)
     assert error.code == "BackupsFailed" and error.message.startswith("The backups of 2 of 3 VMs failed: rg-a/failed: "
