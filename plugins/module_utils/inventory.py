@@ -60,12 +60,21 @@ def protecting_vaults(module, location, vm_ids, skip_vault_id=None, concurrency=
 
 def protectable_report(module, vault, refresh, concurrency=8):
     """The 'select virtual machines' step of a vault: protectable VMs, and every other VM of the
-    subscription with the reason it is not."""
+    subscription with the reason it is not.  ``refresh``: V(always) runs Azure's discovery first,
+    V(auto) only when a VM of the vault's region is not discovered yet (then reads again), V(never)."""
     rg, name = resource_group_of(vault["id"]), vault["name"]
-    refreshed = False
-    if refresh and not module.check_mode:
+    if refresh == "always" and not module.check_mode:
         protection.refresh_discovery(module, rg, name)
-        refreshed = True
+        return _report(module, vault, rg, name, True, concurrency)
+    report = _report(module, vault, rg, name, False, concurrency)
+    undiscovered = [r for r in report["not_eligible"] if r["reason_code"] == "NotDiscovered"]
+    if refresh == "auto" and undiscovered and not module.check_mode:
+        protection.refresh_discovery(module, rg, name)
+        report = _report(module, vault, rg, name, True, concurrency)
+    return report
+
+
+def _report(module, vault, rg, name, refreshed, concurrency):
     protectable = protection.protectable_vms(module, rg, name)
     ours = protection.protected_items(module, rg, name)
     region = vms.normalize_location(vault["location"])
@@ -92,7 +101,7 @@ def protectable_report(module, vault, refresh, concurrency=8):
             row.update(reason_code="ProtectedByAnotherVault", reason="protected by vault %s" %
                        protection.vault_name_of(other), vault=protection.vault_name_of(other))
         else:
-            row.update(reason_code="NotDiscovered", reason="not discovered by the vault yet: run with refresh: true"
+            row.update(reason_code="NotDiscovered", reason="not discovered by the vault yet: run with refresh: auto"
                        if not refreshed else "not discoverable by the vault", vault=None)
         ineligible.append(row)
     return {"protectable": eligible, "not_eligible": ineligible, "discovery_ran": refreshed,

@@ -14,8 +14,8 @@ description:
   - RV(not_eligible) lists every other VM of the subscription with the reason, in Azure's words and in a
     C(reason_code) - in another region, already protected by this vault, protected by another vault (named),
     not discovered yet.
-  - With O(refresh=true) Azure's discovery (C(refreshContainers)) runs first and the module waits for it, so that
-    VMs created recently appear. Discovery changes nothing but Azure's list of discovered VMs; it is skipped in
+  - With O(refresh=auto) or O(refresh=always) Azure's discovery (C(refreshContainers)) runs first and the module
+    waits for it, so that VMs created recently appear. Discovery changes nothing but Azure's list of discovered VMs; it is skipped in
     check mode.
   - To name the vault protecting a VM the module takes whichever costs fewer Azure requests - the vaults' item
     lists (one call per vault of the region) or the location-level backup status (one call per VM) - and says
@@ -24,8 +24,14 @@ author:
   - backupops.azure contributors (@backupops)
 options:
   refresh:
-    description: Run Azure's VM discovery for the vault first, and wait for it.
-    type: bool
+    description:
+      - Azure's VM discovery for the vault (C(refreshContainers)), waited for, before the lists are read.
+      - V(auto) runs it only when a VM of the vault's region is neither protectable nor protected yet
+        (new VMs), so that a converged run makes no call but reads.
+      - V(always) runs it every time; V(never) only reads. In check mode it never runs.
+    type: str
+    choices: [never, auto, always]
+    default: never
     default: false
 extends_documentation_fragment:
   - backupops.azure.vault
@@ -38,7 +44,7 @@ EXAMPLES = r"""
   backupops.azure.protectable_vm_info:
     vault_name: rsv-prod-westeurope
     resource_group: rg-backup-westeurope
-    refresh: true
+    refresh: auto
   register: candidates
 
 - name: Protect them all
@@ -130,7 +136,7 @@ def run(module):
     if vault is None:
         raise AzureBackupError("Vault %s does not exist in resource group %s." % (p["vault_name"], p["resource_group"]),
                                code="ResourceNotFound")
-    if p["refresh"] and module.check_mode:
+    if p["refresh"] != "never" and module.check_mode:
         module.warn("Check mode: the discovery (refreshContainers) was not run.")
     report = inventory.protectable_report(module, vault, p["refresh"])
     module.exit_json(changed=False, **report)
@@ -141,7 +147,7 @@ def main():
         argument_spec={
             "vault_name": {"type": "str", "required": True},
             "resource_group": {"type": "str", "required": True},
-            "refresh": {"type": "bool", "default": False},
+            "refresh": {"type": "str", "choices": ["never", "auto", "always"], "default": "never"},
         },
         supports_check_mode=True,
     )
