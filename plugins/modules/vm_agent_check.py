@@ -131,7 +131,11 @@ vms:
   type: list
   elements: dict
   contains:
-    id: {description: ARM id of the VM., type: str, returned: always, sample: /subscriptions/0000/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1}
+    id:
+      description: ARM id of the VM.
+      type: str
+      returned: always
+      sample: /subscriptions/0000/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/vm1
     name: {description: VM name., type: str, returned: always, sample: legacy-lnx-01}
     resource_group: {description: Resource group., type: str, returned: always, sample: rg-migrated-eus}
     location: {description: Region., type: str, returned: always, sample: eastus}
@@ -147,14 +151,26 @@ vms:
       type: str
       returned: always
       sample: 2.7.41491.1095
-    agent_status: {description: V(Ready), V(Not Ready) or V(Unknown)., type: str, returned: always, sample: Ready}
+    agent_status:
+      description: V(Ready), V(Not Ready) or V(Unknown).
+      type: str
+      returned: always
+      sample: Ready
     agent_message:
       description: Azure's message with the status.
       type: str
       returned: always
       sample: GuestAgent is running and processing the extensions.
-    agent_status_time: {description: When the agent last reported., type: str, returned: always, sample: "2024-04-28T06:38:41+00:00"}
-    minimum_version: {description: The minimum applied to this VM, or null., type: str, returned: always, sample: 2.6.1198.718}
+    agent_status_time:
+      description: When the agent last reported.
+      type: str
+      returned: always
+      sample: "2024-04-28T06:38:41+00:00"
+    minimum_version:
+      description: The minimum applied to this VM, or null.
+      type: str
+      returned: always
+      sample: 2.6.1198.718
     meets_minimum_version:
       description: Whether the agent meets the minimum; null when there is no minimum or the version is unknown.
       type: bool
@@ -176,10 +192,22 @@ vms:
       returned: always
       contains:
         name: {description: Extension name., type: str, returned: always, sample: VMSnapshotLinux}
-        type: {description: Handler type., type: str, returned: always, sample: Microsoft.Azure.RecoveryServices.VMSnapshotLinux}
+        type:
+          description: Handler type.
+          type: str
+          returned: always
+          sample: Microsoft.Azure.RecoveryServices.VMSnapshotLinux
         version: {description: Handler version., type: str, returned: always, sample: 1.0.9225.0}
-        state: {description: Its status as Azure reports it., type: str, returned: always, sample: Provisioning succeeded}
-        message: {description: Azure's message, when any., type: str, returned: always, sample: Enable succeeded}
+        state:
+          description: Its status as Azure reports it.
+          type: str
+          returned: always
+          sample: Provisioning succeeded
+        message:
+          description: Azure's message, when any.
+          type: str
+          returned: always
+          sample: Enable succeeded
     verdict:
       description: V(ready), V(not_ready), V(missing), V(outdated) or V(stopped).
       type: str

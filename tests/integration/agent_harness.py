@@ -84,7 +84,8 @@ def play(emulator, playbook, tmp_path, inventory, extra_vars=None, check=False, 
         "ANSIBLE_CALLBACK_PLUGINS": os.path.join(HERE, "callback_plugins"),
         "ANSIBLE_CALLBACKS_ENABLED": "capture", "ANSIBLE_CONNECTION_PLUGINS": CONNECTION_PLUGINS,
         "ANSIBLE_NOCOLOR": "1", "ANSIBLE_RETRY_FILES_ENABLED": "0", "ANSIBLE_LOCALHOST_WARNING": "0",
-        "ANSIBLE_PYTHON_INTERPRETER": sys.executable, "ANSIBLE_FORKS": "4", "ANSIBLE_PIPELINING": "1", "CAPTURE_FILE": str(capture),
+        "ANSIBLE_PYTHON_INTERPRETER": sys.executable, "ANSIBLE_FORKS": "4", "ANSIBLE_PIPELINING": "1",
+        "CAPTURE_FILE": str(capture),
     })
     environ.update(env or {})
     cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), os.path.join(PLAYBOOKS, playbook),
@@ -160,7 +161,8 @@ class Heartbeat(threading.Thread):
                 path = vm_path(self.emulator, rg, name)
                 if any(e["method"] == "GET" and e["path"].lower() == path for e in log[event["daemon"]:]):
                     version = re.search(r"WALinuxAgent-([0-9.]+[0-9])", target.run("waagent --version").stdout).group(1)
-                    self.emulator.admin("POST", "vms/%s/%s/agent" % (rg, name), json={"ready": True, "version": version})
+                    self.emulator.admin("POST", "vms/%s/%s/agent" % (rg, name),
+                                        json={"ready": True, "version": version})
                     event.update(heartbeat=len(self.emulator.log()), version=version)
 
 
@@ -177,7 +179,8 @@ class Downloads:
     def add(self, name, content):
         with open(os.path.join(self.directory, name), "wb") as handle:
             handle.write(content)
-        return "http://127.0.0.1:%d/%s" % (self.server.server_port, name), "sha256:" + hashlib.sha256(content).hexdigest()
+        url = "http://127.0.0.1:%d/%s" % (self.server.server_port, name)
+        return url, "sha256:" + hashlib.sha256(content).hexdigest()
 
     def close(self):
         self.server.shutdown()

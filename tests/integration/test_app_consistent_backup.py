@@ -10,8 +10,8 @@ import json
 import os
 import stat
 
-from agent_harness import (WINDOWS_STANDINS, boot, changed_tasks, image, play, target_vars,  # noqa: F401
-                           write_inventory)
+from agent_harness import WINDOWS_STANDINS, changed_tasks, play, target_vars, write_inventory
+from agent_harness import boot, image  # noqa: F401  pylint: disable=unused-import
 
 CONFIG = "/etc/azure/VMSnapshotScriptPluginConfig.json"
 # The keys Azure documents, in the order of Microsoft's template (MicrosoftAzureBackup/VMSnapshotPluginConfig).
@@ -67,7 +67,7 @@ def test_linux_config_and_scripts_with_the_permissions_the_agent_insists_on(emul
 
     # A new timeout rewrites the configuration and nothing else.
     changed = play(emulator, "app_consistent_backup_role.yml", tmp_path,
-                   inventory_for(tmp_path, target, **dict(settings, app_consistent_backup_timeout=60)))
+                   inventory_for(tmp_path, target, **{**settings, "app_consistent_backup_timeout": 60}))
     assert [task for _host, task in changed_tasks(changed)] == [
         "backupops.azure.app_consistent_backup : Write VMSnapshotScriptPluginConfig.json, owned by root, mode 0600"]
     with open(target.path(CONFIG), encoding="utf-8") as handle:
@@ -86,7 +86,7 @@ def test_scripts_already_on_the_vm_are_locked_down_and_missing_ones_named(emulat
     assert owner_mode(target, "/srv/app/pre.sh") == (0, 0, 0o700)     # was nobody's, 0755: the agent would refuse it
     assert owner_mode(target, "/srv/app/post.sh") == (0, 0, 0o700)
 
-    missing = dict(paths, app_consistent_backup_post_script_path="/srv/app/absent.sh")
+    missing = {**paths, "app_consistent_backup_post_script_path": "/srv/app/absent.sh"}
     run = play(emulator, "app_consistent_backup_role.yml", tmp_path, inventory_for(tmp_path, target, **missing))
     failed = run.failed()
     assert run.rc != 0 and len(failed) == 1
@@ -104,8 +104,10 @@ def test_check_mode_writes_nothing(emulator, boot, tmp_path):
 
 
 BAD_INPUTS = [
-    ({"app_consistent_backup_pre_script_path": "etc/azure/pre.sh"}, "app_consistent_backup_pre_script_path must be the absolute path"),
-    ({"app_consistent_backup_post_script_path": "/etc/azure/../post.sh"}, "app_consistent_backup_post_script_path must be the absolute path"),
+    ({"app_consistent_backup_pre_script_path": "etc/azure/pre.sh"},
+     "app_consistent_backup_pre_script_path must be the absolute path"),
+    ({"app_consistent_backup_post_script_path": "/etc/azure/../post.sh"},
+     "app_consistent_backup_post_script_path must be the absolute path"),
     ({"app_consistent_backup_post_script_path": CONFIG}, "not the configuration file"),
     ({"app_consistent_backup_timeout": 0}, "app_consistent_backup_timeout is 0: it must be between 1 and 1800"),
     ({"app_consistent_backup_timeout": 1801}, "app_consistent_backup_timeout is 1801: it must be between 1 and 1800"),

@@ -103,9 +103,10 @@ def test_the_backup_extension_after_the_first_backup(emulator, playbook):
     emulator.protect_vm("rg-it-agent", "rsv-agent", "rg-shop-eus", "shop-web-03")
     name = "iaasvmcontainerv2;rg-shop-eus;shop-web-03"
     until = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=30)
+    request = models.BackupRequestResource(properties=models.IaasVMBackupRequest(
+        recovery_point_expiry_time_in_utc=until))
     emulator.sdk("backup").backups.trigger("rsv-agent", "rg-it-agent", "Azure", "iaasvmcontainer;" + name,
-                                           "vm;" + name, models.BackupRequestResource(properties=models.IaasVMBackupRequest(
-                                               recovery_point_expiry_time_in_utc=until)))
+                                           "vm;" + name, request)
     extension = None
     for _attempt in range(20):
         extension = playbook("vm_agent_check.yml", extra_vars={"vm": "rg-shop-eus/shop-web-03"}).task(
@@ -127,8 +128,8 @@ def test_wait_for_ready_polls_until_the_agent_reports(emulator, playbook):
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if sum(1 for e in emulator.log() if e["path"].lower() == path) >= 2:
-                emulator.admin("POST", "vms/%s/legacy-win-02/agent" % MIGRATED, json={"ready": True,
-                                                                                       "version": "2.7.41491.1102"})
+                emulator.admin("POST", "vms/%s/legacy-win-02/agent" % MIGRATED,
+                               json={"ready": True, "version": "2.7.41491.1102"})
                 reported["at"] = len(emulator.log())
                 return
             time.sleep(0.2)

@@ -10,13 +10,13 @@ loopback interface; Azure (the emulator) reports the agent Ready only after the 
 (agent_harness.Heartbeat), so the role's wait really waits.
 """
 
-import json
 import os
 import subprocess
 import sys
 
-from agent_harness import (MIGRATED_RG, WINDOWS_STANDINS, Heartbeat, boot, changed_tasks, downloads, image,  # noqa: F401
-                           play, results, target_vars, vm_path, write_inventory)
+from agent_harness import (COLLECTIONS, MIGRATED_RG, WINDOWS_STANDINS, Heartbeat, changed_tasks, play, results,
+                           target_vars, vm_path, write_inventory)
+from agent_harness import boot, downloads, image  # noqa: F401  pylint: disable=unused-import
 from conftest import PLAYBOOKS
 
 LINUX = ("legacy-lnx-01", "legacy-lnx-02")
@@ -77,7 +77,8 @@ def test_migrated_linux_vms_get_the_agent_and_azure_reports_it_ready(emulator, b
     assert emulator.writes() == []
 
     # A second run finds every agent Ready and changes nothing; so does the role on its own.
-    again = play(emulator, "vm_agent_migrated.yml", tmp_path, inventory, extra_vars={"migrated_resource_group": MIGRATED_RG})
+    again = play(emulator, "vm_agent_migrated.yml", tmp_path, inventory,
+                 extra_vars={"migrated_resource_group": MIGRATED_RG})
     assert again.rc == 0 and changed_tasks(again) == []
     assert not results(again, "Install the distribution's agent package (Debian, Ubuntu)")
     role_again = play(emulator, "vm_agent_role.yml", tmp_path, inventory)
@@ -193,7 +194,6 @@ def test_windows_tasks_pass_a_syntax_check_that_resolves_their_modules(tmp_path)
         return subprocess.run([ansible_playbook, "--syntax-check", "-i", inventory,
                                os.path.join(PLAYBOOKS, "windows_syntax.yml")], env=env, capture_output=True,
                               text=True, check=False)
-    from agent_harness import COLLECTIONS
     without = syntax_check(COLLECTIONS)
     assert without.returncode != 0 and "couldn't resolve module/action 'ansible.windows." in without.stderr
     with_standins = syntax_check(COLLECTIONS, WINDOWS_STANDINS)
