@@ -66,7 +66,10 @@ exec chroot "$1" /sbin/init
 
 
 def host_release():
-    """The host's Debian codename (the image follows the host: Debian 12 or 13 alike)."""
+    """The host's Debian codename (the image follows the host: Debian 12 or 13 alike), or the one
+    named by BACKUPOPS_TARGET_RELEASE (to try the roles on another release)."""
+    if os.environ.get("BACKUPOPS_TARGET_RELEASE"):
+        return os.environ["BACKUPOPS_TARGET_RELEASE"]
     with open("/etc/os-release", encoding="utf-8") as handle:
         fields = dict(line.rstrip("\n").split("=", 1) for line in handle if "=" in line)
     codename = fields.get("VERSION_CODENAME", "").strip('"')
@@ -164,8 +167,11 @@ class Target:
         self.root = os.path.join(directory, "root")
         for sub in ("root", "upper", "work"):
             os.makedirs(os.path.join(directory, sub), exist_ok=True)
+        # If the test process dies, setpriv's death signal kills unshare, and --kill-child then kills PID 1
+        # (and with it every process of the target): nothing outlives a killed test run.
         self.proc = subprocess.Popen(
-            ["unshare", "--fork", "--pid", "--mount", "--net", "--uts", "--ipc", "--propagation", "private", "--",
+            ["setpriv", "--pdeathsig", "KILL", "--", "unshare", "--fork", "--kill-child=KILL", "--pid", "--mount",
+             "--net", "--uts", "--ipc", "--propagation", "private", "--",
              "/bin/sh", "-c", BOOT, "boot", self.root, hostname, image, os.path.join(directory, "upper"),
              os.path.join(directory, "work")],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
