@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv lock test unit integration emulator-test demo bench clean
+.PHONY: venv lock test unit integration disposable-target emulator-test demo bench clean
 
 venv: $(STAMP)
 
@@ -42,10 +42,14 @@ unit: collection-tree
 	  -p no:cacheprovider tests/unit
 
 # Integration tests start the emulator and run ansible-playbook with the tree on
-# ANSIBLE_COLLECTIONS_PATH; nothing is mocked.
-integration: collection-tree
+# ANSIBLE_COLLECTIONS_PATH; nothing is mocked. The role tests run in a disposable Debian
+# target, built once (as root, with debootstrap) and cached under build/disposable-target.
+integration: collection-tree disposable-target
 	BACKUPOPS_REPO_ROOT="$(CURDIR)" BACKUPOPS_COLLECTIONS_PATH="$(COLLECTIONS_ROOT)" \
 	  $(BIN)/python -m pytest -q -p no:cacheprovider tests/integration
+
+disposable-target: venv
+	$(BIN)/python tests/integration/disposable_target.py build
 
 emulator-test: venv
 	$(BIN)/python -m pytest -q -p no:cacheprovider emulator/tests
