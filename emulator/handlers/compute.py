@@ -245,7 +245,14 @@ def _vms(store, sub, rg=None, location=None):
 
 def _list(ctx, docs):
     status_only = (ctx.request.args.get("statusOnly") or "").lower() == "true"
-    expand = status_only or _expand(ctx)
+    expand = _expand(ctx)
+    if expand and "virtualmachinescaleset/id" not in (ctx.request.args.get("$filter") or "").lower():
+        # The spec (VirtualMachines_List / _ListAll): "'instanceView' ... can only be specified if a
+        # valid $filter option is specified" (a scale-set filter).  statusOnly=true is the way.
+        raise gateway_error(400, "InvalidParameter", "The value 'instanceView' of parameter $expand can only be "
+                            "specified together with a valid $filter option (virtualMachineScaleSet/id).",
+                            target="$expand")
+    expand = expand or status_only
     items = [vm_body(d, instance_view=expand, now=ctx.now) for d in docs]
     return Response(200, page(items, ctx.request, ctx.base_url, ctx.emu.page_size))
 

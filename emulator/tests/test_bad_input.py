@@ -431,6 +431,13 @@ def test_bad_dates_and_filters_are_refused(env):
     for skip in ("abc", "1.5", "--1"):
         assert_arm_error(env.request("GET", env.vault() + "/backupJobs", params={"$skipToken": skip}), 400)
     assert_arm_error(env.request("GET", env.vm_id(), params={"$expand": "everything"}), 400, "InvalidParameter")
+    # a VM list takes $expand=instanceView only with a scale-set $filter (spec); statusOnly=true is the way
+    sub_vms = "/subscriptions/%s/providers/Microsoft.Compute/virtualMachines" % env.sub
+    rg_vms = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachines" % (env.sub, RG)
+    for path in (sub_vms, rg_vms):
+        assert_arm_error(env.request("GET", path, params={"$expand": "instanceView"}), 400, "InvalidParameter")
+    listed = env.request("GET", sub_vms, params={"statusOnly": "true"})
+    assert listed.status_code == 200 and all("instanceView" in v["properties"] for v in listed.json()["value"])
     no_traceback(env)
 
 

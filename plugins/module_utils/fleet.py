@@ -123,13 +123,26 @@ class FleetRun:
         elif self.p["state"] == "absent" and state == "soft_deleted":
             entry.soft_delete_until = protection.soft_delete_until(entry.item)
 
+    def _needs_write(self, entry):
+        """Whether the VM's protection differs from what is wanted (from its protected item alone)."""
+        if protection.state_of(entry.item) != "present":
+            return True
+        props = entry.item.get("properties") or {}
+        wanted = self._wanted_disks()
+        return (props.get("policyName") or "").lower() != self.p["policy"].lower() or (
+            wanted is not None and not protection.same_disks(protection.disk_exclusion_of(entry.item), wanted))
+
     def _plan_present(self):
+        # VMs already protected as wanted need no pre-flight: a converged run reads no VM at all
+        pending = [e for e in self.entries if self._needs_write(e)]
+        if not pending:
+            return
         facts = self._vm_facts()
         location = vms.normalize_location(self.vault["location"])
         locks = preflight.backup_rg_locks(preflight.subscription_locks(self.module), location)
         wanted_luns = self.p.get("include_disk_luns") or self.p.get("exclude_disk_luns")
         lookups = []
-        for entry in self.entries:
+        for entry in pending:
             entry.facts = facts.get(entry.key)
             if entry.facts is None and entry.item is None:
                 entry.judge(preflight.not_found(entry.ref))
@@ -148,22 +161,8 @@ class FleetRun:
             self._resolve_lookups(lookups)
 
     def _vm_facts(self):
-        groups = sorted({e.ref.resource_group.lower(): e.ref.resource_group for e in self.entries}.values())
-
-        def list_group(group):
-            try:
-                return vms.list_vms(self.module, resource_group=group, status=True)
-            except AzureBackupError as err:
-                if err.status == 404:
-                    return []
-                raise
-        facts = {}
-        for outcome in run_batch(groups, list_group, self.p["concurrency"], "list VMs"):
-            if outcome.error is not None:
-                raise outcome.error
-            for vm in outcome.value:
-                facts[protection.vm_key(vm.id)] = preflight.vm_facts(vm)
-        return facts
+        """Pre-flight facts of the subscription's VMs from ONE paged list with their status."""
+        return {protection.vm_key(vm.id): preflight.vm_facts(vm) for vm in vms.list_vms(self.module, status=True)}
 
     def _wanted_disks(self):
         return protection.disk_exclusion_body(self.p.get("include_disk_luns"), self.p.get("exclude_disk_luns"))
@@ -184,10 +183,7 @@ class FleetRun:
         if state == "stopped":
             entry.actions = ["resume"]
             return
-        props = entry.item.get("properties") or {}
-        wanted = self._wanted_disks()
-        if (props.get("policyName") or "").lower() != self.p["policy"].lower() or (
-                wanted is not None and not protection.same_disks(protection.disk_exclusion_of(entry.item), wanted)):
+        if self._needs_write(entry):
             entry.actions = ["update"]
 
     def _resolve_lookups(self, lookups):

@@ -141,19 +141,25 @@ def get_vm(module, ref, instance_view=False):
 
 def list_vms(module, resource_group=None, location=None, status=False):
     """VMs of a resource group, of a region, or of the subscription (one paged list call).
-    With ``status`` the list carries each VM's instance view (``statusOnly=true``)."""
+    With ``status`` each VM carries its instance view: that takes the subscription list with
+    statusOnly=true (ARM accepts $expand=instanceView on a VM list only with a scale-set $filter),
+    filtered here by resource group and region."""
     compute = module.client("compute")
-    kwargs = {"status_only": "true"} if status else {}
-    if resource_group:
-        pages = module.azure_call("list the VMs of %s" % resource_group, lambda: list(
-            compute.virtual_machines.list(resource_group, **({"expand": "instanceView"} if status else {}))))
+    if status:
+        listed = module.azure_call("list the VMs of the subscription with their status",
+                                   lambda: list(compute.virtual_machines.list_all(status_only="true")))
+        if resource_group:
+            listed = [vm for vm in listed if (ref_of(vm).resource_group.lower() == resource_group.lower())]
+    elif resource_group:
+        listed = module.azure_call("list the VMs of %s" % resource_group,
+                                   lambda: list(compute.virtual_machines.list(resource_group)))
     else:
-        pages = module.azure_call("list the VMs of the subscription",
-                                  lambda: list(compute.virtual_machines.list_all(**kwargs)))
+        listed = module.azure_call("list the VMs of the subscription",
+                                   lambda: list(compute.virtual_machines.list_all()))
     if location:
         region = normalize_location(location)
-        pages = [vm for vm in pages if normalize_location(vm.location) == region]
-    return pages
+        listed = [vm for vm in listed if normalize_location(vm.location) == region]
+    return listed
 
 
 def normalize_location(location):
