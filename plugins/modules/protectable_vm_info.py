@@ -32,7 +32,6 @@ options:
     type: str
     choices: [never, auto, always]
     default: never
-    default: false
 extends_documentation_fragment:
   - backupops.azure.vault
   - backupops.azure.azure_auth
