@@ -84,7 +84,7 @@ def test_one_vm_with_wait(emulator, playbook, vault):
     assert vm["start_time"] < vm["end_time"]
     assert vm["retain_until"] == "2031-01-15T00:00:00Z"
     assert vm["id"].endswith("/virtualMachines/shop-web-01")
-    assert result["counts"] == {"total": 1, "started": 1, "already_running": 0, "completed": 1,
+    assert result["counts"] == {"total": 1, "started": 1, "already_running": 0, "skipped": 0, "completed": 1,
                                 "in_progress": 0, "failed": 0}
     entries = arm(emulator)
     assert len(triggers(entries)) == 1 and len(operation_reads(entries)) == 1
