@@ -121,12 +121,14 @@ $(PEERS_AZ)/.installed: tests/peers/requirements-az.txt
 # On one generated estate (20 and 200 VMs over 4 regions) it protects and backs up
 # every VM four ways - our batch per region (and its converged re-run), a loop of our
 # single-VM calls, a loop of azure.azcollection's azure_rm_backupazurevm (and its
-# re-run) and a shell loop of `az backup protection` commands - and counts wall time,
+# re-run, at 20 VMs only: --peer-rerun-sizes) and a shell loop of `az backup protection`
+# commands (then `az backup job wait`) - and counts wall time,
 # ARM, identity and write requests in the emulator's log. The peers are the unmodified
 # tools of `make peers`, from the same virtual environments (built once, stamp files).
 # About an hour on the 2-core machine. It runs in a private network namespace with only
 # loopback when the machine allows it, and through the emulator's proxy in any case.
-# Writes benchmarks/results.json and benchmarks/RESULTS.md. A partial run:
+# Writes benchmarks/results.json and benchmarks/RESULTS.md, and fails when a target of
+# RESULTS.md is missed (or a way failed). A partial run:
 #   make bench BENCH_ARGS="--ways batch,loop --sizes 20 --out /tmp"
 # ---------------------------------------------------------------------------
 BENCH_ARGS ?=

@@ -515,6 +515,24 @@ def notes(doc):
                        "reads nothing before it writes, so the re-run repeats the first run's requests one for one%s, "
                        "and it would add as long again to `make bench`." % (
                            size, " (as measured at %s VMs)" % " and ".join(measured) if measured else ""))
+        if az:
+            out.append("- (4) at %d VMs opened %d proxy tunnels (a new connection for most requests), and the proxy "
+                       "refused %d CONNECTs to other hosts: the CLI's version check and telemetry upload." % (
+                           size, az["proxy_tunnels"], az["proxy_refused"]))
+        ours = res.get("a_batch")
+        if ours and ours["non_polling_per_vm"] > 3:
+            reads = (ours["non_polling_requests"] - ours["writes"]) / float(ours["regions"])
+            per_region = ours["vms"] / float(ours["regions"])
+            out.append("- (a) at %d VMs sends %.2f ARM requests per VM beyond polling, over the target of 3: its "
+                       "%.2f writes per VM plus %.1f reads per region (the vault, its policy, the protected items "
+                       "(once per module), the protectable VMs, the VMs' status and the locks) shared by only "
+                       "%.0f VMs per region; from %.0f VMs per region on it is under 3." % (
+                           size, ours["non_polling_per_vm"], ours["writes_per_vm"], reads, per_region,
+                           reads / (3 - ours["writes_per_vm"]) if ours["writes_per_vm"] < 3 else float("inf")))
+    loads = [f["loadavg_before"][0] for r in doc["results"].values() for f in r.values()]
+    if loads:
+        out.append("- The 1-minute load average before each run was %.2f to %.2f, the bench's own "
+                   "processes (the tool and the emulator) included." % (min(loads), max(loads)))
     large = str(max(doc["sizes"]))
     res = doc["results"][large]
     ours, peer = res.get("a_batch"), res.get("azcollection")
@@ -560,7 +578,15 @@ def main():
                              "of the first run: at 200 VMs another quarter of an hour)")
     parser.add_argument("--peers", default=PEERS, help="the peers' virtual environments (make peers)")
     parser.add_argument("--out", default=HERE)
+    parser.add_argument("--markdown-only", action="store_true",
+                        help="only write RESULTS.md again from the results.json in --out")
     args = parser.parse_args()
+    if args.markdown_only:
+        with open(os.path.join(args.out, "results.json"), encoding="utf-8") as handle:
+            doc = json.load(handle)
+        with open(os.path.join(args.out, "RESULTS.md"), "w", encoding="utf-8") as handle:
+            handle.write(markdown(doc))
+        return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     args.peer_rerun_sizes = [int(s) for s in args.peer_rerun_sizes.split(",") if s]
     ways = [w for w in args.ways.split(",") if w]
