@@ -55,6 +55,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 
+from emulator.__main__ import apply_exports  # noqa: E402  pylint: disable=wrong-import-position
 from emulator.seed import generate  # noqa: E402  pylint: disable=wrong-import-position
 
 COLLECTIONS = os.path.join(ROOT, "build", "collections")
@@ -110,14 +111,7 @@ class Emulator:
             return env
         out = subprocess.run([sys.executable, "-m", "emulator", "--print-env", "--state-dir", self.state_dir],
                              cwd=ROOT, capture_output=True, text=True, timeout=60, check=True).stdout
-        for line in out.splitlines():
-            words = shlex.split(line, comments=True)
-            if words[:1] == ["export"]:
-                env.update(word.split("=", 1) for word in words[1:])
-            elif words[:1] == ["unset"]:
-                for name in words[1:]:
-                    env.pop(name, None)
-        return env
+        return apply_exports(out, env)
 
     def read_stderr(self):
         with open(self.stderr_path, encoding="utf-8", errors="replace") as handle:

@@ -92,6 +92,18 @@ def print_env(state_dir, out=sys.stdout):
     return 0
 
 
+def apply_exports(text, env):
+    """Apply print_env's output (export and unset lines) to the dict ``env``, as a shell would."""
+    for line in text.splitlines():
+        words = shlex.split(line, comments=True)
+        if words[:1] == ["export"]:
+            env.update(word.split("=", 1) for word in words[1:])
+        elif words[:1] == ["unset"]:
+            for name in words[1:]:
+                env.pop(name, None)
+    return env
+
+
 def _write_ready(state_dir, ready):
     path = os.path.join(state_dir, READY_FILE)
     tmp = path + ".tmp"

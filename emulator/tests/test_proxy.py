@@ -382,3 +382,17 @@ def test_clients_that_give_up_midway_cost_nothing(proxied):
                         proxies={"https": proxied.ready["proxy"]}, verify=proxied.ca).status_code == 401
     with open(proxied.stderr_path, encoding="utf-8") as handle:
         assert "no TLS tunnel for management.azure.com" in handle.read()
+
+
+def test_apply_exports_reads_back_what_print_env_writes(tmp_path):
+    """bench.py and the peers' conftest turn --print-env's output into an environment with apply_exports."""
+    import io
+    from emulator.__main__ import READY_FILE, apply_exports, print_env, shell_env
+    ready = {"endpoint": "https://127.0.0.1:1", "pid": 1, "proxy": "http://127.0.0.1:2",
+             "metadata_url": "https://127.0.0.1:1/metadata/endpoints", "ca_bundle": "/tmp/ca dir/ca.pem",
+             "subscription_id": "s", "tenant_id": "t", "client_id": "c", "client_secret": "it's $ecret"}
+    (tmp_path / READY_FILE).write_text(json.dumps(ready))
+    out = io.StringIO()
+    assert print_env(str(tmp_path), out) == 0
+    env = apply_exports(out.getvalue(), {"AZURE_CLOUD_ENVIRONMENT": "stale", "PATH": "/bin"})
+    assert env == dict(shell_env(ready), PATH="/bin")

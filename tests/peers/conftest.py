@@ -17,12 +17,13 @@ The tests assert the tools' results and their request sequences in the emulator'
 import json
 import os
 import re
-import shlex
 import subprocess
 import sys
 
 import pytest
 import requests
+
+from emulator.__main__ import apply_exports
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.environ.get("BACKUPOPS_REPO_ROOT") or os.path.dirname(os.path.dirname(HERE))
@@ -74,14 +75,7 @@ class Emulator:
         out = subprocess.run([sys.executable, "-m", "emulator", "--print-env", "--state-dir", self.state_dir],
                              cwd=REPO, capture_output=True, text=True, timeout=60, check=True).stdout
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": home, "LANG": "C.UTF-8"}
-        for line in out.splitlines():
-            words = shlex.split(line, comments=True)
-            if words[:1] == ["export"]:
-                env.update(word.split("=", 1) for word in words[1:])
-            elif words[:1] == ["unset"]:
-                for name in words[1:]:
-                    env.pop(name, None)
-        return env
+        return apply_exports(out, env)
 
     def stop(self):
         if self.proc.poll() is None:
