@@ -133,7 +133,7 @@ def assess(vm, windows_min=WINDOWS_MIN_VERSION, linux_min=None):
     config = (profile or {}).get("windowsConfiguration" if os_type == "Windows" else "linuxConfiguration") or {}
     ref = vms.ref_from_id(vm["id"])
     facts = {"id": vm["id"], "name": vm.get("name") or ref.name, "resource_group": ref.resource_group,
-             "location": vms.normalize_location(vm.get("location")), "os_type": os_type,
+             "location": vms.normalize_location(vm.get("location")), "tags": vm.get("tags") or {}, "os_type": os_type,
              "power_state": _power_state(view),
              "provision_vm_agent": config.get("provisionVMAgent") if profile else None,
              "allow_extension_operations": profile.get("allowExtensionOperations") if profile else None}

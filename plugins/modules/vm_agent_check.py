@@ -139,6 +139,11 @@ vms:
     name: {description: VM name., type: str, returned: always, sample: legacy-lnx-01}
     resource_group: {description: Resource group., type: str, returned: always, sample: rg-migrated-eus}
     location: {description: Region., type: str, returned: always, sample: eastus}
+    tags:
+      description: The VM's tags (empty when it has none), to select VMs by tag.
+      type: dict
+      returned: always
+      sample: {app: legacy, source: onprem}
     os_type: {description: V(Windows) or V(Linux)., type: str, returned: always, sample: Linux}
     power_state:
       description: Power state from the instance view (V(running), V(deallocated), V(stopped), V(starting)...).

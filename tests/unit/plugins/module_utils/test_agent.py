@@ -64,6 +64,12 @@ def test_ready_linux_vm():
     assert agent.assess(vm(), linux_min="2.10")["verdict"] == "outdated"
 
 
+def test_tags_are_returned_for_selection():
+    assert agent.assess(vm())["tags"] == {}                  # a VM without tags has no "tags" key in Azure
+    tagged = dict(vm(), tags={"app": "legacy", "source": "onprem"})
+    assert agent.assess(tagged)["tags"] == {"app": "legacy", "source": "onprem"}
+
+
 def test_windows_minimum_is_the_guides():
     old = agent.assess(vm(os_type="Windows", version="2.6.1198.700"))
     assert old["verdict"] == "outdated" and old["meets_minimum_version"] is False
