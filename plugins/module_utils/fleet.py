@@ -7,11 +7,11 @@
 only what differs, concurrently, and wait on all the operations together.
 
 Reads per run, whatever the number of VMs: the vault, the policy (or one list of the vault's
-policies for several), the vault's protected items, its protectable items (only when a VM is to be protected), one VM list with instance
-views per resource group, the subscription's locks.  Per VM: the PUT (or DELETE) and the
-final GET of its long-running operation; a VM that is neither protectable nor protected here
-costs one more read (the location-level backup status), and discovery runs at most once per
-vault per run.  A converged run writes nothing.
+policies for several), the vault's protected items, its protectable items (only when a VM is
+to be protected), one VM list with instance views per resource group, the subscription's locks.
+Per VM: the PUT (or DELETE) and the final GET of its long-running operation; a VM that is
+neither protectable nor protected here costs one more read (the location-level backup status),
+and discovery runs at most once per vault per run.  A converged run writes nothing.
 
 FOR INTERNAL COLLECTION USE ONLY.
 """
