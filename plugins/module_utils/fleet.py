@@ -6,12 +6,12 @@
 """Protection of a fleet of VMs in one vault: read everything once, judge every VM, write
 only what differs, concurrently, and wait on all the operations together.
 
-Reads per run, whatever the number of VMs: the vault, the policy, the vault's protected
-items, its protectable items (only when a VM is to be protected), one VM list with instance
-views per resource group, the subscription's locks.  Per VM: the PUT (or DELETE) and the
-final GET of its long-running operation; a VM that is neither protectable nor protected here
-costs one more read (the location-level backup status), and discovery runs at most once per
-vault per run.  A converged run writes nothing.
+Reads per run, whatever the number of VMs: the vault, the policy (or one list of the vault's
+policies for several), the vault's protected items, its protectable items (only when a VM is
+to be protected), one VM list with instance views per resource group, the subscription's locks.
+Per VM: the PUT (or DELETE) and the final GET of its long-running operation; a VM that is
+neither protectable nor protected here costs one more read (the location-level backup status),
+and discovery runs at most once per vault per run.  A converged run writes nothing.
 
 FOR INTERNAL COLLECTION USE ONLY.
 """
@@ -27,6 +27,8 @@ from .transform import as_dict
 # backup policy from the portal. We recommend that for more than 100 VMs, create multiple backup
 # policies" (Azure VM backup FAQ, MicrosoftDocs/azure-docs articles/backup/backup-azure-vm-backup-faq).
 POLICY_VM_LIMIT = 100
+MORE_POLICIES = ("Add a policy with the same schedule to the list in policies (instead of a single policy); "
+                 "create it with backupops.azure.backup_policy. Each policy takes up to %d VMs." % POLICY_VM_LIMIT)
 LUN_RANGE = range(0, 64)
 OP_POLL_SECONDS = 2
 # What a write that has not completed (check mode, wait=false) will give, in plain words.
@@ -49,6 +51,7 @@ class Entry:
         self.changed = False
         self.writes = 0
         self.soft_delete_until = None
+        self.policy = None  # the policy the VM is (to be) put on, for a write that sets one
 
     @property
     def key(self):
@@ -81,7 +84,8 @@ class FleetRun:
         self.rg = params["resource_group"]
         self.vault_name = params["vault_name"]
         self.vault = None
-        self.policy = None
+        self.wanted = wanted_policies(params)
+        self.policies = []
         self.protectable = None
         self.refreshed = False
         self.entries = []
@@ -92,8 +96,8 @@ class FleetRun:
         refs = vms.refs_from_params(p, self.module.subscription_id)
         if not refs:
             raise AzureBackupError("Give the VM to protect with vm, or a list with vms.", code="InvalidParameters")
-        if p["state"] == "present" and len(refs) > POLICY_VM_LIMIT:
-            raise policy_limit_error(p["policy"], len(refs), 0)
+        if p["state"] == "present" and len(refs) > POLICY_VM_LIMIT * len(self.wanted):
+            raise too_many_vms_error(self.wanted, len(refs))
         validate_luns(p)
         vaults.validate_vault_name(self.vault_name)
         self.vault = vaults.get_vault(self.module, self.rg, self.vault_name)
@@ -101,7 +105,7 @@ class FleetRun:
             raise AzureBackupError("Vault %s does not exist in resource group %s." % (self.vault_name, self.rg),
                                    code="ResourceNotFound", remediation="Create it first with backupops.azure.rs_vault.")
         if p["state"] == "present":
-            self.policy = policies.require_vm_policy(self.module, self.rg, self.vault_name, p["policy"])
+            self.policies = self._read_policies()
         items = protection.protected_items(self.module, self.rg, self.vault_name)
         self.entries = [Entry(ref) for ref in refs]
         for entry in self.entries:
@@ -111,8 +115,13 @@ class FleetRun:
         else:
             for entry in self.entries:
                 self._plan_removal(entry)
-        self._check_policy_limit()
+        self._assign_policies()
         return self.entries
+
+    def _read_policies(self):
+        if self.p.get("policies") is None:
+            return [policies.require_vm_policy(self.module, self.rg, self.vault_name, self.wanted[0])]
+        return policies.require_vm_policies(self.module, self.rg, self.vault_name, self.wanted)
 
     def _plan_removal(self, entry):
         state = protection.state_of(entry.item)
@@ -129,7 +138,7 @@ class FleetRun:
             return True
         props = entry.item.get("properties") or {}
         wanted = self._wanted_disks()
-        return (props.get("policyName") or "").lower() != self.p["policy"].lower() or (
+        return (props.get("policyName") or "").lower() not in {n.lower() for n in self.wanted} or (
             wanted is not None and not protection.same_disks(protection.disk_exclusion_of(entry.item), wanted))
 
     def _plan_present(self):
@@ -158,6 +167,8 @@ class FleetRun:
             if entry.error is None:
                 self._plan_write(entry, lookups)
         if lookups:
+            # the capacity is known enough to refuse before the discovery (a write) runs
+            self._assign_policies()
             self._resolve_lookups(lookups)
 
     def _vm_facts(self):
@@ -222,16 +233,31 @@ class FleetRun:
             else:
                 entry.judge(preflight.not_discoverable(self.vault_name))
 
-    def _check_policy_limit(self):
-        if self.policy is None:
+    def _assign_policies(self):
+        """Put every VM to be (re)protected on one of the wanted policies: a VM already on one keeps
+        it, the others join the policy with the most room, ties to the first listed. Fails before any
+        write when the policies have not room enough."""
+        if not self.policies:
             return
-        name = self.p["policy"].lower()
-        joining = [e for e in self.entries if e.error is None and e.actions and (
-            "enable" in e.actions or "resume" in e.actions or (
-                "update" in e.actions and ((e.item or {}).get("properties") or {}).get("policyName", "").lower() != name))]
-        current = (self.policy.get("properties") or {}).get("protectedItemsCount") or 0
-        if current + len(joining) > POLICY_VM_LIMIT:
-            raise policy_limit_error(self.p["policy"], len(joining), current)
+        room = {p["name"]: POLICY_VM_LIMIT - policy_count(p) for p in self.policies}
+        joining = [entry for entry in self.entries if joins(entry) and not self._keep_policy(entry, room)]
+        if len(joining) > sum(max(0, left) for left in room.values()):
+            raise capacity_error(self.vault_name, self.policies, room, len(joining))
+        for entry in joining:
+            entry.policy = most_room(room)
+            room[entry.policy] -= 1
+
+    def _keep_policy(self, entry, room):
+        """Whether the VM stays on the wanted policy it has: an update keeps the place it holds, a
+        resume takes one back when there is room."""
+        current = policy_name_of(entry.item).lower()
+        kept = next((name for name in room if name.lower() == current), None)
+        if kept is None or (entry.actions[-1] == "resume" and room[kept] <= 0):
+            return False
+        entry.policy = kept
+        if entry.actions[-1] == "resume":
+            room[kept] -= 1
+        return True
 
     # -- apply -----------------------------------------------------------------------------------
     def apply(self):
@@ -256,7 +282,7 @@ class FleetRun:
         if entry.actions[-1] == "stop":
             return {"protectionState": "ProtectionStopped"}
         props = {"policyId": protection.policy_id(self.module.subscription_id, self.rg, self.vault_name,
-                                                  self.policy["name"])}
+                                                  entry.policy)}
         disks = self._wanted_disks()
         if disks is not None:
             props["extendedProperties"] = {"diskExclusionProperties": disks}
@@ -374,7 +400,7 @@ class FleetRun:
             "state": state,
             "protection_state": protection_state,
             "protection_status": status,
-            "policy": self.policy["name"] if state == "present" and entry.changed else props.get("policyName") or None,
+            "policy": entry.policy if state == "present" and entry.changed else props.get("policyName") or None,
             "verdicts": [dict(v) for v in entry.verdicts],
             "warnings": [v["message"] for v in entry.verdicts if v["level"] == "warning"],
             "error": entry.error,
@@ -395,13 +421,59 @@ class FleetRun:
         return state
 
 
-def policy_limit_error(policy, joining, current):
+def wanted_policies(params):
+    """The policies VMs may be on: O(policies) without repeats, else O(policy) (DefaultPolicy by default)."""
+    listed = params.get("policies")
+    if listed is None:
+        return [params.get("policy") or "DefaultPolicy"]
+    names = []
+    for name in listed:
+        if not name or not name.strip():
+            raise AzureBackupError("policies: every entry must be a policy name, got %r." % name,
+                                   code="InvalidParameters")
+        if name.lower() not in {n.lower() for n in names}:
+            names.append(name)
+    if not names:
+        raise AzureBackupError("policies must list at least one backup policy.", code="InvalidParameters")
+    return names
+
+
+def joins(entry):
+    """Whether the VM is to be put on a policy: enabled, resumed, or updated."""
+    return entry.error is None and bool(entry.actions) and entry.actions[-1] in ("enable", "update", "resume")
+
+
+def policy_name_of(item):
+    return ((item or {}).get("properties") or {}).get("policyName") or ""
+
+
+def policy_count(policy):
+    return (policy.get("properties") or {}).get("protectedItemsCount") or 0
+
+
+def most_room(room):
+    """The policy with the most room left; max() keeps the first listed of equals."""
+    return max(room, key=lambda name: room[name])
+
+
+def too_many_vms_error(names, count):
     return AzureBackupError(
-        "Policy %s would have %d VMs (%d now + %d in this task): Azure documents a limit of %d VMs per backup "
-        "policy. Nothing was changed." % (policy, current + joining, current, joining, POLICY_VM_LIMIT),
-        code="PolicyVmLimitExceeded",
-        remediation="Split the VMs across several policies with the same schedule (Azure's recommendation), "
-                    "one task per policy.")
+        "The task lists %d VMs for %s: Azure documents a limit of %d VMs per backup policy, so at most %d fit. "
+        "Nothing was changed." % (count, policy_words(names), POLICY_VM_LIMIT, POLICY_VM_LIMIT * len(names)),
+        code="PolicyVmLimitExceeded", remediation=MORE_POLICIES)
+
+
+def capacity_error(vault_name, listed, room, joining):
+    counts = ", ".join("%s (%d of %d)" % (p["name"], policy_count(p), POLICY_VM_LIMIT) for p in listed)
+    return AzureBackupError(
+        "%d VM(s) would join %s of vault %s, which have room for %d more: Azure documents a limit of %d VMs "
+        "per backup policy. Nothing was changed." % (joining, counts, vault_name,
+                                                     sum(max(0, left) for left in room.values()), POLICY_VM_LIMIT),
+        code="PolicyVmLimitExceeded", remediation=MORE_POLICIES)
+
+
+def policy_words(names):
+    return "policy %s" % names[0] if len(names) == 1 else "%d policies (%s)" % (len(names), ", ".join(names))
 
 
 def protection_translated(action):

@@ -123,7 +123,18 @@ def get_policy(module, resource_group, vault_name, name):
 
 def require_vm_policy(module, resource_group, vault_name, name):
     """The policy, which must exist and be an Azure VM policy; otherwise a clear error."""
-    policy = get_policy(module, resource_group, vault_name, name)
+    return check_vm_policy(get_policy(module, resource_group, vault_name, name), name, vault_name)
+
+
+def require_vm_policies(module, resource_group, vault_name, names):
+    """The named policies in the order given, from ONE list of the vault's policies (a read that
+    does not grow with the number of names); each must exist and be an Azure VM policy."""
+    found = {(p.get("name") or "").lower(): p for p in list_policies(module, resource_group, vault_name)}
+    return [check_vm_policy(found.get(name.lower()), name, vault_name) for name in names]
+
+
+def check_vm_policy(policy, name, vault_name):
+    """The policy read (or None), when it is an Azure VM policy; otherwise a clear error."""
     if policy is None:
         raise AzureBackupError(
             "Backup policy %s does not exist in vault %s. Create it with backupops.azure.backup_policy, "

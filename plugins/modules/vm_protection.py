@@ -23,8 +23,8 @@ description:
     it again finishes what failed.
   - The reads do not grow with the number of VMs (one VM list per resource group, one list of the vault's
     items); a run where everything is already as wanted writes nothing.
-  - Azure documents a limit of 100 VMs per backup policy; a task that would put more on one policy fails
-    before any write.
+  - Azure documents a limit of 100 VMs per backup policy. With O(policies), the VMs are spread over several
+    policies. A task that would put more VMs on its policies than they take fails before any write.
 author:
   - backupops.azure contributors (@backupops)
 options:
@@ -40,8 +40,22 @@ options:
   policy:
     description:
       - Name of the vault's Azure VM backup policy, for O(state=present).
+      - Mutually exclusive with O(policies); the default applies only when O(policies) is not given.
     type: str
     default: DefaultPolicy
+  policies:
+    description:
+      - Several Azure VM backup policies of the vault (give them the same schedule), for O(state=present) with more
+        VMs than one policy takes (Azure documents 100 VMs per policy). Mutually exclusive with O(policy).
+      - A VM already protected with one of them keeps it. Any other VM (new, resumed, or protected with a policy not
+        listed) joins the listed policy with the most room left (100 minus its protected items minus the VMs this
+        task puts on it); equal room goes to the first listed. The same input and state give the same choice, in
+        check mode too; RV(vms[].policy) shows it.
+      - Every policy must exist and be an Azure VM policy. When they have not room enough for the VMs joining
+        them, the task fails before any write, naming the policies and their counts.
+      - Read in one list of the vault's policies. Repeated names count once.
+    type: list
+    elements: str
   state:
     description:
       - V(present) enables protection (undeleting soft-deleted backup data first, resuming stopped protection)
@@ -101,6 +115,13 @@ EXAMPLES = r"""
       - /subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-erp-weu/providers/Microsoft.Compute/virtualMachines/erp-app-01
     require_agent_ready: true
   register: protected
+
+- name: Protect a region's 250 VMs over three policies of the same schedule (100 VMs each at most)
+  backupops.azure.vm_protection:
+    vault_name: rsv-prod-westeurope
+    resource_group: rg-backup-westeurope
+    policies: [DailyPolicy-1, DailyPolicy-2, DailyPolicy-3]
+    vms: "{{ region_vms }}"
 
 - name: Back up the OS disk and the data disk at LUN 0 only
   backupops.azure.vm_protection:
@@ -164,7 +185,9 @@ vms:
       returned: always
       sample: initial backup pending
     policy:
-      description: The backup policy protecting the VM.
+      description:
+        - The backup policy protecting the VM; for a VM the task (re)protects, the policy chosen from O(policy) or
+          O(policies).
       type: str
       returned: always
     verdicts:
@@ -254,7 +277,10 @@ def main():
     spec = {
         "vault_name": {"type": "str", "required": True},
         "resource_group": {"type": "str", "required": True},
+        # mutually_exclusive is checked before defaults are filled in, so the default does not clash
+        # with policies; fleet.wanted_policies ignores policy when policies is given
         "policy": {"type": "str", "default": "DefaultPolicy"},
+        "policies": {"type": "list", "elements": "str"},
         "state": {"type": "str", "default": "present", "choices": ["present", "stopped", "absent"]},
         "include_disk_luns": {"type": "list", "elements": "int"},
         "exclude_disk_luns": {"type": "list", "elements": "int"},
@@ -265,7 +291,7 @@ def main():
     spec.update(WAIT_ARGSPEC)
     module = AzureBackupModule(
         argument_spec=spec,
-        mutually_exclusive=[["vm", "vms"], ["include_disk_luns", "exclude_disk_luns"]],
+        mutually_exclusive=[["vm", "vms"], ["include_disk_luns", "exclude_disk_luns"], ["policy", "policies"]],
         required_one_of=[["vm", "vms"]],
         supports_check_mode=True,
     )

@@ -424,3 +424,19 @@ def test_a_failed_or_endless_operation_is_one_clear_error(monkeypatch):
     with pytest.raises(AzureBackupError) as err:
         policies.create_or_update(_Module(backup), "rg", "v", "p", {"properties": {}}, timeout=30)
     assert err.value.code == "Timeout" and "continues in Azure" in err.value.message
+
+
+def test_several_vm_policies_come_from_one_list_in_the_order_asked(monkeypatch):
+    listed = [{"name": "Daily-2", "properties": {"backupManagementType": "AzureIaasVM"}},
+              {"name": "HourlyLogBackup", "properties": {"backupManagementType": "AzureWorkload"}},
+              {"name": "Daily-1", "properties": {"backupManagementType": "AzureIaasVM"}}]
+    calls = []
+    monkeypatch.setattr(policies, "list_policies", lambda module, rg, vault: calls.append(vault) or listed)
+    found = policies.require_vm_policies(None, "rg", "rsv", ["daily-1", "Daily-2"])
+    assert [p["name"] for p in found] == ["Daily-1", "Daily-2"] and calls == ["rsv"]
+    with pytest.raises(AzureBackupError) as err:
+        policies.require_vm_policies(None, "rg", "rsv", ["Daily-1", "Daily-3"])
+    assert err.value.code == "BMSUserErrorPolicyNotFound" and "Daily-3 does not exist in vault rsv" in str(err.value)
+    with pytest.raises(AzureBackupError) as err:
+        policies.require_vm_policies(None, "rg", "rsv", ["HourlyLogBackup"])
+    assert err.value.code == "PolicyWorkloadMismatch"

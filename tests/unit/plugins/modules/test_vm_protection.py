@@ -97,3 +97,124 @@ def test_bad_inputs(run_module, azure):
     outcome, result = run_module(vm_protection.main, args(vm="rg-a/web-01", include_disk_luns=[64]))
     assert outcome == "fail" and "between 0 and 63" in result["msg"]
     assert azure["puts"] == []
+
+
+# -- several policies (Azure's limit of 100 VMs per policy) ------------------------------------
+
+def vm_policy(name, count):
+    return {"name": name, "properties": {"backupManagementType": "AzureIaasVM", "protectedItemsCount": count}}
+
+
+def item(rg, name, policy, state="Protected"):
+    return {"id": "i", "properties": {"sourceResourceId": vm_id(rg, name), "protectionState": state,
+                                      "policyName": policy}}
+
+
+@pytest.fixture
+def spread(monkeypatch, azure):
+    """The azure fixture with 8 VMs and the policies P1, P2, P3 (their counts in azure["counts"])."""
+    azure["vms"] = [vm_model("rg-a", "vm-%d" % i) for i in range(8)]
+    azure["counts"] = {"P1": 0, "P2": 0, "P3": 0, "Other": 0}
+    azure["policy_reads"] = []
+
+    def require_vm_policies(module, rg, vault, names):
+        azure["policy_reads"].append(list(names))
+        return [vm_policy({n.lower(): n for n in azure["counts"]}[n.lower()], azure["counts"][n]) for n in names]
+    monkeypatch.setattr(policies, "require_vm_policies", require_vm_policies)
+    return azure
+
+
+def chosen(result):
+    return [r["policy"] for r in result["vms"]]
+
+
+def names(count):
+    return ["rg-a/vm-%d" % i for i in range(count)]
+
+
+def test_new_vms_join_the_policy_with_most_room_ties_to_the_first_listed(run_module, spread):
+    spread["counts"].update({"P1": 97, "P2": 98, "P3": 98})
+    outcome, result = run_module(vm_protection.main, args(vms=names(6), policies=["P1", "P2", "P3"]))
+    assert outcome == "exit", result
+    # room 3/2/2 -> P1 (2/2/2, a tie: the first listed) -> P1 (1/2/2) -> P2 -> P3 -> P1 (0/1/1) -> P2
+    assert chosen(result) == ["P1", "P1", "P2", "P3", "P1", "P2"]
+    assert [p[1]["policyId"].rsplit("/", 1)[-1] for p in spread["puts"]] == chosen(result)
+    assert spread["policy_reads"] == [["P1", "P2", "P3"]]
+
+
+def test_vms_on_a_listed_policy_keep_it_and_others_move(run_module, spread):
+    spread["counts"].update({"P1": 0, "P2": 50})
+    spread["items"] = {protection.vm_key(vm_id("rg-a", "vm-0")): item("rg-a", "vm-0", "p2"),
+                       protection.vm_key(vm_id("rg-a", "vm-1")): item("rg-a", "vm-1", "Other"),
+                       protection.vm_key(vm_id("rg-a", "vm-2")): item("rg-a", "vm-2", "", "ProtectionStopped")}
+    outcome, result = run_module(vm_protection.main, args(vms=names(4), policies=["P2", "P1"]))
+    assert outcome == "exit", result
+    rows = {r["vm"]: r for r in result["vms"]}
+    assert not rows["rg-a/vm-0"]["changed"] and rows["rg-a/vm-0"]["policy"] == "p2"
+    assert rows["rg-a/vm-1"]["actions"] == ["update"] and rows["rg-a/vm-1"]["policy"] == "P1"
+    assert rows["rg-a/vm-2"]["actions"] == ["resume"] and rows["rg-a/vm-2"]["policy"] == "P1"
+    assert rows["rg-a/vm-3"]["actions"] == ["enable"] and rows["rg-a/vm-3"]["policy"] == "P1"
+    assert [p[0] for p in spread["puts"]] == ["rg-a/vm-1", "rg-a/vm-2", "rg-a/vm-3"]
+
+
+def test_converged_run_writes_nothing_and_reads_no_vm(run_module, spread, monkeypatch):
+    outcome, first = run_module(vm_protection.main, args(vms=names(4), policies=["P1", "P2"]))
+    assert outcome == "exit" and chosen(first) == ["P1", "P2", "P1", "P2"]
+    monkeypatch.setattr(vms, "list_vms", lambda *a, **kw: pytest.fail("a converged run reads no VM"))
+    outcome, again = run_module(vm_protection.main, args(vms=names(4), policies=["P1", "P2"]))
+    assert outcome == "exit" and not again["changed"] and len(spread["puts"]) == 4
+    assert chosen(again) == ["P1", "P2", "P1", "P2"]
+
+
+def test_check_mode_and_diff_show_the_choice_of_the_real_run(run_module, spread):
+    spread["counts"].update({"P1": 99, "P2": 40, "P3": 40})
+    task = args(vms=names(5), policies=["P1", "P2", "P3"], _ansible_check_mode=True, _ansible_diff=True)
+    outcome, predicted = run_module(vm_protection.main, task)
+    assert outcome == "exit" and spread["puts"] == []
+    assert predicted["diff"]["after"]["rg-a/vm-0"]["policy"] == "P2"
+    task.update(_ansible_check_mode=False)
+    outcome, done = run_module(vm_protection.main, task)
+    assert outcome == "exit" and chosen(done) == chosen(predicted) == ["P2", "P3", "P2", "P3", "P2"]
+
+
+def test_not_room_enough_fails_before_any_write_naming_the_counts(run_module, spread):
+    spread["counts"].update({"P1": 99, "P2": 100})
+    spread["items"] = {protection.vm_key(vm_id("rg-a", "vm-0")): item("rg-a", "vm-0", "P2")}
+    outcome, result = run_module(vm_protection.main, args(vms=names(3), policies=["P1", "P2"]))
+    assert outcome == "fail" and result["error"]["code"] == "PolicyVmLimitExceeded"
+    assert "2 VM(s) would join P1 (99 of 100), P2 (100 of 100) of vault rsv, which have room for 1 more" in result["msg"]
+    assert "Add a policy with the same schedule to the list in policies" in result["msg"]
+    assert spread["puts"] == []
+    # one VM fewer fits: vm-0 keeps P2 (full, but it holds its place), vm-1 takes P1's last place
+    outcome, result = run_module(vm_protection.main, args(vms=names(2), policies=["P1", "P2"]))
+    assert outcome == "exit" and chosen(result) == ["P2", "P1"]
+
+
+def test_upfront_refusal_counts_every_policy(run_module, spread):
+    outcome, result = run_module(vm_protection.main, args(vms=["rg-a/vm-%d" % i for i in range(201)],
+                                                          policies=["P1", "P2"]))
+    assert outcome == "fail" and result["error"]["code"] == "PolicyVmLimitExceeded"
+    assert "201 VMs for 2 policies (P1, P2)" in result["msg"] and "at most 200 fit" in result["msg"]
+    assert spread["policy_reads"] == [] and spread["puts"] == []
+
+
+def test_policies_options(run_module, spread):
+    outcome, result = run_module(vm_protection.main, args(vm="rg-a/vm-0", policy="P1", policies=["P2"]))
+    assert outcome == "fail" and "mutually exclusive: policy|policies" in result["msg"]
+    outcome, result = run_module(vm_protection.main, args(vm="rg-a/vm-0", policies=[]))
+    assert outcome == "fail" and "at least one" in result["msg"]
+    outcome, result = run_module(vm_protection.main, args(vm="rg-a/vm-0", policies=["P3", "p3", "P1"]))
+    assert outcome == "exit" and spread["policy_reads"] == [["P3", "P1"]] and chosen(result) == ["P3"]
+    assert len(spread["puts"]) == 1
+
+
+def test_single_policy_keeps_its_one_read_and_its_limit(run_module, azure, monkeypatch):
+    reads = []
+    monkeypatch.setattr(policies, "require_vm_policy", lambda module, rg, vault, name: reads.append(name) or vm_policy(
+        name, 99))
+    monkeypatch.setattr(policies, "require_vm_policies", lambda *a: pytest.fail("policy reads one policy"))
+    outcome, result = run_module(vm_protection.main, args(vms=["rg-a/web-01", "rg-a/web-02"]))
+    assert outcome == "fail" and result["error"]["code"] == "PolicyVmLimitExceeded"
+    assert "2 VM(s) would join DefaultPolicy (99 of 100)" in result["msg"] and reads == ["DefaultPolicy"]
+    outcome, result = run_module(vm_protection.main, args(vm="rg-a/web-01"))
+    assert outcome == "exit" and chosen(result) == ["DefaultPolicy"]
