@@ -108,6 +108,7 @@ plugin: backupops.azure.backup_vms
 """
 
 import copy
+import logging
 
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
@@ -129,6 +130,12 @@ HOST_VARS = {
     "last_backup_time": "last_backup_time", "next_backup_time": "next_backup_time", "coverage": "coverage",
     "reasons": "reasons",
 }
+# azure-identity logs a failed token request as a WARNING; with no logging configured Python
+# prints it on stderr, a second, raw copy of what the parser error below says clearly.
+# A NullHandler keeps it off stderr and still lets a user's own logging configuration see it.
+_AZURE_LOG = logging.getLogger("azure")
+if not any(isinstance(h, logging.NullHandler) for h in _AZURE_LOG.handlers):
+    _AZURE_LOG.addHandler(logging.NullHandler())
 SUBSCRIPTION_HINT = ("with subscription_ids or subscription_id in the inventory file, or in "
                      "AZURE_SUBSCRIPTION_ID")
 

@@ -29,6 +29,7 @@ COUNTS = COVERAGE + ("agent_not_ready",)
 STATE_RANK = {"present": 0, "stopped": 1, "soft_deleted": 2}
 AGENT_CODES = {"missing": "AgentMissing", "not_ready": "AgentNotReady", "outdated": "AgentOutdated"}
 PROTECT_MODULE = "backupops.azure.vm_protection"
+NEEDS_ACTION_KEYS = ("name", "id", "location", "resource_group", "coverage", "agent_status", "reasons")
 
 
 # -- reads ------------------------------------------------------------------------------------
@@ -61,8 +62,8 @@ def select(vm_facts, locations=None, resource_groups=None):
     """The VMs of the given regions and resource groups (case-insensitive; None means all)."""
     regions = _wanted(locations)
     groups = {g.lower() for g in resource_groups or []}
-    return [f for f in vm_facts if (not regions or f["location"] in regions)
-            and (not groups or f["resource_group"].lower() in groups)]
+    in_region = [f for f in vm_facts if not regions or f["location"] in regions]
+    return [f for f in in_region if not groups or f["resource_group"].lower() in groups]
 
 
 def read(module, locations=None, resource_groups=None, next_backup=True, now=None, concurrency=8):
@@ -81,8 +82,12 @@ def read(module, locations=None, resource_groups=None, next_backup=True, now=Non
     policies = {}
     if next_backup:
         wanted = {f["id"].lower() for f in vm_facts}
-        using = [v for v in listed if any(protection.vm_key(protection.source_of(i)) in wanted and
-                                          protection.state_of(i) == "present" for i in items[v["id"].lower()])]
+
+        def protects_some(vault):
+            live = {protection.vm_key(protection.source_of(i)) for i in items[vault["id"].lower()]
+                    if protection.state_of(i) == "present"}
+            return bool(live & wanted)
+        using = [v for v in listed if protects_some(v)]
         outcomes = run_batch(using, lambda v: protection.list_vm_policies(module, resource_group_of(v["id"]),
                                                                           v["name"]), concurrency, "list policies")
         for outcome in outcomes:
@@ -259,6 +264,5 @@ def build(subscription_id, vm_facts, vault_list, items, policies=None, now=None)
         "totals": _counts(rows),
         "regions": regions,
         "vms": rows,
-        "needs_action": [{key: row[key] for key in ("name", "id", "location", "resource_group", "coverage",
-                                                     "agent_status", "reasons")} for row in rows if row["reasons"]],
+        "needs_action": [{key: row[key] for key in NEEDS_ACTION_KEYS} for row in rows if row["reasons"]],
     }

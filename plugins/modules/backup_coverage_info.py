@@ -35,6 +35,12 @@ options:
       - With V(false), RV(coverage.vms[].next_backup_time) is null and no policy is read.
     type: bool
     default: true
+seealso:
+  - plugin: backupops.azure.backup_vms
+    plugin_type: inventory
+    description: The same data as an inventory, one host per VM, grouped by region, coverage and agent verdict.
+  - module: backupops.azure.vm_agent_check
+  - module: backupops.azure.vm_protection_info
 extends_documentation_fragment:
   - backupops.azure.azure_auth
   - backupops.azure.attributes.info_module
