@@ -158,6 +158,7 @@ def test_read_uses_one_session_per_subscription_with_the_same_credential(monkeyp
     monkeypatch.setattr(backup_vms.AzureSession, "cloud", property(lambda self: "cloud"))
     documents = plugin._read()
     assert [d["subscription_id"] for d in documents] == [SUB_B, SUB_A]
+    assert len({credential for _sub, credential in seen}) == 1
 
 
 def _fragment_options(text):
