@@ -19,8 +19,9 @@ description:
     V(not_ready) the agent is installed but not reporting, the VM is still starting, or extension
     operations are not allowed. V(outdated) the agent is Ready but older than the minimum; update it.
     V(stopped) the VM is not running; start it.
-  - A batch (O(vms)) reads each VM with its instance view, concurrently. A resource group, a region or the
-    subscription costs one paged list call with the instance views, whatever the number of VMs.
+  - A batch (O(vms)) of up to 5 VMs reads each VM with its instance view, concurrently; a larger batch, a
+    resource group, a region or the subscription costs one paged list call with the instance views, whatever
+    the number of VMs.
   - With O(wait_for_ready=true) the module polls until every agent reports Ready, what a playbook does
     right after installing the agent. O(fail_on) fails the task on the verdicts listed.
   - The module only reads; it never changes a VM.
@@ -79,7 +80,7 @@ options:
     choices: [ready, not_ready, missing, outdated, stopped]
     default: []
   concurrency:
-    description: How many VMs of O(vms) are read at the same time (1 to 32).
+    description: How many VMs of O(vms) are read at the same time (1 to 32), when each is read by itself.
     type: int
     default: 8
 notes:

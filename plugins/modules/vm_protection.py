@@ -21,8 +21,9 @@ description:
   - Batches run their Azure operations concurrently (O(concurrency)) and wait on all of them together. One VM's
     failure does not stop the others; the task fails at the end, naming every VM that failed and why. Running
     it again finishes what failed.
-  - The reads do not grow with the number of VMs (one VM list per resource group, one list of the vault's
-    items); a run where everything is already as wanted writes nothing.
+  - The reads stay bounded whatever the number of VMs (one list of the vault's items; the VMs to write with
+    their instance views, a GET each for up to 5 of them, else one list of the subscription's VMs); a run
+    where everything is already as wanted writes nothing and reads no VM.
   - Azure documents a limit of 100 VMs per backup policy. With O(policies), the VMs are spread over several
     policies. A task that would put more VMs on its policies than they take fails before any write.
 author:
