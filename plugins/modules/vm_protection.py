@@ -29,15 +29,6 @@ description:
 author:
   - backupops.azure contributors (@backupops)
 options:
-  vm:
-    description:
-      - One VM, as an ARM id, C(resource_group/name), or a dict with C(name) and C(resource_group).
-      - Mutually exclusive with O(vms).
-    type: raw
-  vms:
-    description: A list of VMs, each as in O(vm). Mutually exclusive with O(vm).
-    type: list
-    elements: raw
   policy:
     description:
       - Name of the vault's Azure VM backup policy, for O(state=present).
@@ -90,6 +81,7 @@ options:
     default: 8
 extends_documentation_fragment:
   - backupops.azure.vault
+  - backupops.azure.vms
   - backupops.azure.wait
   - backupops.azure.azure_auth
   - backupops.azure.attributes
