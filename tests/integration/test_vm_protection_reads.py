@@ -75,8 +75,8 @@ def test_at_the_threshold_each_vm_is_read(emulator, playbook):
     assert run.rc == 0 and result["changed_count"] == 5, run.stdout
     gets, pages = vm_reads(emulator)
     assert pages == []
-    assert sorted(name for name, _ in gets) == sorted(vm.split("/")[1] for vm in WEU[1:])
-    assert all("$expand=instanceView" in query for _, query in gets)
+    assert sorted(get[0] for get in gets) == sorted(vm.split("/")[1] for vm in WEU[1:])
+    assert all("$expand=instanceView" in get[1] for get in gets)
     warnings = {r["vm"]: [v["code"] for v in r["verdicts"]] for r in result["vms"]}
     assert "EncryptedVm" in warnings["rg-erp-weu/erp-sql-01"] and "VmNotRunning" in warnings["rg-erp-weu/erp-test-01"]
 
