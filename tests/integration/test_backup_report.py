@@ -241,8 +241,8 @@ def test_the_arrangement_has_every_coverage(report):
 def test_json_is_the_emulators_state(arranged, report):
     document = report["json"]
     expected = expected_from_state(arranged)
-    assert {v["name"]: (v["location"], v["coverage"], v["agent_status"] != "ready") for v in document["vms"]} \
-        == expected
+    found = {v["name"]: (v["location"], v["coverage"], v["agent_status"] != "ready") for v in document["vms"]}
+    assert found == expected
     locations = sorted({loc for loc, _c, _a in expected.values()})
     assert [r["location"] for r in document["regions"]] == locations
     for region in document["regions"]:
@@ -252,10 +252,9 @@ def test_json_is_the_emulators_state(arranged, report):
             assert region[cover] == len([v for v in mine.values() if v[1] == cover]), (region, cover)
         assert region["agent_not_ready"] == len([v for v in mine.values() if v[2]])
         assert [v["name"] for v in region["vaults"]] == ["rsv-report-" + region["location"]]
-        # the region's VM list, in the document's order (resource group, name)
-        assert [v["name"] for v in document["vms"] if v["location"] == region["location"]] == [
-            n for _rg, n in sorted((vm["resource_group"], name) for name, vm in
-                                   ((v["name"], v) for v in document["vms"]) if name in mine)]
+        # the region's VMs, sorted by resource group and name
+        rows = [(v["resource_group"], v["name"]) for v in document["vms"] if v["location"] == region["location"]]
+        assert rows == sorted(rows) and sorted(n for _rg, n in rows) == sorted(mine)
     assert document["totals"] == {
         "vms": len(expected), "agent_not_ready": len([v for v in expected.values() if v[2]]),
         **{c: len([v for v in expected.values() if v[1] == c]) for c in COVERAGE}}
@@ -418,4 +417,3 @@ def test_templates_escape_users_strings_without_azure(tmp_path):
     text = (tmp_path / "coverage.md").read_text()
     assert "| eastus | none | 2 | 0 | 0 | 0 | 1 | 2 |" in text
     assert "&lt;install it&gt; &amp; retry" in text and "<install it>" not in text
-
