@@ -27,7 +27,7 @@ COVERAGE = ("protected", "initial_backup_pending", "last_backup_failed", "unprot
 COUNTS = COVERAGE + ("agent_not_ready",)
 # The item of a VM when several vaults hold one: live protection first, then kept data.
 STATE_RANK = {"present": 0, "stopped": 1, "soft_deleted": 2}
-AGENT_CODES = {"missing": "AgentMissing", "not_ready": "AgentNotReady", "outdated": "AgentOutdated"}
+AGENT_CODES = {"missing": "AgentNotInstalled", "not_ready": "AgentNotReady", "outdated": "AgentOutdated"}
 PROTECT_MODULE = "backupops.azure.vm_protection"
 NEEDS_ACTION_KEYS = ("name", "id", "location", "resource_group", "coverage", "agent_status", "reasons")
 

@@ -228,7 +228,7 @@ coverage:
             - Why the VM needs action, each with a C(code) and a C(message) in plain words; empty when nothing is
               to do.
             - Codes - C(NoVaultInRegion), C(NotProtected), C(ProtectionStopped), C(InitialBackupPending),
-              C(LastBackupFailed) (with C(azure_code) when the item carries Azure's error), C(AgentMissing),
+              C(LastBackupFailed) (with C(azure_code) when the item carries Azure's error), C(AgentNotInstalled),
               C(AgentNotReady), C(AgentOutdated), C(VmDeallocated).
           type: list
           elements: dict

@@ -103,7 +103,7 @@ def test_rows_say_why_in_plain_words(emulator, arranged, playbook):
     assert rows["erp-app-01"]["reasons"] == [{"code": "NotProtected", "message": (
         "No vault protects it; vault rsv-cov-westeurope in its region can (backupops.azure.vm_protection).")}]
     assert [r["code"] for r in rows["data-dev-01"]["reasons"]] == ["NoVaultInRegion", "VmDeallocated"]
-    assert [r["code"] for r in rows["legacy-lnx-01"]["reasons"]] == ["NotProtected", "AgentMissing"]
+    assert [r["code"] for r in rows["legacy-lnx-01"]["reasons"]] == ["NotProtected", "AgentNotInstalled"]
     assert [r["code"] for r in rows["data-etl-01"]["reasons"]] == ["NoVaultInRegion", "AgentOutdated"]
 
 

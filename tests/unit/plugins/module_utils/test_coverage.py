@@ -153,7 +153,7 @@ def test_rows_carry_azure_values_and_plain_reasons():
     assert idle["agent_status"] == "stopped" and idle["protection_state"] == "NotProtected"
 
     mig = rows["mig-01"]
-    assert [r["code"] for r in mig["reasons"]] == ["NoVaultInRegion", "AgentMissing"]
+    assert [r["code"] for r in mig["reasons"]] == ["NoVaultInRegion", "AgentNotInstalled"]
     assert "no Recovery Services vault in eastus" in mig["reasons"][0]["message"]
     assert agent.REMEDIATION["missing"]["Windows"] in mig["reasons"][1]["message"]
 
