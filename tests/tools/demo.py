@@ -114,7 +114,8 @@ def main():
     state = tempfile.mkdtemp(prefix="backupops-demo-")
     emulator = Emulator(state)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_")}
-    env.update(emulator.env(), ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, "build", "collections"),
+    collections = os.environ.get("BACKUPOPS_COLLECTIONS_PATH") or os.path.join(ROOT, "build", "collections")
+    env.update(emulator.env(), ANSIBLE_COLLECTIONS_PATH=collections,
                ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0", ANSIBLE_FORKS="8")
     print("Emulator: %s, default estate (state in %s)" % (emulator.ready["endpoint"], state), flush=True)
     try:
