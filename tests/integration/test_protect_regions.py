@@ -181,6 +181,22 @@ def test_check_mode_on_the_converged_estate_writes_nothing(runs):
     assert writes == [] and changed(run) == []
 
 
+def test_check_mode_with_new_policies_in_existing_vaults_predicts_and_writes_nothing(runs, emulator, tmp_path):
+    # The vaults exist (after the runs above); the policies the VMs should move to do not yet.
+    policy = {"schedule_run_time": "22:00", "retention_policy": {"daily_schedule": {"count": 14}}}
+    extra = {"regional_vault_policies": [dict(policy, name="nightly-1")], "vm_backup_policies": ["nightly-1"]}
+    emulator.clear_log()
+    run = run_playbook(emulator, PLAYBOOK, tmp_path, extra_vars=extra, check=True)
+    assert run.rc == 0, run.stdout[-4000:]
+    assert emulator.writes() == []
+    predicted = summaries(run)
+    for region in REGIONS:
+        assert predicted[region]["check_mode"]
+        assert set(predicted[region]["protected_vms"]) == PROTECTED[region]
+    policy_runs = [r for r in run.results if r["task"].endswith("Create or update the team's backup policies")]
+    assert policy_runs and all(r["result"]["changed"] for r in policy_runs)
+
+
 def converged_requests(tmp_path, generate, extra):
     """Run protect_regions.yml twice on a generated estate; the second run's requests per region."""
     emulator = Emulator(str(tmp_path / "emulator"), "--generate", generate)
