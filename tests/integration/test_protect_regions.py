@@ -206,14 +206,16 @@ def test_requests_per_region_do_not_grow_with_the_number_of_vms(tmp_path):
     policy = {"schedule_run_time": "23:00", "retention_policy": {"daily_schedule": {"count": 30}}}
     extra = {"regional_vault_policies": [dict(policy, name="daily-1"), dict(policy, name="daily-2")],
              "vm_backup_policies": ["daily-1", "daily-2"], "vm_backup_concurrency": 32}
-    small, small_counts, small_items, _ = converged_requests(tmp_path / "small", "vms=8,regions=2,mix=clean", extra)
+    _small, small_counts, small_items, _small_spread = converged_requests(tmp_path / "small",
+                                                                          "vms=8,regions=2,mix=clean", extra)
     large, large_counts, large_items, spread = converged_requests(tmp_path / "large", "vms=206,regions=2,mix=clean",
                                                                   extra)
     print("converged re-run, ARM requests per region: 4 VMs/region %s, 103 VMs/region %s"
           % (json.dumps(small_counts, sort_keys=True), json.dumps(large_counts, sort_keys=True)))
     assert [len(v) for v in small_items.values()] == [4, 4] and [len(v) for v in large_items.values()] == [103, 103]
     assert {s["protected"] for s in large.values()} == {103}
-    assert sorted(spread) == [(v, p) for v in ("rsv-backup-eastus", "rsv-backup-westeurope") for p in ("daily-1", "daily-2")]
+    assert sorted(spread) == [(vault, policy) for vault in ("rsv-backup-eastus", "rsv-backup-westeurope")
+                              for policy in ("daily-1", "daily-2")]
     assert max(spread.values()) <= 100 and sum(spread.values()) == 206
     regions = ("westeurope", "eastus")
     assert {r: small_counts[r] for r in regions} == {r: large_counts[r] for r in regions}

@@ -35,10 +35,12 @@ def test_one_vm_gets_the_vault_of_its_region_protection_and_its_initial_backup(e
     done = summary(run)
     assert done["vault"] == {"name": "rsv-backup-westeurope", "resource_group": "rg-backup-westeurope"}
     assert done["protected_vms"] == ["rg-shop-weu/shop-web-01"] and done["changed"] == 1
-    assert [(j["vm"], j["status"], j["started"]) for j in done["jobs"]] == [("rg-shop-weu/shop-web-01", "Completed", True)]
+    assert [(j["vm"], j["status"], j["started"]) for j in done["jobs"]] == [
+        ("rg-shop-weu/shop-web-01", "Completed", True)]
     assert "is protected by vault rsv-backup-westeurope, initial backup Completed" in run.task(FAIL_TASK)["msg"]
     item = [i.get("doc") or i for i in emulator.admin("GET", "state")["items"].values()]
-    assert [(i["vm_name"], i["policy"], len(i["recovery_points"])) for i in item] == [("shop-web-01", "DefaultPolicy", 1)]
+    assert [(i["vm_name"], i["policy"], len(i["recovery_points"])) for i in item] == [
+        ("shop-web-01", "DefaultPolicy", 1)]
 
     emulator.clear_log()
     again = playbook(PLAYBOOK, extra_vars={"vm": "rg-shop-weu/shop-web-01"})
