@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv lock test unit integration disposable-target emulator-test demo bench clean
+.PHONY: venv lock test unit integration disposable-target browser emulator-test demo bench clean
 
 venv: $(STAMP)
 
@@ -44,12 +44,21 @@ unit: collection-tree
 # Integration tests start the emulator and run ansible-playbook with the tree on
 # ANSIBLE_COLLECTIONS_PATH; nothing is mocked. The role tests run in a disposable Debian
 # target, built once (as root, with debootstrap) and cached under build/disposable-target.
-integration: collection-tree disposable-target
+# The coverage report's test renders the HTML page in Debian's chromium (make browser).
+integration: collection-tree disposable-target browser
 	BACKUPOPS_REPO_ROOT="$(CURDIR)" BACKUPOPS_COLLECTIONS_PATH="$(COLLECTIONS_ROOT)" \
 	  $(BIN)/python -m pytest -q -p no:cacheprovider tests/integration
 
 disposable-target: venv
 	$(BIN)/python tests/integration/disposable_target.py build
+
+# Debian's chromium, for the headless-browser test of the coverage report
+# (tests/integration/test_backup_report.py). Installed only when missing; needs root,
+# as on CI (a fresh Debian 12 or 13 machine). The test keeps it off the network.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update \
+	  && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+	@chromium --version
 
 emulator-test: venv
 	$(BIN)/python -m pytest -q -p no:cacheprovider emulator/tests

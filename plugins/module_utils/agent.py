@@ -18,7 +18,6 @@ import re
 import time
 
 from . import vms
-from .batch import run_batch
 from .errors import AzureBackupError
 from .transform import as_dict
 
@@ -169,21 +168,17 @@ def _verdict(facts):
 
 # -- reading many VMs -----------------------------------------------------------------------
 def read_vms(module, refs, concurrency=8, **minimums):
-    """Assess the given VMs, one GET with the instance view each, concurrently.  Raises for a VM
-    that does not exist, naming every missing one."""
-    module.client("compute")    # built once, before the worker threads share it
-    outcomes = run_batch(refs, lambda ref: vms.get_vm(module, ref, instance_view=True), concurrency,
-                         action="read the VM")
-    failed = [o for o in outcomes if not o.ok]
-    if failed:
-        raise failed[0].error
-    missing = [o.item.label for o in outcomes if o.value is None]
+    """Assess the given VMs, read as vms.read_with_status does (a GET with the instance view each
+    for a few, the subscription's status list for more).  Raises for a VM that does not exist,
+    naming every missing one."""
+    found = vms.read_with_status(module, refs, concurrency)
+    missing = [ref.label for ref, vm in found.items() if vm is None]
     if missing:
         raise AzureBackupError(
             "VM %s not found: check the name and resource group (names are per resource group; "
             "an ARM id or resource_group/name says which)." % ", ".join(missing), code="ResourceNotFound",
             status=404)
-    return [assess(as_dict(o.value), **minimums) for o in outcomes]
+    return [assess(as_dict(vm), **minimums) for vm in found.values()]
 
 
 def read_fleet(module, resource_group=None, location=None, **minimums):

@@ -3,11 +3,15 @@
 # Copyright: Contributors to the backupops.azure project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""AzureBackupModule: AnsibleModule plus Azure auth, SDK clients and one failure path.
+"""AzureSession and AzureBackupModule: Azure auth, SDK clients and one failure path.
 
-A wrapper by composition (as amazon.aws's AnsibleAWSModule): it merges the shared
-authentication options into the module's argument spec, checks that the Azure SDKs
-import, builds and caches SDK clients only after the arguments are validated, and
+AzureSession holds what needs no AnsibleModule - the cloud, the credential and the cached
+SDK clients, built from the shared authentication options (module params, or an inventory
+plugin's options) - so that modules and plugins authenticate with the same code.
+
+AzureBackupModule wraps AnsibleModule by composition (as amazon.aws's AnsibleAWSModule): it
+merges the shared authentication options into the module's argument spec, checks that the
+Azure SDKs import, uses an AzureSession built only after the arguments are validated, and
 turns every Azure error into one clear failure (no traceback).
 
 FOR INTERNAL COLLECTION USE ONLY.
@@ -70,35 +74,36 @@ def _capped_retry_policy(**settings):
     return CappedRetryPolicy(**settings)
 
 
-class AzureBackupModule:
-    """AnsibleModule with Azure authentication, SDK clients and uniform Azure failures."""
+class MissingLibrary(AzureBackupError):
+    """An SDK package is not installed (``package`` says which)."""
 
-    def __init__(self, argument_spec, **kwargs):
-        spec = copy.deepcopy(AUTH_ARGSPEC)
-        spec.update(argument_spec)
-        self._module = AnsibleModule(argument_spec=spec, **kwargs)
+    def __init__(self, package, exception=None):
+        super().__init__(missing_required_lib(package), code="MissingLibrary")
+        self.package = package
+        self.exception = exception
+
+
+class AzureSession:
+    """Cloud, credential and SDK clients from the shared authentication options.
+
+    ``params`` holds the keys of auth.AUTH_ARGSPEC (environment fallbacks already applied);
+    ``on_secret`` is called with every secret read from a credentials file, so that the caller
+    can keep it out of its output.  No AnsibleModule is needed: inventory plugins use it too.
+    """
+
+    # Where a module's user sets the subscription; a plugin passes its own words.
+    SUBSCRIPTION_HINT = "in the task, in module_defaults for group/backupops.azure.all, or in AZURE_SUBSCRIPTION_ID"
+
+    def __init__(self, params, on_secret=None, subscription_hint=SUBSCRIPTION_HINT):
+        self.params = params
+        self._on_secret = on_secret
+        self._subscription_hint = subscription_hint
         self._clients = {}
         self._client_lock = threading.Lock()   # batches build clients from worker threads
         self._cloud = None
         self._auth = None
         self._credential = None
-        if not HAS_AZURE:
-            self._module.fail_json(msg=missing_required_lib("azure-identity and azure-mgmt-core"),
-                                   exception=AZURE_IMPORT_ERROR)
 
-    # -- AnsibleModule pass-through ---------------------------------------------------
-    def __getattr__(self, name):
-        return getattr(self._module, name)
-
-    @property
-    def params(self):
-        return self._module.params
-
-    @property
-    def check_mode(self):
-        return self._module.check_mode
-
-    # -- clouds, credentials and clients --------------------------------------------------
     @property
     def cloud(self):
         if self._cloud is None:
@@ -108,19 +113,35 @@ class AzureBackupModule:
     def _credential_source(self):
         if self._auth is None:
             self._auth = choose(self.params)
-            if isinstance(self._auth, CredentialFileAuth):
+            if isinstance(self._auth, CredentialFileAuth) and self._on_secret is not None:
                 for secret in self._auth.secrets():
-                    self._module.no_log_values.add(secret)
+                    self._on_secret(secret)
         return self._auth
 
     @property
     def subscription_id(self):
         sub = self._credential_source().subscription_id()
         if not sub:
-            raise AzureBackupError(
-                "subscription_id is required: set it in the task, in module_defaults for "
-                "group/backupops.azure.all, or in AZURE_SUBSCRIPTION_ID.", code="SubscriptionMissing")
+            raise AzureBackupError("subscription_id is required: set it %s." % self._subscription_hint,
+                                   code="SubscriptionMissing")
         return sub
+
+    @property
+    def credential(self):
+        """The azure-identity credential, built once: one token for every client."""
+        if self._credential is None:
+            if not HAS_AZURE:
+                raise MissingLibrary("azure-identity and azure-mgmt-core", AZURE_IMPORT_ERROR)
+            self._credential = self._credential_source().credential(self.cloud)
+        return self._credential
+
+    def for_subscription(self, subscription_id):
+        """A session for another subscription with the same cloud and credential."""
+        other = AzureSession(dict(self.params, subscription_id=subscription_id), self._on_secret,
+                             self._subscription_hint)
+        other._cloud = self.cloud
+        other._credential = self.credential
+        return other
 
     def client(self, kind):
         """A cached SDK client ('vaults', 'backup' or 'compute') for this subscription."""
@@ -136,10 +157,8 @@ class AzureBackupModule:
         try:
             sdk = __import__(module_name, fromlist=[class_name])
         except ImportError:
-            self._module.fail_json(msg=missing_required_lib(package), exception=traceback.format_exc())
-        cloud = self.cloud
-        if self._credential is None:    # one credential, so one token, for every client
-            self._credential = self._credential_source().credential(cloud)
+            raise MissingLibrary(package, traceback.format_exc()) from None
+        credential, cloud = self.credential, self.cloud
         kwargs = {
             "base_url": cloud.resource_manager,
             "credential_scopes": [cloud.scope],
@@ -149,7 +168,69 @@ class AzureBackupModule:
         }
         if self.params.get("ca_bundle"):
             kwargs["connection_verify"] = self.params["ca_bundle"]
-        return getattr(sdk, class_name)(self._credential, self.subscription_id, **kwargs)
+        return getattr(sdk, class_name)(credential, self.subscription_id, **kwargs)
+
+    def azure_call(self, action, func, *args, **kwargs):
+        """Call the SDK; translate its exceptions into AzureBackupError."""
+        with translated(action):
+            return func(*args, **kwargs)
+
+    def run(self, func):
+        """func(self); any Azure SDK exception comes out as AzureBackupError."""
+        try:
+            return func(self)
+        except AzureBackupError:
+            raise
+        except Exception as exc:  # pylint: disable=broad-exception-caught
+            if not type(exc).__module__.startswith("azure."):
+                raise
+            error = from_azure(exc, "call Azure")
+        raise error
+
+
+class AzureBackupModule:
+    """AnsibleModule with Azure authentication, SDK clients and uniform Azure failures."""
+
+    def __init__(self, argument_spec, **kwargs):
+        spec = copy.deepcopy(AUTH_ARGSPEC)
+        spec.update(argument_spec)
+        self._module = AnsibleModule(argument_spec=spec, **kwargs)
+        if not HAS_AZURE:
+            self._module.fail_json(msg=missing_required_lib("azure-identity and azure-mgmt-core"),
+                                   exception=AZURE_IMPORT_ERROR)
+        self.session = AzureSession(self._module.params, on_secret=self._module.no_log_values.add)
+
+    # -- AnsibleModule pass-through ---------------------------------------------------
+    def __getattr__(self, name):
+        return getattr(self._module, name)
+
+    @property
+    def params(self):
+        return self._module.params
+
+    @property
+    def check_mode(self):
+        return self._module.check_mode
+
+    # -- clouds, credentials and clients: the session's ------------------------------------
+    @property
+    def cloud(self):
+        return self.session.cloud
+
+    @property
+    def subscription_id(self):
+        return self.session.subscription_id
+
+    def client(self, kind):
+        """A cached SDK client ('vaults', 'backup' or 'compute') for this subscription."""
+        try:
+            return self.session.client(kind)
+        except MissingLibrary as err:
+            self._module.fail_json(msg=err.message, exception=err.exception)
+
+    def azure_call(self, action, func, *args, **kwargs):
+        """Call the SDK; translate its exceptions into AzureBackupError."""
+        return self.session.azure_call(action, func, *args, **kwargs)
 
     # -- failures ---------------------------------------------------------------------
     def fail(self, error, **result):
@@ -171,8 +252,3 @@ class AzureBackupModule:
         # Failing outside the except block: no exception chain rides along with the message.
         if error is not None:
             self.fail(error, **result_on_error)
-
-    def azure_call(self, action, func, *args, **kwargs):
-        """Call the SDK; translate its exceptions into AzureBackupError."""
-        with translated(action):
-            return func(*args, **kwargs)

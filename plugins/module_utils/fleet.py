@@ -8,7 +8,8 @@ only what differs, concurrently, and wait on all the operations together.
 
 Reads per run, whatever the number of VMs: the vault, the policy (or one list of the vault's
 policies for several), the vault's protected items, its protectable items (only when a VM is
-to be protected), one VM list with instance views per resource group, the subscription's locks.
+to be protected), the VMs to write with their instance views (a GET each for up to
+vms.READ_EACH_UP_TO of them, else the subscription's status list), the subscription's locks.
 Per VM: the PUT (or DELETE) and the final GET of its long-running operation; a VM that is
 neither protectable nor protected here costs one more read (the location-level backup status),
 and discovery runs at most once per vault per run.  A converged run writes nothing.
@@ -146,7 +147,7 @@ class FleetRun:
         pending = [e for e in self.entries if self._needs_write(e)]
         if not pending:
             return
-        facts = self._vm_facts()
+        facts = self._vm_facts([e.ref for e in pending])
         location = vms.normalize_location(self.vault["location"])
         locks = preflight.backup_rg_locks(preflight.subscription_locks(self.module), location)
         wanted_luns = self.p.get("include_disk_luns") or self.p.get("exclude_disk_luns")
@@ -171,9 +172,11 @@ class FleetRun:
             self._assign_policies()
             self._resolve_lookups(lookups)
 
-    def _vm_facts(self):
-        """Pre-flight facts of the subscription's VMs from ONE paged list with their status."""
-        return {protection.vm_key(vm.id): preflight.vm_facts(vm) for vm in vms.list_vms(self.module, status=True)}
+    def _vm_facts(self, refs):
+        """Pre-flight facts of the VMs to write ({vm key: facts}, a VM not found left out): a GET each
+        for a few, the subscription's status list for more (vms.read_with_status)."""
+        found = vms.read_with_status(self.module, refs, self.p["concurrency"])
+        return {protection.vm_key(ref.id): preflight.vm_facts(vm) for ref, vm in found.items() if vm is not None}
 
     def _wanted_disks(self):
         return protection.disk_exclusion_body(self.p.get("include_disk_luns"), self.p.get("exclude_disk_luns"))

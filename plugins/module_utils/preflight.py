@@ -7,8 +7,8 @@
 make its backups fail later.  Each verdict is {code, level, message}; level ``error`` stops
 that VM before any write, ``warning`` lets protection go ahead, ``info`` only informs.
 
-The facts come from one VM list per resource group with instance views, and from one list
-of the subscription's management locks; nothing here reads a VM by itself.
+The facts come from the VMs read with their instance views (vms.read_with_status), and from
+one list of the subscription's management locks; nothing here reads a VM by itself.
 
 FOR INTERNAL COLLECTION USE ONLY.
 """
@@ -38,7 +38,7 @@ def _get(obj, *path):
 
 
 def vm_facts(vm):
-    """What the pre-flight needs of an SDK VM model listed with its instance view."""
+    """What the pre-flight needs of an SDK VM model read with its instance view."""
     view = _get(vm, "instance_view")
     power = None
     for status in _get(view, "statuses") or []:

@@ -10,7 +10,7 @@ short_description: Read the backup jobs of a Recovery Services vault, and wait f
 version_added: 1.0.0
 description:
   - Returns jobs of a vault (backups, protection changes, restores...) by id, or filtered by
-    operation, status, VM and start time, with their status, duration and Azure's error details.
+    operation, status, VM (O(vm) or O(vms)) and start time, with their status, duration and Azure's error details.
   - With O(wait=true) it blocks until the selected jobs end or O(wait_timeout) passes, and changes
     nothing, like C(az backup job wait); unlike it, a timeout fails the task with one message naming
     the jobs still running.
@@ -36,15 +36,6 @@ options:
     description: Only jobs in this status (when they are selected; O(wait=true) then reports how they end).
     type: str
     choices: [Cancelled, Cancelling, Completed, CompletedWithWarnings, Failed, InProgress]
-  vm:
-    description:
-      - Only the jobs of this VM (ARM id, C(resource_group/name), or a dict with C(name) and
-        C(resource_group)).
-    type: raw
-  vms:
-    description: Only the jobs of these VMs, each given as in O(vm).
-    type: list
-    elements: raw
   start_time:
     description:
       - Only jobs started at or after this time, a date C(YYYY-MM-DD) (00:00 UTC) or an ISO 8601 date
@@ -65,6 +56,7 @@ options:
     default: 7200
 extends_documentation_fragment:
   - backupops.azure.vault
+  - backupops.azure.vms
   - backupops.azure.azure_auth
   - backupops.azure.attributes.info_module
 seealso:

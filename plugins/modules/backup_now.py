@@ -27,18 +27,6 @@ description:
 author:
   - backupops.azure contributors (@backupops)
 options:
-  vm:
-    description:
-      - The VM to back up, as an ARM id, C(resource_group/name), or a dict with C(name) and
-        C(resource_group). Mutually exclusive with O(vms).
-      - The VM must be protected by the vault (enable it with C(backupops.azure.vm_protection)).
-    type: raw
-  vms:
-    description:
-      - The VMs to back up, each given as in O(vm). Their backups start concurrently (see
-        O(concurrency)); one VM's failure does not stop the others.
-    type: list
-    elements: raw
   retain_until:
     description:
       - Until when Azure keeps the recovery point, as a date C(YYYY-MM-DD) (kept until 00:00 UTC of
@@ -83,6 +71,7 @@ options:
     default: 8
 extends_documentation_fragment:
   - backupops.azure.vault
+  - backupops.azure.vms
   - backupops.azure.azure_auth
 attributes:
   check_mode:
@@ -99,6 +88,8 @@ attributes:
     membership:
       - backupops.azure.all
 notes:
+  - The VMs of O(vm) or O(vms) must be protected by the vault (enable it with M(backupops.azure.vm_protection)).
+    Their backups start concurrently (see O(concurrency)); one VM's failure does not stop the others.
   - The retention of an on-demand recovery point is the O(retain_until) given here, not the policy's.
 seealso:
   - module: backupops.azure.backup_job_info

@@ -19,30 +19,24 @@ description:
     V(not_ready) the agent is installed but not reporting, the VM is still starting, or extension
     operations are not allowed. V(outdated) the agent is Ready but older than the minimum; update it.
     V(stopped) the VM is not running; start it.
-  - A batch (O(vms)) reads each VM with its instance view, concurrently. A resource group, a region or the
-    subscription costs one paged list call with the instance views, whatever the number of VMs.
+  - A batch (O(vms)) of up to 5 VMs reads each VM with its instance view, concurrently; a larger batch, a
+    resource group, a region or the subscription costs one paged list call with the instance views, whatever
+    the number of VMs.
   - With O(wait_for_ready=true) the module polls until every agent reports Ready, what a playbook does
     right after installing the agent. O(fail_on) fails the task on the verdicts listed.
   - The module only reads; it never changes a VM.
 author:
   - backupops.azure contributors (@backupops)
 options:
-  vm:
-    description:
-      - One VM, as an ARM id, V(resource_group/name), or a dict with C(name) and C(resource_group).
-      - Mutually exclusive with O(vms), O(resource_group) and O(location).
-    type: raw
-  vms:
-    description:
-      - A batch of VMs, each element as in O(vm). They are read concurrently, see O(concurrency).
-      - A VM that does not exist fails the task, naming it.
-    type: list
-    elements: raw
   resource_group:
-    description: Every VM of this resource group (with O(location), of that region only).
+    description:
+      - Every VM of this resource group (with O(location), of that region only).
+      - Mutually exclusive with O(vm) and O(vms).
     type: str
   location:
-    description: Every VM of this region, for example V(westeurope).
+    description:
+      - Every VM of this region, for example V(westeurope).
+      - Mutually exclusive with O(vm) and O(vms).
     type: str
   windows_min_version:
     description:
@@ -79,10 +73,11 @@ options:
     choices: [ready, not_ready, missing, outdated, stopped]
     default: []
   concurrency:
-    description: How many VMs of O(vms) are read at the same time (1 to 32).
+    description: How many VMs of O(vms) are read at the same time (1 to 32), when each is read by itself.
     type: int
     default: 8
 notes:
+  - A VM of O(vm) or O(vms) that does not exist fails the task, naming it.
   - With none of O(vm), O(vms), O(resource_group) and O(location), every VM of the subscription is checked.
   - Installing the agent inside the guest is all ARM needs; C(provisionVMAgent) is set when a VM is created
     and cannot be changed afterwards, so it is reported, not acted upon.
@@ -91,6 +86,7 @@ seealso:
     description: The Azure guide's table on installing, updating and validating the VM agent.
     link: https://learn.microsoft.com/azure/backup/backup-azure-arm-vms-prepare
 extends_documentation_fragment:
+  - backupops.azure.vms
   - backupops.azure.azure_auth
   - backupops.azure.attributes.info_module
 """

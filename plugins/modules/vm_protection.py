@@ -21,22 +21,14 @@ description:
   - Batches run their Azure operations concurrently (O(concurrency)) and wait on all of them together. One VM's
     failure does not stop the others; the task fails at the end, naming every VM that failed and why. Running
     it again finishes what failed.
-  - The reads do not grow with the number of VMs (one VM list per resource group, one list of the vault's
-    items); a run where everything is already as wanted writes nothing.
+  - The reads stay bounded whatever the number of VMs (one list of the vault's items; the VMs to write with
+    their instance views, a GET each for up to 5 of them, else one list of the subscription's VMs); a run
+    where everything is already as wanted writes nothing and reads no VM.
   - Azure documents a limit of 100 VMs per backup policy. With O(policies), the VMs are spread over several
     policies. A task that would put more VMs on its policies than they take fails before any write.
 author:
   - backupops.azure contributors (@backupops)
 options:
-  vm:
-    description:
-      - One VM, as an ARM id, C(resource_group/name), or a dict with C(name) and C(resource_group).
-      - Mutually exclusive with O(vms).
-    type: raw
-  vms:
-    description: A list of VMs, each as in O(vm). Mutually exclusive with O(vm).
-    type: list
-    elements: raw
   policy:
     description:
       - Name of the vault's Azure VM backup policy, for O(state=present).
@@ -89,6 +81,7 @@ options:
     default: 8
 extends_documentation_fragment:
   - backupops.azure.vault
+  - backupops.azure.vms
   - backupops.azure.wait
   - backupops.azure.azure_auth
   - backupops.azure.attributes

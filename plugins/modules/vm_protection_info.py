@@ -25,13 +25,6 @@ options:
   resource_group:
     description: Resource group of the vault.
     type: str
-  vm:
-    description: One VM, as an ARM id, C(resource_group/name), or a dict with C(name) and C(resource_group).
-    type: raw
-  vms:
-    description: A list of VMs, each as in O(vm).
-    type: list
-    elements: raw
   policy:
     description: Only VMs protected with this policy (with a vault).
     type: str
@@ -40,6 +33,7 @@ options:
     type: str
     choices: [present, stopped, soft_deleted, absent]
 extends_documentation_fragment:
+  - backupops.azure.vms
   - backupops.azure.azure_auth
   - backupops.azure.attributes.info_module
 """

@@ -141,7 +141,7 @@ class Run:
 
 
 def run_playbook(emulator, playbook, tmp_path, extra_vars=None, check=False, diff=False, env=None,
-                 principal="backupops-automation", verbosity=0, unset=()):
+                 principal="backupops-automation", verbosity=0, unset=(), inventory="localhost,"):
     capture = tmp_path / ("capture-%d.jsonl" % int(time.monotonic() * 1e6))
     environ = {k: v for k, v in os.environ.items() if not k.startswith("AZURE_")}
     environ.update(emulator.env(principal) if emulator else {})
@@ -158,7 +158,7 @@ def run_playbook(emulator, playbook, tmp_path, extra_vars=None, check=False, dif
         environ.pop(key, None)
     environ.update(env or {})
     cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-           os.path.join(PLAYBOOKS, playbook), "-i", "localhost,", "-c", "local"]
+           os.path.join(PLAYBOOKS, playbook), "-i", inventory, "-c", "local"]
     if extra_vars:
         cmd += ["-e", json.dumps(extra_vars)]
     if check:

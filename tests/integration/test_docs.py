@@ -42,3 +42,17 @@ def test_json_docs_are_complete():
         assert doc["examples"].strip() and doc["return"]
         assert doc["doc"]["attributes"]["check_mode"]["support"] == "full"
         assert "backupops.azure.all" in doc["doc"]["attributes"]["action_group"]["membership"]
+
+
+def test_every_module_taking_vms_documents_them_with_the_vms_fragment():
+    taking = [m for m in MODULES
+              if "VM_ARGSPEC" in open(os.path.join(REPO, "plugins", "modules", m + ".py"), encoding="utf-8").read()]
+    assert len(taking) >= 5
+    out = ansible_doc("--json", *["backupops.azure." + m for m in taking])
+    assert out.returncode == 0, out.stderr
+    docs = json.loads(out.stdout)
+    rendered = {m: {k: docs["backupops.azure." + m]["doc"]["options"][k] for k in ("vm", "vms")} for m in taking}
+    first = rendered[taking[0]]
+    assert first["vm"]["type"] == "raw" and (first["vms"]["type"], first["vms"]["elements"]) == ("list", "raw")
+    assert "Mutually exclusive with O(vms)." in first["vm"]["description"]
+    assert all(doc == first for doc in rendered.values()), rendered

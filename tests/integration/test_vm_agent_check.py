@@ -13,6 +13,7 @@ from agent_harness import vm_path
 
 TASK = "Module under test"
 MIGRATED = "rg-migrated-eus"
+GHOST = "rg-shop-weu/ghost-01"
 
 
 def arm_gets(emulator):
@@ -94,6 +95,18 @@ def test_a_batch_reads_each_vm_once(emulator, playbook):
     gets = arm_gets(emulator)
     assert sorted(e["path"].lower() for e in gets) == sorted(vm_path(emulator, "rg-shop-weu", n) for n in names)
     assert all("$expand=instanceView" in e["query"] for e in gets)
+    # above vms.READ_EACH_UP_TO (5) VMs, the subscription's status list instead
+    six = ["rg-shop-weu/%s" % n for n in names] + ["rg-erp-weu/erp-%s-01" % n for n in ("app", "sql", "test")]
+    emulator.clear_log()
+    run = playbook("vm_agent_check.yml", extra_vars={"vms": six})
+    assert run.rc == 0 and [v["name"] for v in run.task(TASK)["vms"]] == [vm.split("/")[1] for vm in six]
+    gets = arm_gets(emulator)
+    assert len(gets) == 1 and "statusOnly=true" in gets[0]["query"]
+    assert gets[0]["path"].lower().endswith("/providers/microsoft.compute/virtualmachines")
+    # a VM that does not exist fails the task the same way, whichever the read
+    for batch in ([GHOST], six[1:] + [GHOST]):
+        run = playbook("vm_agent_check.yml", extra_vars={"vms": batch})
+        assert run.rc != 0 and run.task(TASK)["msg"].startswith("VM %s not found" % GHOST), run.task(TASK)["msg"]
 
 
 def test_the_backup_extension_after_the_first_backup(emulator, playbook):

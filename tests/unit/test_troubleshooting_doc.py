@@ -24,6 +24,9 @@ def reported_codes():
             text = handle.read()
         for pattern in PATTERNS:
             codes.update(re.findall(pattern, text))
+        # tables of codes, such as coverage.AGENT_CODES = {"missing": "AgentNotInstalled", ...}
+        for table in re.findall(r"^[A-Z_]+_CODES = \{(.*?)\}", text, re.S | re.M):
+            codes.update(re.findall(r':\s*"([A-Za-z]+)"', table))
     return codes
 
 
@@ -36,7 +39,7 @@ def test_the_scan_finds_the_codes_of_every_kind():
     codes = reported_codes()
     # one of each source: Azure remediation table, Entra ID, raised, verdict, report row
     assert {"StorageModelModifyError", "AADSTS7000215", "InvalidRetainUntil", "EncryptedVm",
-            "NotDiscovered"} <= codes
+            "NotDiscovered", "AgentNotInstalled"} <= codes
 
 
 def test_every_code_is_in_the_troubleshooting_guide():

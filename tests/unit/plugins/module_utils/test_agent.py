@@ -183,6 +183,8 @@ def test_failures_group_by_verdict():
 
 
 class FakeModule:
+    subscription_id = SUB
+
     def __init__(self):
         self.clients = []
 
@@ -205,6 +207,18 @@ def test_read_vms_names_every_missing_vm(monkeypatch):
     with pytest.raises(AzureBackupError) as err:
         agent.read_vms(module, [vms.VmRef(SUB, "rg1", n) for n in ("a", "x", "y")])
     assert err.value.code == "ResourceNotFound" and err.value.message.startswith("VM rg1/x, rg1/y not found")
+
+
+def test_read_vms_of_a_large_batch_takes_the_status_list(monkeypatch):
+    listed = [Model(vm(name="vm%d" % i)) for i in range(8)]
+    for model in listed:
+        model.id = model["id"]      # what vms.ref_of reads of an SDK model
+    monkeypatch.setattr(vms, "get_vm", lambda *a, **kw: pytest.fail("more than READ_EACH_UP_TO VMs: no GET"))
+    monkeypatch.setattr(vms, "list_vms", lambda module, status=False: listed if status else pytest.fail("status"))
+    refs = [vms.VmRef(SUB, "rg1", "vm%d" % i) for i in (7, 0, 3, 1, 2, 5)]
+    assert [f["name"] for f in agent.read_vms(FakeModule(), refs)] == ["vm7", "vm0", "vm3", "vm1", "vm2", "vm5"]
+    with pytest.raises(AzureBackupError, match="VM rg1/gone not found"):
+        agent.read_vms(FakeModule(), refs + [vms.VmRef(SUB, "rg1", "gone")])
 
 
 def test_read_vms_passes_azure_errors_on(monkeypatch):

@@ -8,6 +8,7 @@ from types import SimpleNamespace as NS
 import pytest
 
 from ansible_collections.backupops.azure.plugins.module_utils import policies, preflight, protection, vaults, vms
+from ansible_collections.backupops.azure.plugins.module_utils.base import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.modules import vm_protection
 
 AUTH = {"subscription_id": "sub", "client_id": "c", "secret": "s", "tenant": "t"}
@@ -50,7 +51,18 @@ def azure(monkeypatch):
     monkeypatch.setattr(protection, "protected_items", lambda module, rg, name: dict(state["items"]))
     monkeypatch.setattr(protection, "protectable_vms", lambda module, rg, name: {
         protection.vm_key(v.id): {} for v in state["vms"] if protection.vm_key(v.id) not in state["items"]})
-    monkeypatch.setattr(vms, "list_vms", lambda module, resource_group=None, status=False: state["vms"])
+    state["reads"] = []
+
+    def list_vms(module, resource_group=None, status=False):
+        state["reads"].append("list")
+        return state["vms"]
+
+    def get_vm(module, ref, instance_view=False):
+        state["reads"].append((ref.label, instance_view))
+        return next((v for v in state["vms"] if vms.ref_of(v) == ref), None)
+    monkeypatch.setattr(vms, "list_vms", list_vms)
+    monkeypatch.setattr(vms, "get_vm", get_vm)
+    monkeypatch.setattr(AzureBackupModule, "client", lambda self, kind: None)
     monkeypatch.setattr(preflight, "subscription_locks", lambda module: [])
 
     def begin_put(module, rg, vault, ref, props, action, wait=True):
@@ -161,6 +173,7 @@ def test_converged_run_writes_nothing_and_reads_no_vm(run_module, spread, monkey
     outcome, first = run_module(vm_protection.main, args(vms=names(4), policies=["P1", "P2"]))
     assert outcome == "exit" and chosen(first) == ["P1", "P2", "P1", "P2"]
     monkeypatch.setattr(vms, "list_vms", lambda *a, **kw: pytest.fail("a converged run reads no VM"))
+    monkeypatch.setattr(vms, "get_vm", lambda *a, **kw: pytest.fail("a converged run reads no VM"))
     outcome, again = run_module(vm_protection.main, args(vms=names(4), policies=["P1", "P2"]))
     assert outcome == "exit" and not again["changed"] and len(spread["puts"]) == 4
     assert chosen(again) == ["P1", "P2", "P1", "P2"]
@@ -218,3 +231,37 @@ def test_single_policy_keeps_its_one_read_and_its_limit(run_module, azure, monke
     assert "2 VM(s) would join DefaultPolicy (99 of 100)" in result["msg"] and reads == ["DefaultPolicy"]
     outcome, result = run_module(vm_protection.main, args(vm="rg-a/web-01"))
     assert outcome == "exit" and chosen(result) == ["DefaultPolicy"]
+
+
+# -- how the VMs to write are read ---------------------------------------------------------------
+
+def test_a_few_vms_are_each_one_get_with_the_instance_view(run_module, azure):
+    outcome, result = run_module(vm_protection.main, args(vm="rg-a/web-01"))
+    assert outcome == "exit" and result["changed"] and azure["reads"] == [("rg-a/web-01", True)]
+
+
+def test_only_the_vms_to_write_are_read(run_module, azure):
+    azure["vms"] = [vm_model("rg-a", "vm-%d" % i) for i in range(8)]
+    azure["items"] = {protection.vm_key(vm_id("rg-a", "vm-%d" % i)): item("rg-a", "vm-%d" % i, "DefaultPolicy")
+                      for i in range(3)}
+    outcome, result = run_module(vm_protection.main, args(vms=names(3 + vms.READ_EACH_UP_TO)))
+    assert outcome == "exit" and result["changed_count"] == vms.READ_EACH_UP_TO
+    assert sorted(azure["reads"]) == [(vm, True) for vm in names(3 + vms.READ_EACH_UP_TO)[3:]]
+
+
+def test_more_vms_than_the_threshold_take_the_status_list(run_module, azure):
+    azure["vms"] = [vm_model("rg-a", "vm-%d" % i) for i in range(8)]
+    outcome, result = run_module(vm_protection.main, args(vms=names(vms.READ_EACH_UP_TO + 1)))
+    assert outcome == "exit" and result["changed_count"] == vms.READ_EACH_UP_TO + 1
+    assert azure["reads"] == ["list"]
+
+
+@pytest.mark.parametrize("batch, read", [(["rg-a/ghost"], [("rg-a/ghost", True)]),
+                                         (names(vms.READ_EACH_UP_TO) + ["rg-a/ghost"], ["list"])])
+def test_a_missing_vm_is_vm_not_found_either_way(run_module, azure, batch, read):
+    azure["vms"] = [vm_model("rg-a", "vm-%d" % i) for i in range(8)]
+    outcome, result = run_module(vm_protection.main, args(vms=batch, _ansible_check_mode=True))
+    row = {r["vm"]: r for r in result["vms"]}["rg-a/ghost"]
+    assert outcome == "fail" and row["error"]["code"] == "VmNotFound" and row["state"] == "absent"
+    assert row["error"]["message"] == "The VM rg-a/ghost does not exist (or this principal cannot read it)."
+    assert result["failed_count"] == 1 and azure["reads"][-len(read):] == read

@@ -1,0 +1,270 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the backupops.azure project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: backup_coverage_info
+short_description: Backup coverage of a subscription's Azure VMs, per region, with what needs action
+version_added: 1.0.0
+description:
+  - Every VM of the subscription (or of some regions or resource groups) with its region, OS, power state, VM
+    agent verdict, protecting vault, policy, protection state, last backup and next scheduled backup, and its
+    coverage - V(protected), V(initial_backup_pending), V(last_backup_failed) or V(unprotected) - with the
+    reasons it needs action in plain words.
+  - Per region, the vaults (storage redundancy, protected instances) and the counts of each coverage; the same
+    counts for the whole subscription.
+  - The number of Azure calls does not grow with the number of VMs beyond paging - two VM lists of the
+    subscription (models and statuses), one vault list, one protected-item list per vault of a region with VMs,
+    and one policy list per vault that protects some of them.
+author:
+  - backupops.azure contributors (@backupops)
+options:
+  locations:
+    description: Only the VMs of these regions (V(westeurope) or V(West Europe)). All regions when omitted.
+    type: list
+    elements: str
+  resource_groups:
+    description: Only the VMs of these resource groups. All resource groups when omitted.
+    type: list
+    elements: str
+  next_backup_time:
+    description:
+      - Compute each protected VM's next scheduled backup from its policy (one policy list per vault).
+      - With V(false), RV(coverage.vms[].next_backup_time) is null and no policy is read.
+    type: bool
+    default: true
+seealso:
+  - plugin: backupops.azure.backup_vms
+    plugin_type: inventory
+    description: The same data as an inventory, one host per VM, grouped by region, coverage and agent verdict.
+  - module: backupops.azure.vm_agent_check
+  - module: backupops.azure.vm_protection_info
+extends_documentation_fragment:
+  - backupops.azure.azure_auth
+  - backupops.azure.attributes.info_module
+"""
+
+EXAMPLES = r"""
+- name: Coverage of the whole subscription
+  backupops.azure.backup_coverage_info:
+  register: backup
+
+- name: Show what needs action
+  ansible.builtin.debug:
+    msg: "{{ item.name }} ({{ item.location }}): {{ item.reasons | map(attribute='message') | join(' ') }}"
+  loop: "{{ backup.coverage.needs_action }}"
+  loop_control:
+    label: "{{ item.name }}"
+
+- name: Coverage of two regions
+  backupops.azure.backup_coverage_info:
+    locations: [westeurope, eastus]
+  register: regional
+
+- name: Fail when a production VM is unprotected
+  ansible.builtin.assert:
+    that: >-
+      backup.coverage.vms | selectattr('tags.env', 'defined') | selectattr('tags.env', '==', 'prod')
+      | selectattr('coverage', '==', 'unprotected') | list | length == 0
+    fail_msg: Some production VMs are not protected.
+"""
+
+RETURN = r"""
+coverage:
+  description: The backup coverage of the subscription.
+  returned: always
+  type: dict
+  contains:
+    generated_at:
+      description: When the document was read (UTC, ISO 8601).
+      type: str
+      returned: always
+      sample: "2026-11-26T15:00:00Z"
+    subscription_id:
+      description: The subscription.
+      type: str
+      returned: always
+    totals:
+      description:
+        - Counts for every VM read; V(protected) + V(initial_backup_pending) + V(last_backup_failed) +
+          V(unprotected) = V(vms).
+        - C(vms), C(protected), C(initial_backup_pending), C(last_backup_failed), C(unprotected) and
+          C(agent_not_ready) (VMs whose agent verdict is not V(ready), whatever their coverage).
+      type: dict
+      returned: always
+      sample: {vms: 16, protected: 5, initial_backup_pending: 1, last_backup_failed: 1, unprotected: 9,
+               agent_not_ready: 7}
+    regions:
+      description: Every region that has VMs, sorted by location, with the same counts as RV(coverage.totals).
+      type: list
+      elements: dict
+      returned: always
+      contains:
+        location:
+          description: The region.
+          type: str
+          returned: always
+          sample: westeurope
+        vaults:
+          description:
+            - The region's Recovery Services vaults (C(name), C(resource_group), C(storage_redundancy) and
+              C(protected_instances), the instances Azure bills); may be empty.
+          type: list
+          elements: dict
+          returned: always
+        vms:
+          description: VMs in the region.
+          type: int
+          returned: always
+        protected:
+          description: VMs whose protection is on and whose last backup is fine.
+          type: int
+          returned: always
+        initial_backup_pending:
+          description: Protected VMs without a recovery point yet.
+          type: int
+          returned: always
+        last_backup_failed:
+          description: Protected VMs whose last backup failed.
+          type: int
+          returned: always
+        unprotected:
+          description: VMs without a protected item, or whose protection is stopped.
+          type: int
+          returned: always
+        agent_not_ready:
+          description: VMs whose agent verdict is not V(ready) (any coverage).
+          type: int
+          returned: always
+    vms:
+      description: Every VM, sorted by location, resource group and name.
+      type: list
+      elements: dict
+      returned: always
+      contains:
+        name:
+          description: VM name.
+          type: str
+          returned: always
+        id:
+          description: ARM id of the VM.
+          type: str
+          returned: always
+        resource_group:
+          description: Resource group of the VM.
+          type: str
+          returned: always
+        location:
+          description: Region of the VM.
+          type: str
+          returned: always
+        os_type:
+          description: V(Windows) or V(Linux).
+          type: str
+          returned: always
+        power_state:
+          description: V(running), V(deallocated), V(stopped), ...; null when unknown.
+          type: str
+          returned: always
+        tags:
+          description: The VM's tags.
+          type: dict
+          returned: always
+        agent_status:
+          description:
+            - The VM agent verdict of M(backupops.azure.vm_agent_check) - V(ready), V(not_ready), V(missing),
+              V(outdated), V(stopped) (the VM is not running) - or V(unknown) when no status was read.
+          type: str
+          returned: always
+        agent_version:
+          description: The agent version the VM reports; null when none.
+          type: str
+          returned: always
+        vault:
+          description: The vault holding the VM's protected item; null when none.
+          type: str
+          returned: always
+        vault_resource_group:
+          description: Resource group of that vault.
+          type: str
+          returned: always
+        policy:
+          description: Backup policy of the protected item.
+          type: str
+          returned: always
+        protection_state:
+          description: Azure's protectionState (V(Protected), V(IRPending), V(ProtectionStopped), ...), or
+            V(NotProtected).
+          type: str
+          returned: always
+        soft_deleted:
+          description: Whether the VM's backup data is soft-deleted.
+          type: bool
+          returned: always
+        last_backup_status:
+          description: Azure's lastBackupStatus (V(Completed), V(Failed), ...); null before the first backup.
+          type: str
+          returned: always
+        last_backup_time:
+          description: Time of the last backup (UTC); null before the first one.
+          type: str
+          returned: always
+        last_recovery_point:
+          description: Time of the latest recovery point (UTC).
+          type: str
+          returned: always
+        next_backup_time:
+          description: When the policy's schedule next runs a backup (UTC); null when protection is not on.
+          type: str
+          returned: always
+        coverage:
+          description: Exactly one of V(protected), V(initial_backup_pending), V(last_backup_failed), V(unprotected).
+          type: str
+          returned: always
+        reasons:
+          description:
+            - Why the VM needs action, each with a C(code) and a C(message) in plain words; empty when nothing is
+              to do.
+            - Codes - C(NoVaultInRegion), C(NotProtected), C(ProtectionStopped), C(InitialBackupPending),
+              C(LastBackupFailed) (with C(azure_code) when the item carries Azure's error), C(AgentNotInstalled),
+              C(AgentNotReady), C(AgentOutdated), C(VmDeallocated).
+          type: list
+          elements: dict
+          returned: always
+          sample: [{code: NotProtected, message: "No vault protects it; vault rsv-backup-westeurope in its region
+                    can (backupops.azure.vm_protection)."}]
+    needs_action:
+      description: The VMs with reasons, in the order of RV(coverage.vms), with C(name), C(id), C(location),
+        C(resource_group), C(coverage), C(agent_status) and C(reasons).
+      type: list
+      elements: dict
+      returned: always
+"""
+
+from ansible_collections.backupops.azure.plugins.module_utils import coverage
+from ansible_collections.backupops.azure.plugins.module_utils.base import AzureBackupModule
+
+
+def run(module):
+    p = module.params
+    document = coverage.read(module, locations=p["locations"], resource_groups=p["resource_groups"],
+                             next_backup=p["next_backup_time"])
+    module.exit_json(changed=False, coverage=document)
+
+
+def main():
+    module = AzureBackupModule(
+        argument_spec={
+            "locations": {"type": "list", "elements": "str"},
+            "resource_groups": {"type": "list", "elements": "str"},
+            "next_backup_time": {"type": "bool", "default": True},
+        },
+        supports_check_mode=True,
+    )
+    module.run(run)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the backupops.azure project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""How vm_protection reads the VMs it must protect (default seed, its own emulator): a GET with
+the instance view per VM for a few VMs, the subscription's status list for more, none at all
+when converged; a missing VM is VmNotFound either way."""
+
+TASK = "Module under test"
+RG = "rg-it-reads"
+VAULT = "rsv-it-reads"
+WEU = ["rg-shop-weu/shop-web-01", "rg-shop-weu/shop-web-02", "rg-shop-weu/shop-db-01",
+       "rg-erp-weu/erp-app-01", "rg-erp-weu/erp-sql-01", "rg-erp-weu/erp-test-01"]
+GHOST = "rg-shop-weu/ghost-01"
+SEED_VMS = 16
+PAGE = 5  # small pages, so that the list's cost shows: 16 VMs are 4 pages
+
+
+def vm_reads(emulator):
+    """(VM GETs with their query, pages of the subscription's VM list) of the logged requests."""
+    gets, pages = [], []
+    for entry in emulator.arm_requests():
+        path = entry["path"].lower()
+        if entry["method"] != "GET" or "/providers/microsoft.compute/" not in path:
+            continue
+        if path.endswith("/providers/microsoft.compute/virtualmachines"):
+            pages.append(entry)
+        elif "/virtualmachines/" in path:
+            gets.append((path.rsplit("/", 1)[-1], entry["query"]))
+    return gets, pages
+
+
+def protect(playbook, **kw):
+    check = kw.pop("check", False)
+    return playbook("vm_protection.yml", extra_vars=dict({"vault_name": VAULT, "resource_group": RG}, **kw),
+                    check=check)
+
+
+def test_setup(emulator, playbook):
+    assert playbook("rs_vault.yml", extra_vars={"name": VAULT, "resource_group": RG, "location": "westeurope",
+                                                "create_resource_group": True}).rc == 0
+    emulator.admin("PUT", "settings", json={"page_size": PAGE})
+
+
+def test_one_vm_is_one_get_with_its_instance_view_and_no_list(emulator, playbook):
+    emulator.clear_log()
+    run = protect(playbook, vm=WEU[0])
+    assert run.rc == 0 and run.task(TASK)["changed"], run.stdout
+    gets, pages = vm_reads(emulator)
+    assert pages == []
+    assert len(gets) == 1 and gets[0][0] == "shop-web-01" and "$expand=instanceView" in gets[0][1], gets
+    assert len([e for e in emulator.writes() if e["method"] == "PUT"]) == 1
+
+
+def test_a_batch_above_the_threshold_takes_the_list(emulator, playbook):
+    # six VMs to enable (check mode: nothing written, the reads are those of a real run)
+    batch = WEU[1:] + ["rg-shop-eus/shop-web-03"]
+    emulator.clear_log()
+    run = protect(playbook, vms=batch, check=True)
+    result = run.task(TASK)
+    gets, pages = vm_reads(emulator)
+    assert gets == [] and len(pages) == -(-SEED_VMS // PAGE)
+    assert all("statusOnly=true" in p["query"] for p in pages)
+    assert result["changed_count"] == 5 and emulator.writes() == []
+    assert {r["vm"]: r["error"]["code"] for r in result["vms"] if r["error"]} == {
+        "rg-shop-eus/shop-web-03": "VmInAnotherRegion"}
+
+
+def test_at_the_threshold_each_vm_is_read(emulator, playbook):
+    # six VMs given, one already protected as wanted: five to enable, five GETs
+    emulator.clear_log()
+    run = protect(playbook, vms=WEU)
+    result = run.task(TASK)
+    assert run.rc == 0 and result["changed_count"] == 5, run.stdout
+    gets, pages = vm_reads(emulator)
+    assert pages == []
+    assert sorted(get[0] for get in gets) == sorted(vm.split("/")[1] for vm in WEU[1:])
+    assert all("$expand=instanceView" in get[1] for get in gets)
+    warnings = {r["vm"]: [v["code"] for v in r["verdicts"]] for r in result["vms"]}
+    assert "EncryptedVm" in warnings["rg-erp-weu/erp-sql-01"] and "VmNotRunning" in warnings["rg-erp-weu/erp-test-01"]
+
+
+def test_converged_reads_no_vm(emulator, playbook):
+    emulator.clear_log()
+    run = protect(playbook, vms=WEU)
+    assert run.rc == 0 and not run.task(TASK)["changed"]
+    assert vm_reads(emulator) == ([], []) and emulator.writes() == []
+
+
+def test_a_missing_vm_is_vm_not_found_either_way(emulator, playbook):
+    few = [GHOST]
+    many = [GHOST, "rg-shop-eus/shop-web-03", "rg-shop-eus/shop-batch-01", "rg-data-sea/data-lake-01",
+            "rg-data-sea/data-etl-01", "rg-data-sea/data-dev-01"]
+    verdicts = []
+    for batch, listed in ((few, False), (many, True)):
+        emulator.clear_log()
+        run = protect(playbook, vms=batch, check=True)
+        row = {r["vm"]: r for r in run.task(TASK)["vms"]}[GHOST]
+        gets, pages = vm_reads(emulator)
+        assert run.rc != 0 and bool(pages) == listed and bool(gets) != listed, (gets, pages)
+        verdicts.append((row["error"], row["verdicts"], row["state"]))
+    assert verdicts[0] == verdicts[1]
+    assert verdicts[0][0]["code"] == "VmNotFound"

@@ -1,0 +1,63 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the backupops.azure project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""AzureSession: the credential and clients without an AnsibleModule (as the inventory plugin uses them)."""
+
+import pytest
+
+from ansible_collections.backupops.azure.plugins.module_utils import auth, base
+from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError
+
+
+def params(**kw):
+    found = {key: None for key in auth.AUTH_ARGSPEC}
+    found.update(auth_source="auto", cloud_environment="AzureCloud")
+    found.update(kw)
+    return found
+
+
+def test_subscription_missing_names_where_to_set_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    with pytest.raises(AzureBackupError, match="in module_defaults for group/backupops.azure.all") as raised:
+        base.AzureSession(params(client_id="c", secret="s", tenant="t")).subscription_id
+    assert raised.value.code == "SubscriptionMissing"
+    session = base.AzureSession(params(client_id="c", secret="s", tenant="t"), subscription_hint="in the file")
+    with pytest.raises(AzureBackupError, match="set it in the file"):
+        session.subscription_id
+
+
+def test_credentials_file_secrets_reach_the_caller(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / ".azure").mkdir()
+    (tmp_path / ".azure" / "credentials").write_text(
+        "[default]\nsubscription_id=sub1\nclient_id=c\nsecret=s3cr3t\ntenant=t\n")
+    hidden = []
+    session = base.AzureSession(params(), on_secret=hidden.append)
+    assert session.subscription_id == "sub1" and hidden == ["s3cr3t"]
+
+
+def test_clients_are_built_once_with_one_credential_shared_across_subscriptions(monkeypatch):
+    session = base.AzureSession(params(client_id="c", secret="s", tenant="t", subscription_id="sub-a"))
+    made = []
+    monkeypatch.setattr(auth.SecretAuth, "credential", lambda self, cloud: made.append(cloud.name) or object())
+    compute = session.client("compute")
+    assert session.client("compute") is compute and made == ["AzureCloud"]
+    assert compute._config.subscription_id == "sub-a"
+    other = session.for_subscription("sub-b")
+    assert other.subscription_id == "sub-b" and other.credential is session.credential and other.cloud is session.cloud
+    assert other.client("compute")._config.subscription_id == "sub-b" and made == ["AzureCloud"]
+    assert session.subscription_id == "sub-a"
+
+
+def test_run_translates_sdk_errors():
+    from azure.core.exceptions import ServiceRequestError
+    session = base.AzureSession(params())
+
+    def unreachable(_session):
+        raise ServiceRequestError("Connection refused")
+    with pytest.raises(AzureBackupError) as raised:
+        session.run(unreachable)
+    assert raised.value.code == "EndpointUnreachable"
+    assert session.run(lambda s: s is session) is True
