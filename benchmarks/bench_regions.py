@@ -25,8 +25,8 @@ converged re-run (the same command again once the initial backups have finished 
 them is not measured): wall time, ARM requests (polling apart, as bench.py counts them), writes,
 identity and job reads, and each region's share: a request belongs to the region of the resource
 group in its path (the vault's ``rg-backup-{region}``, the VMs' groups as the estate places them)
-or of a ``/locations/{region}/`` segment; the rest - play 1's subscription-wide VM list - is
-*shared*. Pages past the first of a list (``$skipToken``) are counted apart: Azure pages its lists
+or of a ``/locations/{region}/`` segment; the rest - the subscription-wide lists: play 1's VM
+list, and in the first run each region's own reads of the VM list, vaults and locks - is *shared*. Pages past the first of a list (``$skipToken``) are counted apart: Azure pages its lists
 at 200 items. Every task's time on every host comes from benchmarks/callback_plugins (a
 profile_tasks of our own).
 
@@ -152,9 +152,14 @@ def request_kinds(entries):
     kinds = {}
     for entry in entries:
         path = entry["path"]
-        match = re.search(r"/vaults/[^/]+(/.*)?$", path, re.I) or re.search(r"/resourceGroups/[^/]+(/.*)?$", path, re.I)
-        tail = ("vault" + (match.group(1) or "")) if match and "/vaults/" in path.lower() else \
-            ("resource group" + (match.group(1) or "")) if match else path
+        vault = re.search(r"/vaults/[^/]+(/.*)?$", path, re.I)
+        group = re.search(r"/resourceGroups/[^/]+(/.*)?$", path, re.I)
+        if vault:
+            tail = "vault" + (vault.group(1) or "")
+        elif group:
+            tail = "resource group" + (group.group(1) or "")
+        else:
+            tail = re.sub(r"^/subscriptions/[^/]+", "subscription", path, flags=re.I)
         tail = re.sub(r"(protectionContainers|protectedItems|operationResults|operationsStatus|operationStatus|"
                       r"backupOperations|backupOperationResults|backupJobs|operations)/[^/]+", r"\1/*", tail,
                       flags=re.I)
@@ -277,6 +282,8 @@ def measure(emu, tmp, key, args, vms, groups, regions, policies):
                    playbook_summary=summary, recap=recap,
                    first_region_requests=request_kinds([e for e in log if e["kind"] == "arm"
                                                         and region_of(e, groups, regions) == regions[0]]),
+                   shared_requests=request_kinds([e for e in log if e["kind"] == "arm"
+                                                  and region_of(e, groups, regions) is None]),
                    recap_changed=sum(h["changed"] for h in recap.values()),
                    recap_failed=sum(h["failed"] for h in recap.values()))
     figures["outcome"] = outcome(emu, vms, policies, stdout)
@@ -326,7 +333,8 @@ def run_size(size, args):
             commands["playbook"] = bench.shown(cmd, tmp)
             out[key] = figures
             brief = {k: v for k, v in figures.items()
-                     if k not in ("tasks", "per_region", "playbook_summary", "recap", "first_region_requests")}
+                     if k not in ("tasks", "per_region", "playbook_summary", "recap", "first_region_requests",
+                                  "shared_requests")}
             print("  %s" % json.dumps(brief, sort_keys=True), flush=True)
             if figures["rc"] != 0:
                 print("  FAILED, log kept in %s" % tmp, flush=True)
@@ -403,8 +411,8 @@ def section(doc):
                  fmt_load(doc["loadavg_end"]), doc["forks"], doc["regions"], doc["time_scale"], doc["regions"],
                  doc["mix"], doc["policies"], doc["regions"]), "",
              "Requests are counted as above. *Per region* is the ARM requests whose path names one of the "
-             "region's resource groups (its vault's, its VMs') or the region; *shared* is the rest, play 1's "
-             "subscription-wide VM list (one list call, paged). *Next pages* are list pages past the first "
+             "region's resource groups (its vault's, its VMs') or the region; *shared* is the rest, the "
+             "subscription-wide requests (play 1's VM list, and in (1) more, see below). *Next pages* are list pages past the first "
              "(`$skipToken`: Azure pages its lists at 200 items).", "",
              "| VMs | run | wall s | ARM requests | polling | writes | writes per VM | identity | job reads | 429 "
              "| next pages | shared ARM | ARM per region (min-max) | changed tasks | outcome |",
@@ -475,6 +483,13 @@ def section_notes(doc):
                 size, conv["wall_seconds"], (": " + "; ".join("%s %.1f s" % (t["task"], t["span_seconds"])
                                                               for t in top)) if top else "", res["settle_seconds"]))
     for size in sizes[-1:]:
+        first = doc["results"][str(size)]["first"]
+        out.append("- (1) at %d VMs, the shared requests: %s. Play 1 reads the VM list once; each region's "
+                   "vm_protection reads subscription-wide lists too (the VMs' power states come from the "
+                   "subscription's VM list with statusOnly, the only list ARM gives them in), so in (1) they grow "
+                   "with the regions times the subscription's VMs; (2) protects nothing and reads none of them." % (
+                       size, "; ".join("%s%s" % (label, " x%d" % n if n > 1 else "")
+                                       for label, n in first["shared_requests"])))
         conv = doc["results"][str(size)]["converged"]
         out.append("- (2) at %d VMs, what one region (%s) asks: %s." % (
             size, conv["estate_regions"][0],
