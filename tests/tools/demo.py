@@ -105,7 +105,7 @@ def summary_lines(coverage, second_run_writes, report_dir):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--out", default=os.path.join(ROOT, "build", "demo"))
     args = parser.parse_args()
     out = os.path.abspath(args.out)
