@@ -126,31 +126,59 @@ $(PEERS_AZ)/.installed: tests/peers/requirements-az.txt
 	touch $@
 
 # ---------------------------------------------------------------------------
-# make bench: the fleet-scale benchmark (benchmarks/bench.py), NOT part of `make test`.
-# On one generated estate (20 and 200 VMs over 4 regions) it protects and backs up
-# every VM four ways - our batch per region (and its converged re-run), a loop of our
-# single-VM calls, a loop of azure.azcollection's azure_rm_backupazurevm (and its
-# re-run, at 20 VMs only: --peer-rerun-sizes) and a shell loop of `az backup protection`
-# commands (then `az backup job wait`) - and counts wall time,
-# ARM, identity and write requests in the emulator's log. The peers are the unmodified
-# tools of `make peers`, from the same virtual environments (built once, stamp files).
-# About an hour on the 2-core machine. It runs in a private network namespace with only
-# loopback when the machine allows it, and through the emulator's proxy in any case.
-# Writes benchmarks/results.json and benchmarks/RESULTS.md, and fails when a target of
-# RESULTS.md is missed (or a way failed). A partial run:
-#   make bench BENCH_ARGS="--ways batch,loop --sizes 20 --out /tmp"
+# make bench: the fleet-scale benchmarks, NOT part of `make test`. Two parts, run in
+# the order of BENCH_PARTS (default: regions ways); `make bench-regions` or `make
+# bench-ways` runs one alone, and make bench fails when either part fails.
+#
+# ways (benchmarks/bench.py, BENCH_ARGS; issues 4 and 7): on one generated estate
+# (20 and 200 VMs over 4 regions) it protects and backs up every VM four ways - our
+# batch per region (and its converged re-run), a loop of our single-VM calls, a loop
+# of azure.azcollection's azure_rm_backupazurevm (and its re-run, at 20 VMs only:
+# --peer-rerun-sizes) and a shell loop of `az backup protection` commands (then
+# `az backup job wait`) - and counts wall time, ARM, identity and write requests in
+# the emulator's log. The peers are the unmodified tools of `make peers`, from the
+# same virtual environments (built once, stamp files). About an hour on the 2-core
+# machine. Writes benchmarks/results.json.
+#
+# regions (benchmarks/bench_regions.py, BENCH_REGIONS_ARGS; issue 6): the collection's
+# playbooks/protect_regions.yml as a user runs it (ansible-playbook
+# backupops.azure.protect_regions -f 8), on 400 and 2,000 VMs over 8 regions (--sizes,
+# --regions; --mix realistic: ineligible VMs to report), then its converged re-run:
+# wall time, ARM requests, writes, identity, job reads and each region's ARM requests.
+# Writes benchmarks/results-regions.json.
+#
+# Each part rewrites benchmarks/RESULTS.md from both json files (bench.py
+# --markdown-only does it without running anything), and fails when a target of
+# RESULTS.md is missed or a run failed. They run in a private network namespace with
+# only loopback when the machine allows it, and through the emulator's proxy in any
+# case. Partial runs:
+#   make bench BENCH_PARTS=ways BENCH_ARGS="--ways batch,loop --sizes 20 --out /tmp"
+#   make bench-regions BENCH_REGIONS_ARGS="--sizes 400 --out /tmp"
 # ---------------------------------------------------------------------------
+BENCH_PARTS ?= regions ways
 BENCH_ARGS ?=
+BENCH_REGIONS_ARGS ?=
 BENCH := $(abspath $(BIN))/python benchmarks/bench.py $(BENCH_ARGS)
-
-bench: collection-tree $(PEERS_ANSIBLE)/.installed $(PEERS_AZ)/.installed
-	@if unshare -n true 2>/dev/null && command -v ip >/dev/null 2>&1; then \
-	  echo "make bench: the benchmark runs in a private network namespace (loopback only)"; \
-	  unshare -n sh -c 'ip link set lo up && exec "$$0" "$$@"' $(BENCH); \
+BENCH_REGIONS := $(abspath $(BIN))/python benchmarks/bench_regions.py $(BENCH_REGIONS_ARGS)
+# $(call in_netns,NAME,COMMAND): COMMAND in a loopback-only network namespace when possible.
+in_netns = if unshare -n true 2>/dev/null && command -v ip >/dev/null 2>&1; then \
+	  echo "make $(1): the benchmark runs in a private network namespace (loopback only)"; \
+	  unshare -n sh -c 'ip link set lo up && exec "$$0" "$$@"' $(2); \
 	else \
-	  echo "make bench: no private network namespace here (it needs root); the proxy alone keeps the peers local"; \
-	  $(BENCH); \
+	  echo "make $(1): no private network namespace here (it needs root); the proxy alone keeps the tools local"; \
+	  $(2); \
 	fi
+
+.PHONY: bench-ways bench-regions
+
+bench:
+	@rc=0; for part in $(BENCH_PARTS); do $(MAKE) --no-print-directory bench-$$part || rc=1; done; exit $$rc
+
+bench-ways: collection-tree $(PEERS_ANSIBLE)/.installed $(PEERS_AZ)/.installed
+	@$(call in_netns,bench-ways,$(BENCH))
+
+bench-regions: collection-tree
+	@$(call in_netns,bench-regions,$(BENCH_REGIONS))
 
 # Re-resolve the peers' pins: the newest ansible<13 with its bundled azure.azcollection's
 # requirements file, and the newest azure-cli.

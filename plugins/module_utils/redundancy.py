@@ -36,14 +36,17 @@ def get_storage_config(module, resource_group, vault_name):
 
 
 def plan(current, storage_redundancy=None, cross_region_restore=None, vault_name="", item_names=None):
-    """The desired config, or AzureBackupError for a change Azure would refuse."""
+    """The desired config, or AzureBackupError for a change Azure would refuse. item_names (a list,
+    or a function returning it, called only when the error needs it) names the protected items."""
     wanted = dict(current)
     if storage_redundancy is not None:
         wanted["storage_redundancy"] = storage_redundancy
     if cross_region_restore is not None:
         wanted["cross_region_restore"] = bool(cross_region_restore)
-    items = ", ".join(sorted(item_names or [])) or "protected items"
     if current["locked"] and wanted["storage_redundancy"] != current["storage_redundancy"]:
+        # item_names may be a function: the vault's items are listed (paged, 200 a page) only for this message
+        names = item_names() if callable(item_names) else item_names
+        items = ", ".join(sorted(names or [])) or "protected items"
         raise AzureBackupError(
             "Cannot change the storage redundancy of vault %s from %s to %s: Azure locks it when the "
             "first item is protected (protected here: %s)." % (

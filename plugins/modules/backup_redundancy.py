@@ -82,10 +82,11 @@ def run(module):
         raise AzureBackupError("Vault %s does not exist in resource group %s." % (p["vault_name"], p["resource_group"]),
                                code="ResourceNotFound", remediation="Create it first with backupops.azure.rs_vault.")
     current = redundancy.get_storage_config(module, p["resource_group"], p["vault_name"])
-    names = None
-    if current["locked"]:
+
+    def names():
+        # The protected items (a paged list) are read only to name them when Azure refuses the change.
         items = vaults.protected_items(module, p["resource_group"], p["vault_name"])
-        names = [i["properties"].get("friendlyName", i["name"]) for i in items]
+        return [i["properties"].get("friendlyName", i["name"]) for i in items]
     wanted = redundancy.plan(current, p["storage_redundancy"], p["cross_region_restore"], p["vault_name"], names)
     changed = redundancy.changed(current, wanted)
     after = wanted

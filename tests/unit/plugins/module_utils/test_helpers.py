@@ -30,6 +30,13 @@ def test_redundancy_plan_rules():
     with pytest.raises(AzureBackupError) as err:
         redundancy.plan(LOCKED, "ZoneRedundant", vault_name="v", item_names=["vm2", "vm1"])
     assert err.value.code == "StorageModelModifyError" and "vm1, vm2" in err.value.message
+    # given as a function, the names are read only for the refusal
+    listed = []
+    assert redundancy.plan(LOCKED, "GeoRedundant", item_names=lambda: listed.append(1) or ["vm1"]) == LOCKED
+    assert listed == []
+    with pytest.raises(AzureBackupError) as err:
+        redundancy.plan(LOCKED, "ZoneRedundant", vault_name="v", item_names=lambda: listed.append(1) or ["vm3"])
+    assert listed == [1] and "vm3" in err.value.message
     with pytest.raises(AzureBackupError) as err:
         redundancy.plan(UNLOCKED, "LocallyRedundant", True)
     assert err.value.code == "CrossRegionRestoreNeedsGeoRedundant"

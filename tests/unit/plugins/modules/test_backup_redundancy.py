@@ -14,10 +14,13 @@ AUTH = {"subscription_id": "sub", "client_id": "c", "secret": "s", "tenant": "t"
 @pytest.fixture
 def azure(monkeypatch):
     state = {"config": {"storage_redundancy": "GeoRedundant", "cross_region_restore": False, "locked": False},
-             "vault": {"id": "x"}, "applied": []}
+             "vault": {"id": "x"}, "applied": [], "item_lists": 0}
     monkeypatch.setattr(vaults, "get_vault", lambda module, rg, name: state["vault"])
-    monkeypatch.setattr(vaults, "protected_items", lambda module, rg, name, vm_only=True: [
-        {"name": "VM;a", "properties": {"friendlyName": "web-01"}}])
+
+    def protected_items(module, rg, name, vm_only=True):
+        state["item_lists"] += 1
+        return [{"name": "VM;a", "properties": {"friendlyName": "web-01"}}]
+    monkeypatch.setattr(vaults, "protected_items", protected_items)
     monkeypatch.setattr(redundancy, "get_storage_config", lambda module, rg, name: dict(state["config"]))
 
     def apply(module, rg, name, wanted):
@@ -43,6 +46,13 @@ def test_check_mode_predicts_the_refusal(run_module, azure):
     outcome, result = run_module(backup_redundancy.main, args(storage_redundancy="ZoneRedundant",
                                                               _ansible_check_mode=True))
     assert outcome == "fail" and "web-01" in result["msg"] and azure["applied"] == []
+
+
+def test_locked_vault_unchanged_lists_no_item(run_module, azure):
+    # the items (a paged list) are read only to name them in the refusal
+    azure["config"]["locked"] = True
+    outcome, result = run_module(backup_redundancy.main, args(storage_redundancy="GeoRedundant"))
+    assert outcome == "exit" and not result["changed"] and azure["item_lists"] == 0
 
 
 def test_missing_vault_and_missing_options(run_module, azure):
