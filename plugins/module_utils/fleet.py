@@ -409,6 +409,11 @@ class FleetRun:
             "error": entry.error,
             "soft_delete_until": entry.soft_delete_until if state == "soft_deleted" else None,
             "last_backup_time": protection.real_time(props.get("lastBackupTime")),
+            # what the initial backup depends on, so that a caller needs no second read of the items
+            "last_backup_status": props.get("lastBackupStatus") or None,
+            "last_recovery_point": protection.real_time(props.get("lastRecoveryPoint")),
+            "health_details": [{"code": d.get("title") or d.get("code"), "message": d.get("message")}
+                               for d in props.get("healthDetails") or []],
             "disks": protection.disks_fact(protection.disk_exclusion_of(item) if not (
                 entry.changed and self._wanted_disks()) else self._wanted_disks()),
         }

@@ -206,6 +206,21 @@ vms:
       description: Time of the last backup (UTC), null before the first one.
       type: str
       returned: always
+    last_backup_status:
+      description: Azure's status of the last backup (for example V(Healthy) or V(Failed)), null before the first one.
+      type: str
+      returned: always
+    last_recovery_point:
+      description:
+        - Time of the latest recovery point (UTC), null while the initial backup is still to be done.
+        - Before the write, for a VM this task changes.
+      type: str
+      returned: always
+    health_details:
+      description: Azure's health details of the protected item (the error of a failed backup), C(code) and C(message).
+      type: list
+      elements: dict
+      returned: always
     disks:
       description: The disks backed up (C(selection) in words, C(include_disk_luns), C(exclude_disk_luns)).
       type: dict

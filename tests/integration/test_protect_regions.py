@@ -10,7 +10,8 @@ backups), the converged re-run and check mode again, each asserted on the playbo
 on the emulator's state and request log. On generated estates: the converged re-run's ARM
 requests per region are the same with 4 and with 103 VMs per region (the 103 spread over two
 policies, Azure's 100 VMs per policy); only the subscription's one VM list grows, by a page of
-200 VMs."""
+200 VMs. Each region lists its vault's protected items once, so past 200 items a vault costs one
+more request per page of 200 (make bench-regions measures 250 VMs per region)."""
 
 import json
 import os
@@ -165,13 +166,14 @@ def test_the_converged_rerun_changes_nothing_and_writes_nothing(runs):
     for region in REGIONS:
         assert summary[region]["changed"] == 0 and summary[region]["protected"] == len(PROTECTED[region])
         assert summary[region]["initial_backups"]["started"] == 0 and summary[region]["jobs"] == []
-    # the failed initial backup is reported again, from the vault's items, and not retried
+    # the failed initial backup is reported again, from vm_protection's items, and not retried
     assert [f["vm"] for f in summary["southeastasia"]["backup_failed"]] == ["rg-data-sea/data-lake-01"]
     counts = per_region(requests, REGIONS)
     print("protect_regions.yml converged re-run, ARM requests: %s" % json.dumps(counts, sort_keys=True))
     # one VM list for the subscription; per region the same handful of reads, and no VM read
     assert counts["subscription"] == 1
-    assert len({counts[r] for r in REGIONS}) == 1 and counts["westeurope"] <= 10, counts
+    # (the vault twice, its storage config, its policies, its protected items: 6 measured)
+    assert len({counts[r] for r in REGIONS}) == 1 and counts["westeurope"] <= 6, counts
     assert not [r for r in requests if "/virtualmachines/" in r["path"].lower()]
 
 
