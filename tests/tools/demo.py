@@ -91,9 +91,9 @@ def summary_lines(coverage, second_run_writes, report_dir):
     for region in coverage["regions"]:
         vaults = ", ".join("%s (%s, %s protected instance(s))" % (v["name"], v["storage_redundancy"],
                                                                   v["protected_instances"]) for v in region["vaults"])
-        lines.append("  %-14s %2d VMs, %2d protected, %2d pending, %2d unprotected - vault %s" % (
+        lines.append("  %-14s %2d VMs, %2d protected, %2d pending, %2d failed, %2d unprotected - vault %s" % (
             region["location"], region["vms"], region["protected"], region["initial_backup_pending"],
-            region["unprotected"], vaults or "none"))
+            region["last_backup_failed"], region["unprotected"], vaults or "none"))
     lines += ["", "Needs action:"]
     for vm in coverage["needs_action"]:
         lines.append("  %s/%s (%s): %s" % (vm["resource_group"], vm["name"], vm["location"],
