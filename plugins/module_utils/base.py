@@ -25,7 +25,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from .auth import AUTH_ARGSPEC, CredentialFileAuth, choose
 from .cloud import resolve_cloud
-from .errors import AzureBackupError, from_azure, translated
+from .errors import AzureBackupError, translated
 
 COLLECTION_VERSION = "1.0.0"
 
@@ -177,15 +177,8 @@ class AzureSession:
 
     def run(self, func):
         """func(self); any Azure SDK exception comes out as AzureBackupError."""
-        try:
+        with translated("call Azure"):
             return func(self)
-        except AzureBackupError:
-            raise
-        except Exception as exc:  # pylint: disable=broad-exception-caught
-            if not type(exc).__module__.startswith("azure."):
-                raise
-            error = from_azure(exc, "call Azure")
-        raise error
 
 
 class AzureBackupModule:
@@ -242,13 +235,9 @@ class AzureBackupModule:
         """Run the module body; every Azure failure becomes one clear message."""
         error = None
         try:
-            func(self)
+            self.session.run(lambda _session: func(self))
         except AzureBackupError as err:
             error = err
-        except Exception as exc:  # pylint: disable=broad-exception-caught
-            if not type(exc).__module__.startswith("azure."):
-                raise
-            error = from_azure(exc, "call Azure")
         # Failing outside the except block: no exception chain rides along with the message.
         if error is not None:
             self.fail(error, **result_on_error)

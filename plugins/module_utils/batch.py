@@ -10,7 +10,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 
 from concurrent.futures import ThreadPoolExecutor
 
-from .errors import AzureBackupError, from_azure
+from .errors import AzureBackupError, translated
 
 MAX_CONCURRENCY = 32
 
@@ -42,14 +42,13 @@ class Outcome:
 
 
 def _call(func, item, action):
+    # An exception that is neither ours nor the SDK's is a bug: translated lets it surface
+    # instead of hiding it per VM.
     try:
-        return Outcome(item, value=func(item))
+        with translated(action):
+            return Outcome(item, value=func(item))
     except AzureBackupError as err:
         return Outcome(item, error=err)
-    except Exception as exc:  # pylint: disable=broad-exception-caught
-        if not type(exc).__module__.startswith("azure."):
-            raise       # a bug of ours: let it surface instead of hiding it per VM
-        return Outcome(item, error=from_azure(exc, action))
 
 
 def run_batch(items, func, concurrency=8, action="call Azure"):
