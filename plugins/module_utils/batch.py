@@ -59,3 +59,12 @@ def run_batch(items, func, concurrency=8, action="call Azure"):
         return [_call(func, item, action) for item in items]
     with ThreadPoolExecutor(max_workers=min(concurrency, len(items))) as pool:
         return list(pool.map(lambda item: _call(func, item, action), items))
+
+
+def run_all(items, func, concurrency=8, action="call Azure"):
+    """run_batch for reads that are all needed: the Outcomes, or the first error raised."""
+    outcomes = run_batch(items, func, concurrency, action)
+    for outcome in outcomes:
+        if outcome.error is not None:
+            raise outcome.error
+    return outcomes

@@ -20,7 +20,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 from datetime import datetime, timezone
 
 from . import agent, inventory, protection, vaults, vms
-from .batch import run_batch
+from .batch import run_all
 from .transform import as_dict, resource_group_of
 
 COVERAGE = ("protected", "initial_backup_pending", "last_backup_failed", "unprotected")
@@ -72,13 +72,9 @@ def read(module, locations=None, resource_groups=None, next_backup=True, now=Non
     regions = {f["location"] for f in vm_facts}
     listed = [v for v in vaults.list_vaults(module) if vms.normalize_location(v.get("location")) in regions]
     module.client("backup")     # built once, before the worker threads share it
-    outcomes = run_batch(listed, lambda v: vaults.protected_items(module, resource_group_of(v["id"]), v["name"]),
-                         concurrency, "list protected items")
-    items = {}
-    for outcome in outcomes:
-        if outcome.error is not None:
-            raise outcome.error
-        items[outcome.item["id"].lower()] = outcome.value
+    outcomes = run_all(listed, lambda v: vaults.protected_items(module, resource_group_of(v["id"]), v["name"]),
+                       concurrency, "list protected items")
+    items = {outcome.item["id"].lower(): outcome.value for outcome in outcomes}
     policies = {}
     if next_backup:
         wanted = {f["id"].lower() for f in vm_facts}
@@ -88,12 +84,9 @@ def read(module, locations=None, resource_groups=None, next_backup=True, now=Non
                     if protection.state_of(i) == "present"}
             return bool(live & wanted)
         using = [v for v in listed if protects_some(v)]
-        outcomes = run_batch(using, lambda v: protection.list_vm_policies(module, resource_group_of(v["id"]),
-                                                                          v["name"]), concurrency, "list policies")
-        for outcome in outcomes:
-            if outcome.error is not None:
-                raise outcome.error
-            policies[outcome.item["id"].lower()] = outcome.value
+        outcomes = run_all(using, lambda v: protection.list_vm_policies(module, resource_group_of(v["id"]),
+                                                                        v["name"]), concurrency, "list policies")
+        policies = {outcome.item["id"].lower(): outcome.value for outcome in outcomes}
     return build(module.subscription_id, vm_facts, listed, items, policies, now)
 
 

@@ -14,7 +14,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 """
 
 from . import protection, schedule, vaults, vms
-from .batch import run_batch
+from .batch import run_all
 from .transform import resource_group_of
 
 
@@ -35,23 +35,19 @@ def protecting_vaults(module, location, vm_ids, skip_vault_id=None, concurrency=
         all_vaults = [v for v in vaults.list_vaults(module)
                       if vms.normalize_location(v.get("location")) == region and (v.get("id") or "").lower() != skip]
     if all_vaults is None or len(vm_ids) <= len(all_vaults):
-        outcomes = run_batch(vm_ids, lambda vm_id: protection.backup_status(module, location, vm_id), concurrency,
-                             "read the backup status")
+        outcomes = run_all(vm_ids, lambda vm_id: protection.backup_status(module, location, vm_id), concurrency,
+                           "read the backup status")
         found = {}
         for outcome in outcomes:
-            if outcome.error is not None:
-                raise outcome.error
             status = outcome.value or {}
             if status.get("vaultId") and status.get("protectionStatus") not in (None, "NotProtected"):
                 found[protection.vm_key(outcome.item)] = status["vaultId"]
         return found, "backupStatus"
     wanted = {protection.vm_key(v) for v in vm_ids}
-    outcomes = run_batch(all_vaults, lambda v: protection.protected_items(
+    outcomes = run_all(all_vaults, lambda v: protection.protected_items(
         module, resource_group_of(v["id"]), v["name"]), concurrency, "list protected items")
     found = {}
     for outcome in outcomes:
-        if outcome.error is not None:
-            raise outcome.error
         for key, item in outcome.value.items():
             if key in wanted and not protection.is_soft_deleted(item):
                 found[key] = outcome.item["id"]

@@ -12,7 +12,7 @@ and ``resource_group``.  References are validated before any Azure call.
 FOR INTERNAL COLLECTION USE ONLY.
 """
 
-from .batch import run_batch
+from .batch import run_all
 from .errors import AzureBackupError
 
 VM_ARGSPEC = {
@@ -159,10 +159,7 @@ def read_with_status(module, refs, concurrency=8):
         return {ref: listed.get(ref) for ref in refs}
     module.client("compute")    # built once, before the worker threads share it
     here = [ref for ref in refs if ref.subscription.lower() == module.subscription_id.lower()]
-    outcomes = run_batch(here, lambda ref: get_vm(module, ref, instance_view=True), concurrency, "read the VM")
-    failed = [o for o in outcomes if not o.ok]
-    if failed:
-        raise failed[0].error
+    outcomes = run_all(here, lambda ref: get_vm(module, ref, instance_view=True), concurrency, "read the VM")
     found = {o.item: o.value for o in outcomes}
     return {ref: found.get(ref) for ref in refs}
 

@@ -147,7 +147,7 @@ vms:
 
 from ansible_collections.backupops.azure.plugins.module_utils import inventory, protection, vms
 from ansible_collections.backupops.azure.plugins.module_utils.base import AzureBackupModule
-from ansible_collections.backupops.azure.plugins.module_utils.batch import run_batch
+from ansible_collections.backupops.azure.plugins.module_utils.batch import run_all, run_batch
 from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError
 from ansible_collections.backupops.azure.plugins.module_utils.transform import resource_group_of
 
@@ -182,12 +182,10 @@ def by_vm(module, refs):
         for vm in outcome.value or []:
             location[protection.vm_key(vm.id)] = vm.location
     present = [r for r in refs if protection.vm_key(r.id) in location]
-    status = run_batch(present, lambda r: protection.backup_status(module, location[protection.vm_key(r.id)], r.id),
-                       8, "read the backup status")
+    status = run_all(present, lambda r: protection.backup_status(module, location[protection.vm_key(r.id)], r.id),
+                     8, "read the backup status")
     vault_of = {}
     for outcome in status:
-        if outcome.error is not None:
-            raise outcome.error
         if (outcome.value or {}).get("vaultId"):
             vault_of[protection.vm_key(outcome.item.id)] = outcome.value["vaultId"].replace(
                 "https://management.azure.com", "")

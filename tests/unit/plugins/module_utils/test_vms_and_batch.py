@@ -80,6 +80,19 @@ def test_batch_lets_our_own_bugs_surface():
         batch.run_batch([1, 2], lambda n: n / 0, concurrency=2)
 
 
+def test_run_all_gives_every_outcome_or_raises_the_first_error():
+    assert [(o.item, o.value) for o in batch.run_all([1, 2, 3], lambda n: n * 2, concurrency=2)] == [
+        (1, 2), (2, 4), (3, 6)]
+
+    def work(n):
+        if n > 1:
+            raise AzureBackupError("failed %d" % n, code="E%d" % n)
+        return n
+    with pytest.raises(AzureBackupError) as raised:
+        batch.run_all([1, 2, 3], work, concurrency=3)
+    assert raised.value.code == "E2"
+
+
 @pytest.mark.parametrize("value", [0, 33, -1])
 def test_concurrency_bounds(value):
     with pytest.raises(AzureBackupError, match="between 1 and 32"):
