@@ -61,11 +61,11 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, ROOT)
 
 from emulator.__main__ import apply_exports  # noqa: E402  pylint: disable=wrong-import-position
+from emulator.requestlog import is_write  # noqa: E402  pylint: disable=wrong-import-position
 from emulator.seed import generate  # noqa: E402  pylint: disable=wrong-import-position
 
 COLLECTIONS = os.path.join(ROOT, "build", "collections")
 PEERS = os.path.join(ROOT, "build", "peers")
-READ_ONLY_POSTS = ("/checknameavailability", "/backupstatus")
 # GETs that follow a long-running operation or a job: the polling the targets exclude.
 POLL_MARKERS = ("/operationsstatus/", "/operationresults/", "/operations/", "/backupoperations/",
                 "/backupoperationresults/", "/operationstatus/", "/azureasyncoperation", "/backupjobs")
@@ -147,8 +147,7 @@ def classify(log):
         elif is_poll(entry, accepted):
             polls.append(entry)
             accepted.discard(entry["path"].lower())
-    writes = [e for e in arm if e["method"] in ("PUT", "PATCH", "DELETE")
-              or (e["method"] == "POST" and not e["path"].lower().endswith(READ_ONLY_POSTS))]
+    writes = [e for e in arm if is_write(e)]
     proxy = [e for e in log if e["kind"] == "proxy"]
     return {"arm_requests": len(arm), "polling_requests": len(polls), "non_polling_requests": len(arm) - len(polls),
             "writes": len(writes), "identity_requests": len([e for e in log if e["kind"] in ("token", "identity")]),

@@ -23,8 +23,8 @@ REPO = os.environ.get("BACKUPOPS_REPO_ROOT") or os.path.dirname(os.path.dirname(
 COLLECTIONS = os.environ.get("BACKUPOPS_COLLECTIONS_PATH") or os.path.join(REPO, "build", "collections")
 PLAYBOOKS = os.path.join(HERE, "playbooks")
 TIME_SCALE = "0.0005"
-# POSTs that only read (they count as writes for ARM throttling, not for state).
-READ_ONLY_POSTS = ("/checknameavailability", "/backupstatus")
+sys.path.append(REPO)
+from emulator.requestlog import is_write  # noqa: E402  pylint: disable=wrong-import-position
 
 
 class Emulator:
@@ -66,11 +66,7 @@ class Emulator:
 
     def writes(self):
         """ARM requests that can change state."""
-        def is_write(entry):
-            if entry["method"] == "POST":
-                return not entry["path"].lower().endswith(READ_ONLY_POSTS)
-            return entry["method"] in ("PUT", "PATCH", "DELETE")
-        return [e for e in self.arm_requests() if is_write(e)]
+        return [e for e in self.log() if is_write(e)]
 
     def env(self, principal="backupops-automation"):
         p = self.principal(principal)

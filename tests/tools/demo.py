@@ -33,7 +33,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BIN = os.path.dirname(sys.executable)
 # Azure's durations run this many times faster, so the initial backups end during the demo.
 TIME_SCALE = "0.002"
-READ_ONLY_POSTS = ("/checknameavailability", "/backupstatus")
+sys.path.append(ROOT)
+from emulator.requestlog import is_write  # noqa: E402  pylint: disable=wrong-import-position
 
 
 class Emulator:
@@ -53,11 +54,7 @@ class Emulator:
         return resp.json()
 
     def writes(self):
-        def is_write(e):
-            if e["method"] == "POST":
-                return not e["path"].lower().endswith(READ_ONLY_POSTS)
-            return e["method"] in ("PUT", "PATCH", "DELETE")
-        return [e for e in self.admin("GET", "requests") if e["kind"] == "arm" and is_write(e)]
+        return [e for e in self.admin("GET", "requests") if is_write(e)]
 
     def env(self):
         r = self.ready
