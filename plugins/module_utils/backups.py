@@ -24,7 +24,7 @@ from . import jobs, vaults
 from .batch import run_batch
 from .errors import REMEDIATION, AzureBackupError, from_azure
 from .retry import retry_conflicts
-from .transform import as_dict
+from .transform import as_dict, iso_utc
 from .vms import ref_from_id
 
 FABRIC = "Azure"
@@ -311,7 +311,7 @@ def vm_result(entry, job):
     if error is None and facts.get("status") in jobs.UNSUCCESSFUL:
         error = facts.get("error") or {"code": "Job%s" % facts["status"], "message": "The backup job ended %s."
                                        % facts["status"], "recommendations": []}
-    expiry = jobs.iso(entry.retain_until) if entry.retain_until and entry.changed else facts.get("retain_until")
+    expiry = iso_utc(entry.retain_until) if entry.retain_until and entry.changed else facts.get("retain_until")
     return {
         "vm": entry.ref.label,
         "id": entry.ref.id,

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 
 from . import agent, inventory, protection, vaults, vms
 from .batch import run_all
-from .transform import as_dict, resource_group_of
+from .transform import as_dict, iso_utc, resource_group_of
 
 COVERAGE = ("protected", "initial_backup_pending", "last_backup_failed", "unprotected")
 COUNTS = COVERAGE + ("agent_not_ready",)
@@ -91,10 +91,6 @@ def read(module, locations=None, resource_groups=None, next_backup=True, now=Non
 
 
 # -- the document -------------------------------------------------------------------------------
-
-def _iso(when):
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
 
 def _item_per_vm(vault_list, items):
     """{vm key: (vault facts, item)}: the item that counts for each VM."""
@@ -252,7 +248,7 @@ def build(subscription_id, vm_facts, vault_list, items, policies=None, now=None)
         region.update(_counts(members))
         regions.append(region)
     return {
-        "generated_at": _iso(now),
+        "generated_at": iso_utc(now),
         "subscription_id": subscription_id,
         "totals": _counts(rows),
         "regions": regions,

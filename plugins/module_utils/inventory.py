@@ -15,7 +15,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 
 from . import protection, schedule, vaults, vms
 from .batch import run_all
-from .transform import resource_group_of
+from .transform import iso_utc, resource_group_of
 
 
 def _vm_row(vm):
@@ -110,6 +110,6 @@ def with_schedule(facts, policies, now=None):
     nxt = None
     if policy is not None and facts["state"] == "present":
         nxt = schedule.next_run((policy.get("properties") or {}), now)
-    facts["next_scheduled_backup"] = schedule.iso_z(nxt)
+    facts["next_scheduled_backup"] = iso_utc(nxt)
     facts["time_zone"] = ((policy or {}).get("properties") or {}).get("timeZone")
     return facts

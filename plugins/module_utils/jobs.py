@@ -21,7 +21,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 from .errors import AzureBackupError, from_azure
-from .transform import as_dict
+from .transform import as_dict, iso_utc
 
 OPERATIONS = ["Backup", "ConfigureBackup", "CrossRegionRestore", "DeleteBackupData", "DisableBackup",
               "Register", "Restore", "UnRegister", "Undelete", "UpdateCustomerManagedKey"]
@@ -95,10 +95,6 @@ def parse_when(value, option):
             "%s %r is not a date: give YYYY-MM-DD (00:00 UTC of that day) or an ISO 8601 date and time such as "
             "2030-01-31T18:00:00Z." % (option, text), code="InvalidParameters")
     return when
-
-
-def iso(when):
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
 
 
 def duration_seconds(text):
@@ -219,7 +215,7 @@ def _expiry(job):
     if not text:
         return None
     try:
-        return iso(datetime.strptime(text.strip(), "%m/%d/%Y %I:%M:%S %p").replace(tzinfo=timezone.utc))
+        return iso_utc(datetime.strptime(text.strip(), "%m/%d/%Y %I:%M:%S %p").replace(tzinfo=timezone.utc))
     except ValueError:
         return text
 
@@ -235,8 +231,8 @@ def job_facts(job):
         "status": p.get("status"),
         "vm": vm_of(job),
         "vm_name": p.get("entityFriendlyName"),
-        "start_time": iso(parse_time(p.get("startTime"))),
-        "end_time": iso(parse_time(p.get("endTime"))),
+        "start_time": iso_utc(parse_time(p.get("startTime"))),
+        "end_time": iso_utc(parse_time(p.get("endTime"))),
         "duration_seconds": duration_seconds(p.get("duration")),
         "error": job_error(job),
         "retain_until": _expiry(job),

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from . import vms
 from .errors import AzureBackupError
 from .retry import retry_conflicts
-from .transform import as_dict, resource_group_of
+from .transform import as_dict, iso_utc, resource_group_of
 
 VM_FILTER = "backupManagementType eq 'AzureIaasVM'"
 ITEM_FILTER = "backupManagementType eq 'AzureIaasVM' and itemType eq 'VM'"
@@ -206,14 +206,10 @@ def _parse_time(text):
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def _iso(value):
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
-
-
 def real_time(text):
     """An item time, or None for Azure's sentinels (2001-01-01, 0001-01-01)."""
     value = _parse_time(text)
-    return _iso(value) if value and value.year > SENTINEL_YEAR else None
+    return iso_utc(value) if value and value.year > SENTINEL_YEAR else None
 
 
 def is_soft_deleted(item):
@@ -234,7 +230,7 @@ def soft_delete_until(item):
     deleted = _parse_time(props.get("deferredDeleteTimeInUTC"))
     if deleted is None:
         return None
-    return _iso(deleted + timedelta(days=retention_days(item)))
+    return iso_utc(deleted + timedelta(days=retention_days(item)))
 
 
 def estimated_purge(item, now=None):
@@ -243,7 +239,7 @@ def estimated_purge(item, now=None):
     if not days:
         return None
     now = now or datetime.now(timezone.utc)
-    return _iso(now + timedelta(days=days))
+    return iso_utc(now + timedelta(days=days))
 
 
 def state_of(item):

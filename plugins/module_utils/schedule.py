@@ -132,5 +132,3 @@ def next_run(policy_props, now=None):
     return best
 
 
-def iso_z(when):
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if when else None

@@ -3,10 +3,12 @@
 # Copyright: Contributors to the backupops.azure project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""SDK objects to plain dicts, and the before/after diff a module returns.
+"""SDK objects to plain dicts, times to Azure's UTC text, and the before/after diff a module returns.
 
 FOR INTERNAL COLLECTION USE ONLY.
 """
+
+from datetime import timezone
 
 
 def as_dict(model):
@@ -22,6 +24,11 @@ def as_dict(model):
         return func(keep_readonly=True)     # msrest models
     except TypeError:
         return func()                       # hybrid models keep read-only fields already
+
+
+def iso_utc(when):
+    """An aware datetime as ISO 8601 UTC text with a Z (None stays None)."""
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
 
 
 def resource_group_of(resource_id):
