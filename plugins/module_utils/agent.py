@@ -26,6 +26,8 @@ from .transform import as_dict
 WINDOWS_MIN_VERSION = "2.6.1198.718"
 
 VERDICTS = ("ready", "not_ready", "missing", "outdated", "stopped")
+# The code a verdict needing action is reported with (the pre-flight's codes for the same cases).
+VERDICT_CODES = {"missing": "AgentNotInstalled", "not_ready": "AgentNotReady", "outdated": "AgentOutdated"}
 BACKUP_PUBLISHER = "Microsoft.Azure.RecoveryServices"
 BACKUP_EXTENSION = {"Windows": "VMSnapshot", "Linux": "VMSnapshotLinux"}
 AGENT_SERVICE = {"Windows": "WindowsAzureGuestAgent", "Linux": "walinuxagent or waagent"}

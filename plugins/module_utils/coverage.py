@@ -27,7 +27,6 @@ COVERAGE = ("protected", "initial_backup_pending", "last_backup_failed", "unprot
 COUNTS = COVERAGE + ("agent_not_ready",)
 # The item of a VM when several vaults hold one: live protection first, then kept data.
 STATE_RANK = {"present": 0, "stopped": 1, "soft_deleted": 2}
-AGENT_CODES = {"missing": "AgentNotInstalled", "not_ready": "AgentNotReady", "outdated": "AgentOutdated"}
 PROTECT_MODULE = "backupops.azure.vm_protection"
 NEEDS_ACTION_KEYS = ("name", "id", "location", "resource_group", "coverage", "agent_status", "reasons")
 
@@ -175,11 +174,11 @@ def agent_reason(vm):
     if verdict == "stopped":
         return {"code": "VmDeallocated", "message": "The VM is %s. %s" % (
             vm["power_state"] or "not running", agent.REMEDIATION["stopped"])}
-    if verdict in AGENT_CODES:
+    if verdict in agent.VERDICT_CODES:
         said = {"missing": "reports no Azure VM agent",
                 "not_ready": "reports its Azure VM agent as %s" % vm["agent_status"],
                 "outdated": "runs Azure VM agent %s, older than %s" % (vm["agent_version"], vm["minimum_version"])}
-        return {"code": AGENT_CODES[verdict], "message": "The VM %s: backups need a Ready agent (otherwise they fail "
+        return {"code": agent.VERDICT_CODES[verdict], "message": "The VM %s: backups need a Ready agent (otherwise they fail "
                 "with UserErrorGuestAgentStatusUnavailable). %s" % (said[verdict], vm["remediation"])}
     return None
 

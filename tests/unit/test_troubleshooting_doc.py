@@ -24,7 +24,7 @@ def reported_codes():
             text = handle.read()
         for pattern in PATTERNS:
             codes.update(re.findall(pattern, text))
-        # tables of codes, such as coverage.AGENT_CODES = {"missing": "AgentNotInstalled", ...}
+        # tables of codes, such as agent.VERDICT_CODES = {"missing": "AgentNotInstalled", ...}
         for table in re.findall(r"^[A-Z_]+_CODES = \{(.*?)\}", text, re.S | re.M):
             codes.update(re.findall(r':\s*"([A-Za-z]+)"', table))
     return codes
