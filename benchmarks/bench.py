@@ -175,12 +175,19 @@ def run_tool(cmd, env, cwd, name):
     return elapsed
 
 
-def our_playbook(emu, name, tmp, route):
-    """One of our playbooks with the project's ansible-playbook and the collection tree."""
+def playbook_env(emu, tmp, route="proxy"):
+    """The environment of our ansible-playbook: the user's (emu.user_env), the project's tools
+    first on PATH, and the collection tree."""
     env = emu.user_env(os.path.join(tmp, "home"), route)
     env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env["PATH"]
     env.update(ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_LOCALHOST_WARNING="0",
                ANSIBLE_INVENTORY_UNPARSED_WARNING="0", ANSIBLE_NOCOLOR="1")
+    return env
+
+
+def our_playbook(emu, name, tmp, route):
+    """One of our playbooks with the project's ansible-playbook and the collection tree."""
+    env = playbook_env(emu, tmp, route)
     cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
            os.path.join(HERE, "playbooks", name), "-i", "localhost,", "-c", "local",
            "-e", "@" + os.path.join(tmp, "vars.json")]

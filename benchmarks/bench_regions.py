@@ -236,12 +236,9 @@ def playbook_summary(stdout):
 
 
 def run_playbook(emu, tmp, key, args, timeout):
-    env = emu.user_env(os.path.join(tmp, "home"))
-    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env["PATH"]
+    env = bench.playbook_env(emu, tmp)
     times = os.path.join(tmp, "tasks-%s.json" % key)
-    env.update(ANSIBLE_COLLECTIONS_PATH=bench.COLLECTIONS, ANSIBLE_LOCALHOST_WARNING="0",
-               ANSIBLE_INVENTORY_UNPARSED_WARNING="0", ANSIBLE_NOCOLOR="1",
-               ANSIBLE_CALLBACK_PLUGINS=os.path.join(HERE, "callback_plugins"),
+    env.update(ANSIBLE_CALLBACK_PLUGINS=os.path.join(HERE, "callback_plugins"),
                ANSIBLE_CALLBACKS_ENABLED="bench_task_times", BENCH_TASK_TIMES=times)
     cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), PLAYBOOK, "-f", str(args.forks),
            "-e", "@" + os.path.join(tmp, "vars.json")]
