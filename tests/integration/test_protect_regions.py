@@ -199,6 +199,17 @@ def test_check_mode_with_new_policies_in_existing_vaults_predicts_and_writes_not
     assert policy_runs and all(r["result"]["changed"] for r in policy_runs)
 
 
+def test_protect_regions_locations_limits_the_run_to_those_regions(emulator, tmp_path):
+    # written as a user may write it: Azure's display name
+    emulator.clear_log()
+    run = run_playbook(emulator, PLAYBOOK, tmp_path, extra_vars={"protect_regions_locations": ["West Europe"]},
+                       check=True)
+    assert run.rc == 0, run.stdout[-4000:]
+    assert sorted(summaries(run)) == ["westeurope"]
+    assert set(summaries(run)["westeurope"]["protected_vms"]) == PROTECTED["westeurope"]
+    assert emulator.writes() == []
+
+
 def converged_requests(tmp_path, generate, extra):
     """Run protect_regions.yml twice on a generated estate; the second run's requests per region."""
     emulator = Emulator(str(tmp_path / "emulator"), "--generate", generate)
