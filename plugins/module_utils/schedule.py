@@ -130,5 +130,3 @@ def next_run(policy_props, now=None):
         if best is not None:
             return best
     return best
-
-
