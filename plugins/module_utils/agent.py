@@ -15,9 +15,8 @@ FOR INTERNAL COLLECTION USE ONLY.
 """
 
 import re
-import time
 
-from . import vms
+from . import vms, waiting
 from .errors import AzureBackupError
 from .transform import as_dict
 
@@ -206,30 +205,37 @@ def _listing(facts):
                      for f in facts)
 
 
-def wait_until_ready(reread, facts, timeout, interval, clock=time.monotonic, sleep=time.sleep):
+def wait_until_ready(reread, facts, timeout, interval, clock=None, sleep=None):
     """Poll ``reread(pending_facts) -> facts`` until every agent reports Ready.  A VM that is not
     running ends the wait at once (it cannot report), and so does the deadline.  Returns
     (facts, number_of_reads, error): error is None, or the AzureBackupError saying what each VM
     still needs."""
-    deadline = clock() + timeout
-    reads = 1
-    while True:
-        pending = [f for f in facts if f["agent_status"] != "Ready"]
-        if not pending:
-            return facts, reads, None
-        stopped = [f for f in pending if f["verdict"] == "stopped"]
-        if stopped:
-            return facts, reads, AzureBackupError(
-                "The agent cannot report Ready while the VM is not running: %s." % _listing(stopped),
-                code="VmNotRunning", remediation=REMEDIATION["stopped"])
-        if clock() + interval > deadline:
-            return facts, reads, AzureBackupError(
-                "Timed out after %d s waiting for the VM agent to report Ready: %s." % (timeout, _listing(pending)),
-                code="Timeout", remediation=" ".join(sorted({f["remediation"] for f in pending})))
-        sleep(interval)
-        fresh = {f["id"].lower(): f for f in reread(pending)}
-        facts = [fresh.get(f["id"].lower(), f) for f in facts]
-        reads += 1
+    state = {"facts": facts, "reads": 0}
+
+    def pending():
+        return [f for f in state["facts"] if f["agent_status"] != "Ready"]
+
+    def read():
+        if state["reads"]:
+            fresh = {f["id"].lower(): f for f in reread(pending())}
+            state["facts"] = [fresh.get(f["id"].lower(), f) for f in state["facts"]]
+        state["reads"] += 1
+        return pending()
+
+    def done(left):
+        return not left or any(f["verdict"] == "stopped" for f in left)
+    left, _ended = waiting.poll(read, done, waiting.Deadline(timeout, clock), lambda _v, _p: interval, sleep)
+    facts, reads = state["facts"], state["reads"]
+    stopped = [f for f in left if f["verdict"] == "stopped"]
+    if stopped:
+        return facts, reads, AzureBackupError(
+            "The agent cannot report Ready while the VM is not running: %s." % _listing(stopped),
+            code="VmNotRunning", remediation=REMEDIATION["stopped"])
+    if left:
+        return facts, reads, AzureBackupError(
+            "Timed out after %d s waiting for the VM agent to report Ready: %s." % (timeout, _listing(left)),
+            code="Timeout", remediation=" ".join(sorted({f["remediation"] for f in left})))
+    return facts, reads, None
 
 
 def failures(facts, fail_on):

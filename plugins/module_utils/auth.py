@@ -22,6 +22,7 @@ import subprocess
 
 from ansible.module_utils.basic import env_fallback
 
+from . import pacing
 from .errors import AzureBackupError
 
 AUTH_SOURCES = ["auto", "env", "credential_file", "cli", "msi", "default"]
@@ -51,6 +52,12 @@ AUTH_ARGSPEC = {
 }
 
 CREDENTIALS_FILE = os.path.join("~", ".azure", "credentials")
+
+
+def _paced(kwargs):
+    """Entra ID's token requests paced and retried until the task's deadline, as ARM's are."""
+    kwargs["retry_policy_class"] = pacing.identity_policy_class(pacing.for_subscription(None))
+    return kwargs
 
 
 def _common(cloud, params):
@@ -93,7 +100,7 @@ class SecretAuth(AuthMethod):
     def credential(self, cloud):
         from azure.identity import ClientSecretCredential
         return ClientSecretCredential(self.params["tenant"], self.params["client_id"],
-                                      self.params["secret"], **_common(cloud, self.params))
+                                      self.params["secret"], **_paced(_common(cloud, self.params)))
 
 
 class CertificateAuth(AuthMethod):
@@ -107,7 +114,7 @@ class CertificateAuth(AuthMethod):
         return CertificateCredential(self.params["tenant"], self.params["client_id"],
                                      self.params["x509_certificate_path"],
                                      password=self.params.get("certificate_password"),
-                                     **_common(cloud, self.params))
+                                     **_paced(_common(cloud, self.params)))
 
 
 class WorkloadIdentityAuth(AuthMethod):
@@ -118,7 +125,7 @@ class WorkloadIdentityAuth(AuthMethod):
         return WorkloadIdentityCredential(tenant_id=self.params["tenant"],
                                           client_id=self.params["client_id"],
                                           token_file_path=self.params["federated_token_file"],
-                                          **_common(cloud, self.params))
+                                          **_paced(_common(cloud, self.params)))
 
 
 class CredentialFileAuth(AuthMethod):

@@ -17,13 +17,12 @@ belongs to that VM.
 FOR INTERNAL COLLECTION USE ONLY.
 """
 
-import time
+import threading
 from datetime import timedelta, timezone
 
-from . import jobs, vaults
+from . import jobs, vaults, waiting
 from .batch import run_batch
 from .errors import REMEDIATION, AzureBackupError, from_azure
-from .retry import retry_conflicts
 from .transform import as_dict, iso_utc
 from .vms import ref_from_id
 
@@ -35,6 +34,7 @@ MAX_RETENTION_DAYS = 99 * 365
 OPERATION_WAIT = 300        # seconds Azure may take to acknowledge a trigger with its job id
 STOPPED = ("ProtectionStopped", "BackupsSuspended")
 POST_TOLERANCE = timedelta(seconds=1)   # a job that ended before the lost POST is not its job
+RECHECK_SECONDS = 15    # the protected items are read again at most this often while backups start
 
 
 def retain_until(value, now):
@@ -169,12 +169,12 @@ def _not_ready(entry, vault_name):
 # -- the trigger ------------------------------------------------------------------------------
 
 class ResponseLost(Exception):
-    """The trigger's connection failed: Azure may or may not have started the backup."""
+    """The trigger's answer is unknown: Azure may or may not have started the backup."""
 
 
-def _operation_id(headers):
-    url = headers.get("Azure-AsyncOperation") or headers.get("Location") or ""
-    return url.split("?")[0].rstrip("/").rsplit("/", 1)[-1] or None
+# Answers to the trigger after which Azure may have started the backup (the POST is not repeated
+# blindly: pacing.py does not repeat it, the vault's jobs say what happened).
+UNCERTAIN_STATUS = frozenset([408, 500, 502, 503, 504])
 
 
 def _post(module, resource_group, vault_name, entry, expiry):
@@ -183,52 +183,91 @@ def _post(module, resource_group, vault_name, entry, expiry):
     container, item = item_path(entry.item)
     body = {"properties": {"objectType": "IaasVMBackupRequest", "recoveryPointExpiryTimeInUTC": expiry_text(expiry)}}
     action = "start the backup of VM %s" % entry.ref.label
+    try:
+        headers = client.backups.trigger(vault_name, resource_group, FABRIC, container, item, body,
+                                         cls=lambda response, _body, _headers: response.http_response.headers)
+    except (ServiceRequestError, ServiceResponseError) as exc:
+        raise ResponseLost(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
+    except Exception as exc:  # pylint: disable=broad-exception-caught
+        if not type(exc).__module__.startswith("azure."):
+            raise
+        error = from_azure(exc, action)
+        if error.status in UNCERTAIN_STATUS:
+            raise ResponseLost("%s (HTTP %s)" % (error.code, error.status)) from None
+        raise error from None
+    return waiting.operation_id(headers)
 
-    def call():
-        try:
-            return client.backups.trigger(vault_name, resource_group, FABRIC, container, item, body,
-                                          cls=lambda response, _body, _headers: response.http_response.headers)
-        except (ServiceRequestError, ServiceResponseError) as exc:
-            raise ResponseLost(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
-        except Exception as exc:  # pylint: disable=broad-exception-caught
-            if not type(exc).__module__.startswith("azure."):
-                raise
-            raise from_azure(exc, action) from None
-    return _operation_id(retry_conflicts(call))
 
-
-def job_of_operation(module, resource_group, vault_name, operation_id, label, sleep=time.sleep):
+def job_of_operation(module, resource_group, vault_name, operation_id, label, sleep=None, clock=None):
     """The job id Azure names in the operation status (polled while the operation is in progress)."""
     client = module.client("backup")
-    delay, waited = 1.0, 0.0
-    while True:
-        status = module.azure_call("read the backup operation of VM %s" % label,
-                                   client.backup_operation_statuses.get, vault_name, resource_group, operation_id)
-        status = as_dict(status)
-        state = status.get("status")
-        if state == "Succeeded":
-            job_id = (status.get("properties") or {}).get("jobId")
-            if not job_id:
-                raise AzureBackupError("Azure accepted the backup of VM %s but its operation %s names no job."
-                                       % (label, operation_id), code="JobIdMissing",
-                                       remediation="List the vault's jobs with backupops.azure.backup_job_info.")
-            return job_id
-        if state in ("Failed", "Canceled", "Invalid"):
-            error = status.get("error") or {}
-            code = error.get("code") or "OperationFailed"
-            raise AzureBackupError("Azure refused the backup of VM %s: %s: %s"
-                                   % (label, code, error.get("message", "")), code=code,
-                                   remediation=REMEDIATION.get(code))
-        if waited >= OPERATION_WAIT:
-            raise AzureBackupError("Azure did not name the job of the backup of VM %s within %d s (operation %s)."
-                                   % (label, OPERATION_WAIT, operation_id), code="OperationTimeout")
-        sleep(delay)
-        waited += delay
-        delay = min(delay * 2, 10.0)
+
+    def read():
+        return as_dict(module.azure_call("read the backup operation of VM %s" % label,
+                                         client.backup_operation_statuses.get, vault_name, resource_group,
+                                         operation_id))
+    status, ended = waiting.poll(read, lambda s: waiting.outcome(s.get("status")) != "running",
+                                 waiting.Deadline(OPERATION_WAIT, clock), waiting.backoff(1.0, 2.0, 10.0), sleep)
+    if not ended:
+        raise AzureBackupError("Azure did not name the job of the backup of VM %s within %d s (operation %s)."
+                               % (label, OPERATION_WAIT, operation_id), code="OperationTimeout")
+    if waiting.outcome(status.get("status")) == "failed":
+        error = status.get("error") or {}
+        code = error.get("code") or "OperationFailed"
+        raise AzureBackupError("Azure refused the backup of VM %s: %s: %s"
+                               % (label, code, error.get("message", "")), code=code,
+                               remediation=REMEDIATION.get(code))
+    job_id = (status.get("properties") or {}).get("jobId")
+    if not job_id:
+        raise AzureBackupError("Azure accepted the backup of VM %s but its operation %s names no job."
+                               % (label, operation_id), code="JobIdMissing",
+                               remediation="List the vault's jobs with backupops.azure.backup_job_info.")
+    return job_id
 
 
-def trigger(module, resource_group, vault_name, entry, expiry):
+class Recheck:
+    """While backups are being started (under ARM's write budget that takes minutes for a fleet), the
+    vault's protected items are read again at most every RECHECK_SECONDS: a VM whose backup completed
+    since the task began - another run's, say - is not backed up a second time."""
+
+    def __init__(self, module, resource_group, vault_name, since, initial_only, clock=None):
+        self.module = module
+        self.resource_group = resource_group
+        self.vault_name = vault_name
+        self.since = since
+        self.initial_only = initial_only
+        self.clock = clock or waiting.CLOCK
+        self.read_at = self.clock()     # plan() has just read them
+        self.items = None
+        self.lock = threading.Lock()
+
+    def done_meanwhile(self, entry):
+        """Why the VM's backup is not to be started any more, or None."""
+        with self.lock:
+            if self.clock() - self.read_at >= RECHECK_SECONDS:
+                self.items = {}
+                for item in vaults.protected_items(self.module, self.resource_group, self.vault_name):
+                    ref = _ref_of_item(item)
+                    if ref is not None:
+                        self.items[ref.key] = item
+                self.read_at = self.clock()
+            item = None if self.items is None else self.items.get(entry.ref.key)
+        if item is None:
+            return None
+        last = jobs.parse_time((item.get("properties") or {}).get("lastBackupTime"))
+        if last is not None and last >= self.since:
+            return "a backup of the VM completed at %s, since this task began" % iso_utc(last)
+        if self.initial_only and recovery_point_time(item):
+            return "the initial backup is done: a recovery point exists (%s)" % recovery_point_time(item)
+        return None
+
+
+def trigger(module, resource_group, vault_name, entry, expiry, recheck=None):
     """Start one VM's backup; set entry.job_key.  A lost response is recorded, not raised."""
+    skip = recheck.done_meanwhile(entry) if recheck is not None else None
+    if skip:
+        entry.skipped = skip
+        return entry
     try:
         operation_id = _post(module, resource_group, vault_name, entry, expiry)
     except ResponseLost as lost:
@@ -239,30 +278,43 @@ def trigger(module, resource_group, vault_name, entry, expiry):
     return entry
 
 
-def start(module, resource_group, vault_name, entries, expiry, concurrency, now=jobs.utcnow):
-    """Trigger the backups of ``entries`` concurrently, reconcile lost responses; return the time
-    (host clock, less the tolerated skew) from which the jobs started."""
+def start(module, resource_group, vault_name, entries, expiry, concurrency, now=jobs.utcnow, deadline=None,
+          initial_only=False, sleep=None):
+    """Trigger the backups of ``entries`` concurrently, reconcile lost responses (each round, until the
+    deadline: the VMs whose backup Azure did not start are triggered again); return the time (host
+    clock, less the tolerated skew) from which the jobs started."""
     since = now() - jobs.CLOCK_SKEW
-    for attempt in (1, 2):
+    deadline = deadline or waiting.Deadline(OPERATION_WAIT)
+    recheck = Recheck(module, resource_group, vault_name, since, initial_only)
+    attempt = 0
+    while True:
         todo = [e for e in entries if e.error is None and e.job_key is None and not e.skipped]
         if not todo:
             break
         for entry in todo:
             entry.lost, entry.retain_until = None, expiry
         posted_at = now()
-        for outcome in run_batch(todo, lambda e: trigger(module, resource_group, vault_name, e, expiry),
+        for outcome in run_batch(todo, lambda e: trigger(module, resource_group, vault_name, e, expiry, recheck),
                                  concurrency=concurrency, action="start a backup"):
             if outcome.error is not None:
                 outcome.item.error = outcome.error
         lost = [e for e in todo if e.lost and e.error is None]
-        if lost:
-            _reconcile(module, resource_group, vault_name, lost, since, posted_at, final=attempt == 2)
+        if not lost:
+            break
+        delay = min(30.0, 2.0 ** attempt)
+        final = deadline.remaining() < delay
+        _reconcile(module, resource_group, vault_name, lost, since, posted_at, final)
+        if final:
+            break
+        attempt += 1
+        (sleep or waiting.SLEEP)(delay)
     return since
 
 
 def _reconcile(module, resource_group, vault_name, lost, since, posted_at, final):
-    """After lost responses: adopt the backup jobs Azure did start; the others are retried once.
-    A VM's job is the one started since the checks (none ran then) that runs, or ended after the post."""
+    """After lost responses: adopt the backup jobs Azure did start; the others are retried (or, at the
+    deadline, reported).  A VM's job is the one started since the checks (none ran then) that runs, or
+    ended after the post."""
     try:
         started = jobs.list_jobs(module, resource_group, vault_name, operation="Backup", start=since,
                                  end=jobs.utcnow() + jobs.CLOCK_SKEW)
@@ -288,8 +340,8 @@ def _reconcile(module, resource_group, vault_name, lost, since, posted_at, final
             entry.job_key, entry.changed, entry.lost = jobs.job_key(job), True, None
         elif final:
             entry.error = AzureBackupError(
-                "The connection failed twice while starting the backup of VM %s (%s), and Azure shows no backup "
-                "job of it started since: no backup was started." % (entry.ref.label, entry.lost),
+                "The answer to the backup request of VM %s was lost until the task's deadline (%s), and Azure shows "
+                "no backup job of it started since: no backup was started." % (entry.ref.label, entry.lost),
                 code="ResponseLost", remediation="Check the network path to Azure Resource Manager and run the "
                                                  "task again: it starts only the backups that are missing.")
 

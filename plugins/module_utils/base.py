@@ -23,6 +23,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
+from . import pacing
 from .auth import AUTH_ARGSPEC, CredentialFileAuth, choose
 from .cloud import resolve_cloud
 from .errors import AzureBackupError, translated
@@ -46,32 +47,11 @@ CLIENTS = {
     "compute": ("azure.mgmt.compute", "ComputeManagementClient", "azure-mgmt-compute"),
 }
 
-# azure-core retries 408/429/5xx itself; these settings tune it.  A Retry-After longer than
-# RETRY_AFTER_CAP is not slept through blindly: the call fails and says when to retry.
-RETRY_SETTINGS = {"retry_total": 6, "retry_connect": 3, "retry_read": 2, "retry_status": 4,
-                  "retry_backoff_factor": 0.8, "retry_backoff_max": 60}
-RETRY_AFTER_CAP = 120
-
-
-def _capped_retry_policy(**settings):
-    from azure.core.pipeline.policies import RetryPolicy
-
-    class CappedRetryPolicy(RetryPolicy):
-        """azure-core's RetryPolicy, except that a very long Retry-After is not waited out."""
-
-        def get_retry_after(self, response):
-            value = super().get_retry_after(response)
-            if value is not None and value > RETRY_AFTER_CAP:
-                return None
-            return value
-
-        def is_retry(self, settings, response):
-            retry_after = RetryPolicy.get_retry_after(self, response)
-            if retry_after is not None and retry_after > RETRY_AFTER_CAP:
-                return False
-            return super().is_retry(settings, response)
-
-    return CappedRetryPolicy(**settings)
+# Every request of every client goes through pacing.py (in azure-core's RetryPolicy's place):
+# paced to ARM's budgets and retried until the task's deadline.  A task without wait_timeout has
+# pacing.DEFAULT_TIMEOUT; a short wait_timeout (0: do not wait for the operation) still leaves
+# MIN_RETRY_SECONDS to ride out throttling.
+MIN_RETRY_SECONDS = 120
 
 
 class MissingLibrary(AzureBackupError):
@@ -135,6 +115,11 @@ class AzureSession:
             self._credential = self._credential_source().credential(self.cloud)
         return self._credential
 
+    @property
+    def pacer(self):
+        """This process's pacer of the subscription: its budgets, retries and deadline."""
+        return pacing.for_subscription(self.subscription_id)
+
     def for_subscription(self, subscription_id):
         """A session for another subscription with the same cloud and credential."""
         other = AzureSession(dict(self.params, subscription_id=subscription_id), self._on_secret,
@@ -164,7 +149,7 @@ class AzureSession:
             "credential_scopes": [cloud.scope],
             "polling_interval": 5,
             "user_agent": "backupops.azure/%s" % COLLECTION_VERSION,
-            "retry_policy": _capped_retry_policy(**RETRY_SETTINGS),
+            "retry_policy": pacing.pacing_policy(self.pacer),
         }
         if self.params.get("ca_bundle"):
             kwargs["connection_verify"] = self.params["ca_bundle"]
@@ -192,6 +177,9 @@ class AzureBackupModule:
             self._module.fail_json(msg=missing_required_lib("azure-identity and azure-mgmt-core"),
                                    exception=AZURE_IMPORT_ERROR)
         self.session = AzureSession(self._module.params, on_secret=self._module.no_log_values.add)
+        timeout = self._module.params.get("wait_timeout")
+        pacing.set_timeout(pacing.DEFAULT_TIMEOUT if not isinstance(timeout, int)
+                           else max(MIN_RETRY_SECONDS, timeout))
 
     # -- AnsibleModule pass-through ---------------------------------------------------
     def __getattr__(self, name):

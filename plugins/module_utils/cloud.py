@@ -8,11 +8,20 @@
 FOR INTERNAL COLLECTION USE ONLY.
 """
 
+import http.client
 import json
+import threading
 
 from ansible.module_utils.urls import open_url
 
+from . import pacing
 from .errors import AzureBackupError
+
+# Transient answers of the metadata endpoint (it sits behind ARM's front door): retried until the
+# task's deadline.  A document read is kept for the process: every client and plugin of it reuses it.
+TRANSIENT_HTTP = frozenset([408, 429, 500, 502, 503, 504])
+_DOCUMENTS = {}
+_DOCUMENTS_LOCK = threading.Lock()
 
 # Public clouds as azure-identity and the SDKs know them.
 CLOUDS = {
@@ -97,11 +106,33 @@ def resolve_cloud(value, ca_bundle=None, timeout=30):
     return Cloud(doc.get("name") or "custom", resource_manager, login, audience)
 
 
+def _transient(exc):
+    """Seconds to wait before reading the document again (True: back off), or None when final."""
+    status = getattr(exc, "code", None)
+    if isinstance(status, int):
+        if status not in TRANSIENT_HTTP:
+            return None
+        return pacing.retry_after(getattr(exc, "headers", None), True)
+    text = str(exc)
+    if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+        return None
+    # connection refused or reset, a timeout, an answer cut short: nothing was changed by a GET
+    return True if isinstance(exc, (OSError, EOFError, http.client.HTTPException)) else None
+
+
+def _read(url, ca_bundle, timeout):
+    resp = open_url(url, method="GET", validate_certs=True, ca_path=ca_bundle, timeout=timeout,
+                    headers={"Accept": "application/json"})
+    return json.loads(resp.read())
+
+
 def _fetch(url, ca_bundle, timeout):
+    key = (url, ca_bundle)
+    with _DOCUMENTS_LOCK:
+        if key in _DOCUMENTS:
+            return _DOCUMENTS[key]
     try:
-        resp = open_url(url, method="GET", validate_certs=True, ca_path=ca_bundle, timeout=timeout,
-                        headers={"Accept": "application/json"})
-        return json.loads(resp.read())
+        doc = pacing.for_subscription(None).call(lambda: _read(url, ca_bundle, timeout), _transient)
     except ValueError as exc:
         raise AzureBackupError("The cloud metadata document at %s is not JSON: %s" % (url, exc),
                                code="InvalidCloudMetadata")
@@ -116,3 +147,6 @@ def _fetch(url, ca_bundle, timeout):
             "Cannot read the cloud metadata document at %s: %s. Check cloud_environment, DNS, "
             "proxy settings and that the endpoint is reachable." % (url, text),
             code="EndpointUnreachable")
+    with _DOCUMENTS_LOCK:
+        _DOCUMENTS[key] = doc
+    return doc

@@ -48,10 +48,18 @@ REMEDIATION = {
                                              "name.",
     "InvalidResourceLocation": "A resource with this name exists in another region; use another "
                                "name or the existing region.",
-    "SubscriptionRequestsThrottled": "ARM throttled this principal; retry later or spread the work.",
-    "ResourceRequestsThrottled": "Azure Backup throttled these reads; wait for the Retry-After period "
-                                 "and poll less often (one filtered job list per vault).",
-    "TooManyRequests": "The service throttled the request; retry later.",
+    "SubscriptionRequestsThrottled": "ARM throttled this principal and subscription until the task's deadline "
+                                     "(the collection paces itself and retries until wait_timeout): raise "
+                                     "wait_timeout, or run fewer tasks on the subscription at once.",
+    "ResourceRequestsThrottled": "Azure Backup allows 150 job reads an hour per principal and subscription and asked "
+                                 "to wait beyond the task's deadline: wait for the Retry-After period, or raise "
+                                 "wait_timeout.",
+    "TooManyRequests": "The service throttled the request until the task's deadline: raise wait_timeout or run it "
+                       "again later.",
+    "ServiceUnavailable": "Azure answered 503 until the task's deadline (the collection retried after each "
+                          "Retry-After): run the task again later, or raise wait_timeout.",
+    "InternalServerError": "Azure failed until the task's deadline (the collection retried with back-off): run the "
+                           "task again; it is idempotent.",
     "MissingSubscriptionRegistration": "Register the resource provider in the subscription "
                                        "(az provider register --namespace Microsoft.RecoveryServices).",
     "BMSUserErrorInvalidPolicyInput": "Check the policy's schedule time, days and retention values; "

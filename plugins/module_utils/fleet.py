@@ -17,9 +17,7 @@ and discovery runs at most once per vault per run.  A converged run writes nothi
 FOR INTERNAL COLLECTION USE ONLY.
 """
 
-import time
-
-from . import policies, preflight, protection, vaults, vms
+from . import policies, preflight, protection, vaults, vms, waiting
 from .batch import run_batch
 from .errors import AzureBackupError
 from .transform import as_dict
@@ -296,7 +294,7 @@ class FleetRun:
         started = run_batch(entries, lambda e: protection.begin_put(
             self.module, self.rg, self.vault_name, e.ref, properties(e), action, wait=wait),
             self.p["concurrency"], action)
-        deadline = time.monotonic() + self.p["wait_timeout"]
+        deadline = waiting.Deadline(self.p["wait_timeout"])
         for outcome in started:
             entry = outcome.item
             if outcome.error is not None:
@@ -306,22 +304,13 @@ class FleetRun:
             if not wait:
                 continue
             try:
-                result = self._finish(outcome.value, "%s %s" % (action, entry.ref.label), deadline)
+                result = waiting.finish(outcome.value, "%s %s" % (action, entry.ref.label), True,
+                                        self.p["wait_timeout"], deadline)
             except AzureBackupError as err:
                 entry.fail(err.code or "AzureError", err.full_message())
                 continue
             if result is not None:
                 entry.item = as_dict(result)
-
-    def _finish(self, poller, action, deadline):
-        with_timeout = max(1.0, deadline - time.monotonic())
-        with protection_translated(action):
-            poller.wait(timeout=with_timeout)
-            if not poller.done():
-                raise AzureBackupError("Timed out after %d s waiting to %s; the operation continues in Azure. Run "
-                                       "the task again (it is idempotent) or raise wait_timeout."
-                                       % (self.p["wait_timeout"], action), code="Timeout")
-            return poller.result()
 
     def _delete_all(self, entries):
         started = run_batch(entries, lambda e: protection.start_delete(self.module, self.rg, self.vault_name, e.ref),
@@ -331,36 +320,36 @@ class FleetRun:
             if outcome.error is not None:
                 outcome.item.fail(outcome.error.code or "AzureError", outcome.error.full_message())
             else:
-                pending[outcome.value] = outcome.item
                 outcome.item.writes += 1
                 outcome.item.soft_delete_until = protection.estimated_purge(outcome.item.item)
+                if outcome.value:
+                    pending[outcome.value] = outcome.item
         if not self.p["wait"]:
             return
-        deadline = time.monotonic() + self.p["wait_timeout"]
-        while pending:
-            ops = [op for op in pending if op]
-            outcomes = run_batch(ops, lambda op: protection.operation_status(self.module, self.rg, self.vault_name, op),
-                                 self.p["concurrency"], "read Backup operations")
+
+        def read():
+            """One round: the status of every operation still running; those that ended leave ``pending``."""
+            outcomes = run_batch(list(pending), lambda op: protection.operation_status(
+                self.module, self.rg, self.vault_name, op), self.p["concurrency"], "read Backup operations")
             for outcome in outcomes:
-                status = (outcome.value or {}).get("status")
-                entry = pending[outcome.item]
+                entry, status = pending[outcome.item], (outcome.value or {}).get("status")
                 if outcome.error is not None:
                     entry.fail(outcome.error.code or "AzureError", outcome.error.full_message())
-                elif status == "InProgress":
+                elif waiting.outcome(status) == "running":
                     continue
-                elif status != "Succeeded":
+                elif waiting.outcome(status) == "failed":
                     err = (outcome.value or {}).get("error") or {}
                     entry.fail(err.get("code") or "DeleteFailed", err.get("message") or "Deleting the backup data "
                                "of %s ended %s." % (entry.ref.label, status))
                 del pending[outcome.item]
-            pending.pop(None, None)
-            if pending:
-                if time.monotonic() > deadline:
-                    for entry in pending.values():
-                        entry.fail("Timeout", "Timed out waiting for the deletion of the backup data of %s; it "
-                                   "continues in Azure." % entry.ref.label)
-                    return
-                time.sleep(OP_POLL_SECONDS)
+            return pending
+        _left, ended = waiting.poll(read, lambda left: not left, waiting.Deadline(self.p["wait_timeout"]),
+                                    waiting.backoff(OP_POLL_SECONDS, 1.5, 15.0))
+        if not ended:
+            for entry in pending.values():
+                entry.fail("Timeout", "Timed out waiting for the deletion of the backup data of %s; it "
+                           "continues in Azure." % entry.ref.label)
+            return
         items = protection.protected_items(self.module, self.rg, self.vault_name)
         for entry in entries:
             if entry.error is None:
@@ -483,7 +472,3 @@ def capacity_error(vault_name, listed, room, joining):
 def policy_words(names):
     return "policy %s" % names[0] if len(names) == 1 else "%d policies (%s)" % (len(names), ", ".join(names))
 
-
-def protection_translated(action):
-    from .errors import translated
-    return translated(action)

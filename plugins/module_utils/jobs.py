@@ -17,9 +17,9 @@ FOR INTERNAL COLLECTION USE ONLY.
 """
 
 import re
-import time
 from datetime import datetime, timedelta, timezone
 
+from . import pacing, waiting
 from .errors import AzureBackupError, from_azure
 from .transform import as_dict, iso_utc
 
@@ -41,7 +41,7 @@ EXPIRY_KEY = "Recovery Point Expiry Time in UTC"
 
 
 class Throttled(AzureBackupError):
-    """A 429 that azure-core did not wait out itself (Retry-After beyond its cap)."""
+    """A 429 that pacing.py did not wait out (its Retry-After is beyond the task's deadline)."""
 
     def __init__(self, error, retry_after):
         super().__init__(error.message, code=error.code, status=error.status, request_id=error.request_id,
@@ -126,15 +126,6 @@ def odata_filter(operation=None, status=None, start=None, end=None):
     return " and ".join(clauses) or None
 
 
-def _retry_after(exc):
-    response = getattr(exc, "response", None)
-    value = response.headers.get("Retry-After") if response is not None else None
-    try:
-        return max(1, int(float(value)))
-    except (TypeError, ValueError):
-        return None
-
-
 def _read(action, func):
     """Call the SDK; a 429 becomes Throttled (with its Retry-After), anything else one clear error."""
     try:
@@ -146,7 +137,8 @@ def _read(action, func):
             raise
         error = from_azure(exc, action)
         if error.status == 429:
-            raise Throttled(error, _retry_after(exc)) from None
+            response = getattr(exc, "response", None)
+            raise Throttled(error, pacing.retry_after(response.headers if response is not None else None)) from None
         raise error from None
 
 
@@ -258,8 +250,8 @@ def _keep_details(old, new):
 class Waiter:
     """Reads the jobs of one vault, one list per round, and waits for them to end."""
 
-    def __init__(self, module, resource_group, vault_name, operation=None, sleep=time.sleep,
-                 monotonic=time.monotonic, now=utcnow):
+    def __init__(self, module, resource_group, vault_name, operation=None, sleep=None,
+                 monotonic=None, now=utcnow):
         self.module = module
         self.resource_group = resource_group
         self.vault_name = vault_name
@@ -313,18 +305,15 @@ class Waiter:
             else:
                 jobs[key] = self._get(key)
 
-    def _round(self, jobs, since, deadline):
-        """A poll round, waiting out throttling while the deadline allows; False when it does not."""
-        while True:
-            try:
-                self.refresh(jobs, since)
-                return True
-            except Throttled as err:
-                remaining = deadline - self.monotonic()
-                if err.retry_after is None or err.retry_after > remaining:
-                    self.throttled = err
-                    return False
-                self.sleep(err.retry_after)
+    def _round(self, jobs, since):
+        """A poll round; False when Azure Backup throttled it beyond the deadline (pacing.py waits out
+        any Retry-After that ends before the deadline)."""
+        try:
+            self.refresh(jobs, since)
+            return True
+        except Throttled as err:
+            self.throttled = err
+            return False
 
     def youngest_age(self, jobs):
         now = self.now()
@@ -335,18 +324,15 @@ class Waiter:
     def wait(self, jobs, timeout, since=None, fresh=False):
         """Poll until no job of ``jobs`` runs or ``timeout`` seconds passed; the ids still running.
         With ``fresh`` the jobs were just read: the first round waits first."""
-        deadline = self.monotonic() + max(0, timeout)
-        if not fresh and not self._round(jobs, since, deadline):
-            return self.pending(jobs)
-        delay = 0.0
-        while self.pending(jobs):
-            remaining = deadline - self.monotonic()
-            if remaining <= 0:
-                break
-            delay = next_delay(delay, self.youngest_age(jobs))
-            self.sleep(min(delay, remaining))
-            if not self._round(jobs, since, deadline):
-                break
+        state = {"read": True}
+
+        def read():
+            state["read"] = self._round(jobs, since)
+            return jobs
+        waiting.poll(read, lambda _jobs: not state["read"] or not self.pending(jobs),
+                     waiting.Deadline(timeout, self.monotonic),
+                     lambda _jobs, previous: next_delay(previous, self.youngest_age(jobs)), self.sleep,
+                     first_delay=next_delay(0.0, self.youngest_age(jobs)) if fresh else None)
         return self.pending(jobs)
 
 

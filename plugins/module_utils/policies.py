@@ -20,11 +20,10 @@ FOR INTERNAL COLLECTION USE ONLY.
 
 import copy
 import re
-import time
 from datetime import datetime, timezone
 
+from . import pacing, waiting
 from .errors import AzureBackupError
-from .retry import retry_conflicts
 from .transform import as_dict
 from .waiting import finish, poll_kwargs
 
@@ -703,10 +702,10 @@ def create_or_update(module, resource_group, vault_name, name, body, wait=True, 
     from azure.mgmt.recoveryservicesbackup import models
     client = module.client("backup")
     action = "save backup policy %s of vault %s" % (name, vault_name)
-    response, result = retry_conflicts(lambda: module.azure_call(
+    response, result = module.azure_call(
         action, client.protection_policies.create_or_update, vault_name, resource_group, name,
         models.ProtectionPolicyResource(body),
-        cls=lambda pipeline_response, deserialized, headers: (pipeline_response.http_response, deserialized)))
+        cls=lambda pipeline_response, deserialized, headers: (pipeline_response.http_response, deserialized))
     if response.status_code != 202:
         return as_dict(result)
     if not wait:
@@ -724,32 +723,23 @@ def _wait_for_operation(module, resource_group, vault_name, name, response, acti
         raise AzureBackupError("Azure accepted the request to %s but named no operation to follow." % action,
                                code="OperationNotTracked")
     operation = match.group(1)
-    deadline = time.monotonic() + timeout
-    delay = _retry_after(response)
-    while True:
-        status = as_dict(module.azure_call(action, client.protection_policy_operation_statuses.get,
-                                           vault_name, resource_group, name, operation))
-        state = status.get("status")
-        if state == "Succeeded":
-            return
-        if state in ("Failed", "Canceled", "Cancelled"):
-            error = status.get("error") or {}
-            raise AzureBackupError("Failed to %s: %s: %s" % (action, error.get("code") or state,
-                                                             error.get("message") or "the operation %s" % state),
-                                   code=error.get("code") or "OperationFailed")
-        if time.monotonic() + delay > deadline:
-            raise AzureBackupError(
-                "Timed out after %d s waiting to %s; the operation continues in Azure. Run the task again "
-                "(it is idempotent) or raise wait_timeout." % (timeout, action), code="Timeout")
-        time.sleep(delay)
 
-
-def _retry_after(response, default=5, cap=60):
-    try:
-        value = int(response.headers.get("Retry-After") or default)
-    except ValueError:
-        value = default
-    return max(1, min(cap, value))
+    def read():
+        return module.azure_call(action, client.protection_policy_operation_statuses.get, vault_name,
+                                 resource_group, name, operation,
+                                 cls=lambda pipeline_response, deserialized, _h: (
+                                     as_dict(deserialized), pipeline_response.http_response.headers))
+    (status, _headers), ended = waiting.poll(
+        read, lambda value: waiting.outcome(value[0].get("status")) != "running", waiting.Deadline(timeout),
+        waiting.after_headers(lambda value: value[1]), first_delay=pacing.retry_after(response.headers, 5.0))
+    if not ended:
+        raise waiting.timeout_error(timeout, action)
+    if waiting.outcome(status.get("status")) == "failed":
+        error = status.get("error") or {}
+        raise AzureBackupError("Failed to %s: %s: %s" % (action, error.get("code") or status.get("status"),
+                                                         error.get("message") or "the operation %s" % status.get(
+                                                             "status")),
+                               code=error.get("code") or "OperationFailed")
 
 
 def delete(module, resource_group, vault_name, name, wait=True, timeout=900):

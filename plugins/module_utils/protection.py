@@ -13,12 +13,10 @@ discriminator level only.
 FOR INTERNAL COLLECTION USE ONLY.
 """
 
-import time
 from datetime import datetime, timedelta, timezone
 
-from . import vms
+from . import pacing, vms, waiting
 from .errors import AzureBackupError
-from .retry import retry_conflicts
 from .transform import as_dict, iso_utc, resource_group_of
 
 VM_FILTER = "backupManagementType eq 'AzureIaasVM'"
@@ -90,38 +88,30 @@ def protectable_vms(module, resource_group, vault_name):
     return {vm_key((i.get("properties") or {}).get("virtualMachineId")): i for i in found}
 
 
-def refresh_discovery(module, resource_group, vault_name, timeout=600, sleep=time.sleep):
-    """Run Azure's VM discovery for the vault (refreshContainers) and wait for it to end."""
+def refresh_discovery(module, resource_group, vault_name, timeout=600, sleep=None, clock=None):
+    """Run Azure's VM discovery for the vault (refreshContainers) and wait for it to end: its
+    operation result answers 202 while it runs, then 204."""
     client = module.client("backup")
-    headers = retry_conflicts(lambda: module.azure_call(
+    headers = module.azure_call(
         "start the VM discovery of vault %s" % vault_name, client.protection_containers.refresh,
         vault_name, resource_group, vms.FABRIC, filter=VM_FILTER,
-        cls=lambda response, _des, _h: response.http_response.headers))
-    location = headers.get("Location") or headers.get("Azure-AsyncOperation") or ""
-    op_id = location.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
-    delay = _retry_after(headers)
-    deadline = time.monotonic() + timeout
-    while op_id:
-        status = module.azure_call(
+        cls=lambda response, _des, _h: response.http_response.headers)
+    op_id = waiting.operation_id(headers)
+    if not op_id:
+        return
+
+    def read():
+        return module.azure_call(
             "read the VM discovery of vault %s" % vault_name,
             client.protection_container_refresh_operation_results.get, vault_name, resource_group, vms.FABRIC,
             op_id, cls=lambda response, _des, _h: (response.http_response.status_code, response.http_response.headers))
-        if status[0] != 202:
-            return
-        if time.monotonic() + delay > deadline:
-            raise AzureBackupError(
-                "Timed out after %d s waiting for the VM discovery of vault %s; it continues in Azure. "
-                "Run the task again later." % (timeout, vault_name), code="Timeout")
-        sleep(delay)
-        delay = _retry_after(status[1])
-
-
-def _retry_after(headers):
-    try:
-        value = int(headers.get("Retry-After", 5))
-    except (TypeError, ValueError):
-        value = 5
-    return max(1, min(REFRESH_POLL_MAX, value))
+    _last, ended = waiting.poll(read, lambda answer: answer[0] != 202, waiting.Deadline(timeout, clock),
+                                waiting.after_headers(lambda answer: answer[1], 5.0, REFRESH_POLL_MAX), sleep,
+                                first_delay=pacing.retry_after(headers, 5.0))
+    if not ended:
+        raise AzureBackupError(
+            "Timed out after %d s waiting for the VM discovery of vault %s; it continues in Azure. "
+            "Run the task again later." % (timeout, vault_name), code="Timeout")
 
 
 def backup_status(module, location, vm_id):
@@ -166,22 +156,21 @@ def disk_exclusion_body(include_luns=None, exclude_luns=None):
 def begin_put(module, resource_group, vault_name, ref, properties, action, wait=True):
     """Start a PUT of the VM's protected item; returns the SDK poller."""
     client = module.client("backup")
-    kwargs = {} if wait else {"polling": False}
-    return retry_conflicts(lambda: module.azure_call(
+    return module.azure_call(
         "%s %s" % (action, ref.label), client.protected_items.begin_create_or_update, vault_name,
-        resource_group, vms.FABRIC, container_of(ref), item_of(ref), _item_body(ref, properties), **kwargs))
+        resource_group, vms.FABRIC, container_of(ref), item_of(ref), _item_body(ref, properties),
+        **waiting.poll_kwargs(wait))
 
 
 def start_delete(module, resource_group, vault_name, ref):
     """DELETE the protected item (stop protection and delete its backup data); returns the
     operation id to wait on (Azure answers 202 with a vault-level operation)."""
     client = module.client("backup")
-    headers = retry_conflicts(lambda: module.azure_call(
+    headers = module.azure_call(
         "delete the backup data of %s" % ref.label, client.protected_items.delete, vault_name, resource_group,
         vms.FABRIC, container_of(ref), item_of(ref),
-        cls=lambda response, _des, _h: response.http_response.headers))
-    url = (headers or {}).get("Azure-AsyncOperation") or (headers or {}).get("Location") or ""
-    return url.split("?")[0].rstrip("/").rsplit("/", 1)[-1] or None
+        cls=lambda response, _des, _h: response.http_response.headers)
+    return waiting.operation_id(headers)
 
 
 def operation_status(module, resource_group, vault_name, op_id):

@@ -14,7 +14,6 @@ FOR INTERNAL COLLECTION USE ONLY.
 """
 
 from .errors import AzureBackupError
-from .retry import retry_conflicts
 from .transform import as_dict
 
 REDUNDANCY_CHOICES = ["GeoRedundant", "LocallyRedundant", "ZoneRedundant"]
@@ -82,6 +81,6 @@ def apply(module, resource_group, vault_name, wanted):
         "storageModelType": wanted["storage_redundancy"],
         "crossRegionRestoreFlag": wanted["cross_region_restore"]}})
     # The PUT answers with the stored configuration.
-    return _facts(retry_conflicts(lambda: module.azure_call(
+    return _facts(module.azure_call(
         "set storage redundancy of vault %s" % vault_name, client.backup_resource_storage_configs_non_crr.update,
-        vault_name, resource_group, body)))
+        vault_name, resource_group, body))

@@ -12,7 +12,6 @@ import re
 
 from .errors import AzureBackupError
 from .transform import as_dict, resource_group_of
-from .retry import retry_conflicts
 from .waiting import finish, poll_kwargs
 
 VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,49}$")
@@ -76,8 +75,8 @@ def name_availability(module, resource_group, location, name, group_exists=True)
 
 
 def _long_running(module, action, begin, *args, wait=True, timeout=900):
-    """Start an LRO (retrying a transient conflict) and wait for it as asked."""
-    poller = retry_conflicts(lambda: module.azure_call(action, begin, *args, **poll_kwargs(wait)))
+    """Start an LRO and wait for it as asked (a transient conflict is retried by pacing.py)."""
+    poller = module.azure_call(action, begin, *args, **poll_kwargs(wait))
     return finish(poller, action, wait, timeout)
 
 

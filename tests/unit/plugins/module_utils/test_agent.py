@@ -162,7 +162,8 @@ def test_wait_until_ready_gives_up_with_what_is_needed():
     facts = [agent.assess(vm(name="b", agent_view=None))]
     facts, reads, error = agent.wait_until_ready(lambda pending: pending, facts, 25, 10, clock=clock,
                                                  sleep=clock.sleep)
-    assert error.code == "Timeout" and reads == 3 and clock.now == 20
+    # reads at 0, 10 and 20 s, and a last one at the deadline (25 s)
+    assert error.code == "Timeout" and reads == 4 and clock.now == 25
     assert error.message == "Timed out after 25 s waiting for the VM agent to report Ready: rg1/b (missing: Unknown)."
     assert "waagent" in error.remediation
     stopped = [agent.assess(vm(name="c", power="deallocated", agent_view=None))]

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ansible_collections.backupops.azure.plugins.module_utils import backups, jobs, vaults
+from ansible_collections.backupops.azure.plugins.module_utils import backups, jobs, vaults, waiting
 from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError
 from ansible_collections.backupops.azure.plugins.module_utils.vms import VmRef
 
@@ -128,7 +128,7 @@ def azure(monkeypatch):
     """Triggers and the vault's job list, scripted per VM: 'ok', 'lost' (Azure started it), 'dropped' (it did not)."""
     state = {"script": {}, "posts": [], "lists": 0, "jobs": []}
 
-    def trigger(module, rg, vault, entry, expiry):
+    def trigger(module, rg, vault, entry, expiry, recheck=None):
         name = entry.ref.name
         state["posts"].append(name)
         outcome = state["script"][name].pop(0)
@@ -169,14 +169,32 @@ def test_a_lost_response_is_never_repeated_when_azure_started_the_backup(azure):
     assert len([j for j in azure["jobs"] if "-a-" in j["name"]]) == 1
 
 
-def test_a_request_that_never_arrived_is_sent_once_more(azure):
-    azure["script"] = {"a": ["dropped", "ok"]}
+class Clock:
+    def __init__(self):
+        self.now, self.sleeps = 0.0, []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_a_request_that_never_arrived_is_sent_again_until_the_deadline(azure):
+    clock = Clock()
+    azure["script"] = {"a": ["dropped", "dropped", "ok"]}
     (a,) = entries_for("a")
-    backups.start(Module(), "rg-v", "v", [a], NOW, concurrency=1)
-    assert azure["posts"] == ["a", "a"] and a.job_key and a.error is None
-    azure.update(script={"c": ["dropped", "dropped"]}, posts=[])
+    backups.start(Module(), "rg-v", "v", [a], NOW, concurrency=1, deadline=waiting.Deadline(60, clock),
+                  sleep=clock.sleep)
+    assert azure["posts"] == ["a", "a", "a"] and a.job_key and a.error is None and clock.sleeps == [1.0, 2.0]
+    assert azure["lists"] == 2      # one look at the vault's jobs after each round with lost answers
+    # at the deadline: the VM is reported, with what happened
+    azure.update(script={"c": ["dropped"] * 10}, posts=[])
     (c,) = entries_for("c")
-    backups.start(Module(), "rg-v", "v", [c], NOW, concurrency=1)
+    clock = Clock()
+    backups.start(Module(), "rg-v", "v", [c], NOW, concurrency=1, deadline=waiting.Deadline(2, clock),
+                  sleep=clock.sleep)
     assert azure["posts"] == ["c", "c"] and c.job_key is None
     assert c.error.code == "ResponseLost" and "no backup was started" in c.error.message
 

@@ -5,7 +5,7 @@
 
 import pytest
 
-from ansible_collections.backupops.azure.plugins.module_utils import redundancy, retry, transform, vaults, waiting
+from ansible_collections.backupops.azure.plugins.module_utils import redundancy, transform, vaults, waiting
 from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError
 
 UNLOCKED = {"storage_redundancy": "GeoRedundant", "cross_region_restore": False, "locked": False}
@@ -70,29 +70,6 @@ def test_vault_facts():
     assert facts["tags"] == {} and facts["public_network_access"] == "Enabled"
 
 
-def test_retry_conflicts_retries_only_transient_409s():
-    calls = []
-    sleeps = []
-
-    def flaky():
-        calls.append(1)
-        if len(calls) < 3:
-            raise AzureBackupError("busy", code="AnotherOperationInProgress", status=409)
-        return "done"
-    assert retry.retry_conflicts(flaky, sleep=sleeps.append) == "done"
-    assert sleeps == [2.0, 4.0]
-
-    def refused():
-        raise AzureBackupError("no", code="StorageModelModifyError", status=400)
-    with pytest.raises(AzureBackupError):
-        retry.retry_conflicts(refused, sleep=sleeps.append)
-
-    def always_busy():
-        raise AzureBackupError("busy", code="AnotherOperationInProgress", status=409)
-    with pytest.raises(AzureBackupError):
-        retry.retry_conflicts(always_busy, attempts=3, sleep=lambda s: None)
-
-
 class FakePoller:
     def __init__(self, done, result=None, exc=None):
         self._done, self._result, self._exc = done, result, exc
@@ -115,7 +92,7 @@ def test_finish_waits_and_times_out():
     assert waiting.finish(FakePoller(True, "r"), "x", False, 5) is None
     slow = FakePoller(False)
     with pytest.raises(AzureBackupError) as err:
-        waiting.finish(slow, "create vault v", True, 7)
+        waiting.finish(slow, "create vault v", True, 7, deadline=waiting.Deadline(7, clock=lambda: 100.0))
     assert slow.waited == 7 and err.value.code == "Timeout" and "continues in Azure" in err.value.message
     assert waiting.poll_kwargs(False) == {"polling": False} and waiting.poll_kwargs(True) == {}
 
@@ -126,27 +103,3 @@ def test_transform_helpers():
     assert transform.purge_tags({"a": "1"}, None, True) == {"a": "1"}
     assert transform.resource_group_of("/subscriptions/s/resourceGroups/RG/providers/x/y/z") == "RG"
     assert transform.diff(None, {"a": 1}) == {"before": {}, "after": {"a": 1}}
-
-
-class _Response:
-    def __init__(self, status, retry_after=None):
-        self.status_code = status
-        self.headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-
-
-class _PipelineResponse:
-    def __init__(self, status, retry_after=None):
-        self.http_response = _Response(status, retry_after)
-        self.http_request = type("Req", (), {"method": "GET"})()
-
-
-def test_retry_policy_is_azure_cores_with_a_cap_on_retry_after():
-    from ansible_collections.backupops.azure.plugins.module_utils import base
-    policy = base._capped_retry_policy(**base.RETRY_SETTINGS)
-    settings = policy.configure_retries({})
-    assert settings["total"] == base.RETRY_SETTINGS["retry_total"]
-    assert policy.is_retry(settings, _PipelineResponse(429, 5))           # short Retry-After: retried
-    assert policy.is_retry(settings, _PipelineResponse(503))              # 5xx without header: retried
-    assert not policy.is_retry(settings, _PipelineResponse(429, 3000))    # an hour away: fail and say so
-    assert policy.get_retry_after(_PipelineResponse(429, 3000)) is None
-    assert policy.get_retry_after(_PipelineResponse(429, 5)) == 5

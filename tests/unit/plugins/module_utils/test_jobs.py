@@ -177,14 +177,9 @@ def test_jobs_just_started_are_found_by_their_start_window(vault):
     assert fake.filters[0][1] <= T0 - timedelta(seconds=60)
 
 
-def test_a_throttled_read_is_retried_after_the_time_azure_asks(vault):
-    throttled = jobs.Throttled(AzureBackupError("Failed: ResourceRequestsThrottled (HTTP 429): wait",
-                                                code="ResourceRequestsThrottled", status=429), 5)
-    fake, clock, waiter = vault({"a": 4}, throttle=[throttled])
-    known = {"a": job("a")}
-    assert waiter.wait(known, 60, fresh=True) == []
-    assert clock.sleeps[:2] == [2.0, 5]
-    # a Retry-After beyond the deadline ends the wait, and says why
+def test_a_read_throttled_beyond_the_deadline_ends_the_wait_and_says_why(vault):
+    # pacing.py waits out a Retry-After that ends before the deadline (test_pacing.py); one that
+    # does not reaches the waiter as Throttled
     late = jobs.Throttled(AzureBackupError("Failed: ResourceRequestsThrottled (HTTP 429): try again after "
                                            "'3000' seconds.", code="ResourceRequestsThrottled", status=429), 3000)
     fake, clock, waiter = vault({"a": 100}, throttle=[late])

@@ -9,7 +9,7 @@ import copy
 
 import pytest
 
-from ansible_collections.backupops.azure.plugins.module_utils import policies
+from ansible_collections.backupops.azure.plugins.module_utils import policies, waiting
 from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError
 
 OPTIONS = ("policy_type", "time_zone", "schedule_run_frequency", "schedule_run_time", "schedule_run_days",
@@ -378,9 +378,10 @@ class _Backup:
         self.calls.append(("GET", name))
         return {"id": "i", "name": name, "properties": {"backupManagementType": "AzureIaasVM"}}
 
-    def _status(self, vault, rg, name, operation):
+    def _status(self, vault, rg, name, operation, cls=None):
         self.calls.append(("STATUS", operation))
-        return self.statuses.pop(0)
+        status = self.statuses.pop(0)
+        return cls(_Pipeline(_Response(200, {"Retry-After": "10"})), status, {}) if cls else status
 
 
 class _Module:
@@ -402,11 +403,12 @@ def test_a_200_answer_is_the_saved_policy():
 
 def test_a_202_is_followed_to_its_end(monkeypatch):
     sleeps = []
-    monkeypatch.setattr(policies.time, "sleep", sleeps.append)
+    monkeypatch.setattr(waiting, "SLEEP", sleeps.append)
     backup = _Backup(202, [{"status": "InProgress"}, {"status": "Succeeded"}])
     saved = policies.create_or_update(_Module(backup), "rg", "v", "p", {"properties": {}}, wait=True, timeout=600)
     assert backup.calls == [("PUT", "p"), ("STATUS", "op-1"), ("STATUS", "op-1"), ("GET", "p")]
-    assert sleeps == [60] and saved["name"] == "p"
+    # the 202's Retry-After before the first poll, then each poll's own
+    assert sleeps == [60, 10] and saved["name"] == "p"
     # not waiting: the request is accepted, nothing is polled
     backup = _Backup(202)
     assert policies.create_or_update(_Module(backup), "rg", "v", "p", {"properties": {}}, wait=False) is None
@@ -414,7 +416,9 @@ def test_a_202_is_followed_to_its_end(monkeypatch):
 
 
 def test_a_failed_or_endless_operation_is_one_clear_error(monkeypatch):
-    monkeypatch.setattr(policies.time, "sleep", lambda s: None)
+    clock = {"now": 0.0}
+    monkeypatch.setattr(waiting, "CLOCK", lambda: clock["now"])
+    monkeypatch.setattr(waiting, "SLEEP", lambda s: clock.update(now=clock["now"] + s))
     backup = _Backup(202, [{"status": "Failed", "error": {"code": "BMSUserErrorInvalidPolicyInput",
                                                           "message": "Input for create or update policy ..."}}])
     with pytest.raises(AzureBackupError) as err:

@@ -5,7 +5,7 @@
 
 import pytest
 
-from ansible_collections.backupops.azure.plugins.module_utils import agent
+from ansible_collections.backupops.azure.plugins.module_utils import agent, waiting
 from ansible_collections.backupops.azure.plugins.modules import vm_agent_check
 
 AUTH = {"subscription_id": "sub", "client_id": "c", "secret": "s", "tenant": "t"}
@@ -45,7 +45,7 @@ def test_fleet_and_batch(run_module, azure):
 
 
 def test_wait_rereads_the_pending_vms_then_fail_on(run_module, azure, monkeypatch):
-    monkeypatch.setattr(agent.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(waiting, "SLEEP", lambda seconds: None)
     azure["batch"]["y"] = fact("y", "not_ready", "Not Ready")
     outcome, result = run_module(vm_agent_check.main, dict(AUTH, vms=["rg/x", "rg/y"], wait_for_ready=True,
                                                            wait_timeout=0, poll_interval=1, fail_on=["missing"]))
