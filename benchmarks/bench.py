@@ -82,10 +82,12 @@ TIMEOUT = 3 * 3600
 
 
 class Emulator:
-    def __init__(self, state_dir, generate_spec, time_scale):
+    def __init__(self, state_dir, generate_spec, time_scale, faults=None):
         self.state_dir = state_dir
         self.command = [sys.executable, "-m", "emulator", "--port", "0", "--proxy-port", "0", "--state-dir",
                         state_dir, "--time-scale", str(time_scale), "--generate", generate_spec]
+        if faults:
+            self.command += ["--faults", faults]
         self.stderr_path = os.path.join(state_dir, "emulator.stderr")
         self.stderr = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(self.command, cwd=ROOT, stdout=subprocess.PIPE, stderr=self.stderr, text=True)
@@ -173,6 +175,16 @@ def run_tool(cmd, env, cwd, name):
         raise SystemExit("%s failed (rc %d):\n%s\n%s" % (name, proc.returncode, proc.stdout[-6000:],
                                                          proc.stderr[-3000:]))
     return elapsed
+
+
+def snapshot_collections():
+    """Run on a copy of the collection tree: build/collections is rebuilt by every make target, and a
+    benchmark runs for an hour."""
+    global COLLECTIONS  # pylint: disable=global-statement
+    target = os.path.join(tempfile.mkdtemp(prefix="backupops-bench-collections-"), "collections")
+    shutil.copytree(COLLECTIONS, target, symlinks=True)
+    COLLECTIONS = target
+    return target
 
 
 def playbook_env(emu, tmp, route="proxy"):
@@ -606,6 +618,7 @@ def main():
         with open(os.path.join(args.out, "RESULTS.md"), "w", encoding="utf-8") as handle:
             handle.write(markdown(doc, regions_results(args.out)))
         return 0
+    snapshot_collections()
     sizes = [int(s) for s in args.sizes.split(",")]
     args.peer_rerun_sizes = [int(s) for s in args.peer_rerun_sizes.split(",") if s]
     ways = [w for w in args.ways.split(",") if w]

@@ -310,7 +310,7 @@ def run_size(size, args):
     extra = policy_vars(args.policies)
     with open(os.path.join(tmp, "vars.json"), "w", encoding="utf-8") as handle:
         json.dump(extra, handle)
-    emu = bench.Emulator(tmp, spec, args.time_scale)
+    emu = bench.Emulator(tmp, spec, args.time_scale, args.faults)
     out, commands = {"spec": spec}, {"emulator": bench.shown(emu.command, tmp)}
     ok = False
     try:
@@ -543,11 +543,13 @@ def main():
     parser.add_argument("--policies", type=int, default=3, help="identical daily policies per region")
     parser.add_argument("--forks", type=int, default=8, help="ansible-playbook -f: regions run at once")
     parser.add_argument("--time-scale", default="0.002")
+    parser.add_argument("--faults", default="", help="the emulator's --faults (default: none; Azure's limits are on)")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds for one playbook run")
     parser.add_argument("--keep", action="store_true", help="keep every run's temporary directory (logs)")
     parser.add_argument("--out", default=HERE)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
+    bench.snapshot_collections()
     started, load_start = time.monotonic(), bench.loadavg()
     results, commands, failures = {}, {}, []
     region_names = []
