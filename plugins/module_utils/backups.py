@@ -34,7 +34,8 @@ MAX_RETENTION_DAYS = 99 * 365
 OPERATION_WAIT = 300        # seconds Azure may take to acknowledge a trigger with its job id
 STOPPED = ("ProtectionStopped", "BackupsSuspended")
 POST_TOLERANCE = timedelta(seconds=1)   # a job that ended before the lost POST is not its job
-RECHECK_SECONDS = 15    # the protected items are read again at most this often while backups start
+FRESH_SECONDS = 1.0     # the plan's protected items serve this long; then a VM's item is read before its backup
+BUSY = "UserErrorBackupOperationInProgress"
 
 
 def retain_until(value, now):
@@ -226,9 +227,11 @@ def job_of_operation(module, resource_group, vault_name, operation_id, label, sl
 
 
 class Recheck:
-    """While backups are being started (under ARM's write budget that takes minutes for a fleet), the
-    vault's protected items are read again at most every RECHECK_SECONDS: a VM whose backup completed
-    since the task began - another run's, say - is not backed up a second time."""
+    """Right before a VM's backup is started, its protected item as Azure shows it then: a backup that
+    completed since the task began (another run's, say) is not started a second time.  The plan's list
+    of items serves while it is fresh (FRESH_SECONDS: a single VM or a small batch costs nothing more);
+    after that - under ARM's write budget a fleet's backups take minutes to start - the VM's item is read
+    again, one GET."""
 
     def __init__(self, module, resource_group, vault_name, since, initial_only, clock=None):
         self.module = module
@@ -237,29 +240,33 @@ class Recheck:
         self.since = since
         self.initial_only = initial_only
         self.clock = clock or waiting.CLOCK
-        self.read_at = self.clock()     # plan() has just read them
-        self.items = None
-        self.lock = threading.Lock()
+        self.read_at = self.clock()     # plan() has just read the items
 
     def done_meanwhile(self, entry):
         """Why the VM's backup is not to be started any more, or None."""
-        with self.lock:
-            if self.clock() - self.read_at >= RECHECK_SECONDS:
-                self.items = {}
-                for item in vaults.protected_items(self.module, self.resource_group, self.vault_name):
-                    ref = _ref_of_item(item)
-                    if ref is not None:
-                        self.items[ref.key] = item
-                self.read_at = self.clock()
-            item = None if self.items is None else self.items.get(entry.ref.key)
-        if item is None:
-            return None
-        last = jobs.parse_time((item.get("properties") or {}).get("lastBackupTime"))
+        if self.clock() - self.read_at > FRESH_SECONDS:
+            item = self._item(entry)
+            if item is not None:
+                entry.item = item
+        props = (entry.item or {}).get("properties") or {}
+        last = jobs.parse_time(props.get("lastBackupTime"))
         if last is not None and last >= self.since:
             return "a backup of the VM completed at %s, since this task began" % iso_utc(last)
-        if self.initial_only and recovery_point_time(item):
-            return "the initial backup is done: a recovery point exists (%s)" % recovery_point_time(item)
+        if self.initial_only and recovery_point_time(entry.item or {}):
+            return "the initial backup is done: a recovery point exists (%s)" % recovery_point_time(entry.item)
         return None
+
+    def _item(self, entry):
+        client = self.module.client("backup")
+        container, item = item_path(entry.item)
+        try:
+            return as_dict(self.module.azure_call("read the protected item of VM %s" % entry.ref.label,
+                                                  client.protected_items.get, self.vault_name,
+                                                  self.resource_group, FABRIC, container, item))
+        except AzureBackupError as err:
+            if err.status == 404:
+                return None
+            raise
 
 
 def trigger(module, resource_group, vault_name, entry, expiry, recheck=None):
@@ -344,6 +351,27 @@ def _reconcile(module, resource_group, vault_name, lost, since, posted_at, final
                 "no backup job of it started since: no backup was started." % (entry.ref.label, entry.lost),
                 code="ResponseLost", remediation="Check the network path to Azure Resource Manager and run the "
                                                  "task again: it starts only the backups that are missing.")
+
+
+def adopt_running(module, resource_group, vault_name, entries, known, since):
+    """A backup Azure refused because another backup of the VM was running (another run's): that backup
+    is the VM's, running or completed since the task began, and it is returned instead of the refusal.
+    Two job lists, only when Azure refused one this way."""
+    busy = [e for e in entries if e.job_key and jobs.status_of(known.get(e.job_key)) in jobs.UNSUCCESSFUL
+            and (jobs.job_error(known[e.job_key]) or {}).get("code") == BUSY]
+    if not busy:
+        return
+    found = {}
+    for flt in ({"status": "InProgress"}, {"start": since, "end": jobs.utcnow() + jobs.CLOCK_SKEW}):
+        for job in jobs.list_jobs(module, resource_group, vault_name, operation="Backup", **flt):
+            if jobs.status_of(job) in jobs.RUNNING or jobs.status_of(job) in ("Completed", "CompletedWithWarnings"):
+                found.setdefault((jobs.vm_of(job) or "").lower(), job)
+    for entry in busy:
+        job = found.get(entry.ref.label.lower())
+        if job is not None and jobs.job_key(job) != entry.job_key:
+            known.pop(entry.job_key, None)
+            entry.job_key, entry.changed, entry.retain_until = jobs.job_key(job), False, None
+            known[entry.job_key] = job
 
 
 # -- results ----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ and discovery runs at most once per vault per run.  A converged run writes nothi
 FOR INTERNAL COLLECTION USE ONLY.
 """
 
-from . import policies, preflight, protection, vaults, vms, waiting
+from . import inventory, policies, preflight, protection, vaults, vms, waiting
 from .batch import run_batch
 from .errors import AzureBackupError
 from .transform import as_dict
@@ -56,14 +56,16 @@ class Entry:
     def key(self):
         return protection.vm_key(self.ref.id)
 
-    def fail(self, code, message):
+    def fail(self, code, message, preflight=False):
+        """The VM's error: a pre-flight verdict (the VM cannot be protected as it is), or a failure of
+        the run (Azure refused or failed a write, or a transient error outlived the task's deadline)."""
         if self.error is None:
-            self.error = {"code": code, "message": message}
+            self.error = {"code": code, "message": message, "preflight": preflight}
 
     def judge(self, found):
         self.verdicts.append(found)
         if found["level"] == "error":
-            self.fail(found["code"], found["message"])
+            self.fail(found["code"], found["message"], preflight=True)
 
 
 def validate_luns(params):
@@ -83,6 +85,7 @@ class FleetRun:
         self.rg = params["resource_group"]
         self.vault_name = params["vault_name"]
         self.vault = None
+        self.pending = False        # check mode: the vault is still to be created by an earlier task
         self.wanted = wanted_policies(params)
         self.policies = []
         self.protectable = None
@@ -100,12 +103,22 @@ class FleetRun:
         validate_luns(p)
         vaults.validate_vault_name(self.vault_name)
         self.vault = vaults.get_vault(self.module, self.rg, self.vault_name)
-        if self.vault is None:
+        location = vms.normalize_location(p.get("location"))
+        if self.vault is None and self.module.check_mode and location:
+            # predicted as the vault an earlier task of this check-mode run would create
+            self.pending = True
+            self.vault = {"id": protection.vault_id(self.module.subscription_id, self.rg, self.vault_name),
+                          "name": self.vault_name, "location": location}
+        elif self.vault is None:
             raise AzureBackupError("Vault %s does not exist in resource group %s." % (self.vault_name, self.rg),
                                    code="ResourceNotFound", remediation="Create it first with backupops.azure.rs_vault.")
+        elif location and vms.normalize_location(self.vault["location"]) != location:
+            raise AzureBackupError("Vault %s is in region %s, not in %s: a VM can only be backed up to a vault of "
+                                   "its own region." % (self.vault_name, self.vault["location"], p["location"]),
+                                   code="VaultLocationMismatch")
         if p["state"] == "present":
             self.policies = self._read_policies()
-        items = protection.protected_items(self.module, self.rg, self.vault_name)
+        items = {} if self.pending else protection.protected_items(self.module, self.rg, self.vault_name)
         self.entries = [Entry(ref) for ref in refs]
         for entry in self.entries:
             entry.item = items.get(entry.key)
@@ -118,9 +131,16 @@ class FleetRun:
         return self.entries
 
     def _read_policies(self):
-        if self.p.get("policies") is None:
+        """The wanted policies; in check mode, those an earlier task would create (pending_policies, or
+        every one in a vault still to be created) are predicted empty."""
+        pending = {n.lower() for n in self.p.get("pending_policies") or []} if self.module.check_mode else set()
+        if self.pending:
+            return [policies.predicted_policy(name) for name in self.wanted]
+        if self.p.get("policies") is None and self.wanted[0].lower() not in pending:
             return [policies.require_vm_policy(self.module, self.rg, self.vault_name, self.wanted[0])]
-        return policies.require_vm_policies(self.module, self.rg, self.vault_name, self.wanted)
+        if not pending:
+            return policies.require_vm_policies(self.module, self.rg, self.vault_name, self.wanted)
+        return policies.require_vm_policies(self.module, self.rg, self.vault_name, self.wanted, pending=pending)
 
     def _plan_removal(self, entry):
         state = protection.state_of(entry.item)
@@ -183,7 +203,8 @@ class FleetRun:
         state = protection.state_of(entry.item)
         if state == "absent":
             if self.protectable is None:
-                self.protectable = protection.protectable_vms(self.module, self.rg, self.vault_name)
+                self.protectable = {} if self.pending else protection.protectable_vms(self.module, self.rg,
+                                                                                     self.vault_name)
             if entry.key in self.protectable:
                 entry.actions = ["enable"]
             else:
@@ -199,20 +220,28 @@ class FleetRun:
             entry.actions = ["update"]
 
     def _resolve_lookups(self, lookups):
-        """VMs of the vault's region that it neither protects nor lists as protectable: protected by
-        another vault (the location-level backup status says which), or not discovered yet."""
-        location = self.vault["location"]
-        outcomes = run_batch(lookups, lambda e: protection.backup_status(self.module, location, e.ref.id),
-                             self.p["concurrency"], "read the backup status")
-        undiscovered = []
-        for outcome in outcomes:
-            entry, status = outcome.item, outcome.value or {}
-            if outcome.error is not None:
-                entry.fail(outcome.error.code or "BackupStatusUnreadable", outcome.error.full_message())
-            elif status.get("protectionStatus") not in (None, "NotProtected") and status.get("vaultId"):
-                entry.judge(preflight.other_vault(protection.vault_name_of(status["vaultId"]), status["vaultId"]))
+        """VMs of the vault's region that it neither protects (as read) nor lists as protectable: protected
+        by another vault, protected by this one since it was read (another run's doing), or not discovered
+        yet.  Which vault protects them: inventory.protecting_vaults (the vaults' item lists or the
+        location-level backup status, whichever costs fewer requests)."""
+        try:
+            found, _method = inventory.protecting_vaults(self.module, self.vault["location"],
+                                                         [e.ref.id for e in lookups], None, self.p["concurrency"])
+        except AzureBackupError as err:
+            for entry in lookups:
+                entry.fail(err.code or "BackupStatusUnreadable", err.full_message())
+            return
+        undiscovered, here = [], []
+        for entry in lookups:
+            vault = found.get(entry.key)
+            if vault and vault.lower() == self.vault["id"].lower():
+                here.append(entry)
+            elif vault:
+                entry.judge(preflight.other_vault(protection.vault_name_of(vault), vault))
             else:
                 undiscovered.append(entry)
+        if here:
+            self._protected_meanwhile(here)
         if not undiscovered:
             return
         if self.module.check_mode:
@@ -233,6 +262,20 @@ class FleetRun:
                 entry.actions = ["enable"]
             else:
                 entry.judge(preflight.not_discoverable(self.vault_name))
+
+    def _protected_meanwhile(self, entries):
+        """VMs this vault has protected since its items were read (another run's work): their items are
+        read again, and only what still differs is written."""
+        items = protection.protected_items(self.module, self.rg, self.vault_name)
+        for entry in entries:
+            entry.item = items.get(entry.key)
+            if entry.item is None:
+                entry.fail("ProtectionStateUnknown", "Azure says vault %s protects the VM, but the vault does not list "
+                           "it: run the task again." % self.vault_name)
+                continue
+            entry.verdicts.append(preflight.verdict("ProtectedMeanwhile", "The vault began protecting this VM while "
+                                                    "the task ran (another run's doing).", "info"))
+            self._plan_write(entry, [])
 
     def _assign_policies(self):
         """Put every VM to be (re)protected on one of the wanted policies: a VM already on one keeps

@@ -125,11 +125,19 @@ def require_vm_policy(module, resource_group, vault_name, name):
     return check_vm_policy(get_policy(module, resource_group, vault_name, name), name, vault_name)
 
 
-def require_vm_policies(module, resource_group, vault_name, names):
+def require_vm_policies(module, resource_group, vault_name, names, pending=()):
     """The named policies in the order given, from ONE list of the vault's policies (a read that
-    does not grow with the number of names); each must exist and be an Azure VM policy."""
+    does not grow with the number of names); each must exist and be an Azure VM policy, except those
+    of ``pending`` (check mode: an earlier task would create them), predicted empty when missing."""
     found = {(p.get("name") or "").lower(): p for p in list_policies(module, resource_group, vault_name)}
-    return [check_vm_policy(found.get(name.lower()), name, vault_name) for name in names]
+    pending = {name.lower() for name in pending}
+    return [predicted_policy(name) if name.lower() in pending and name.lower() not in found
+            else check_vm_policy(found.get(name.lower()), name, vault_name) for name in names]
+
+
+def predicted_policy(name):
+    """A policy still to be created, as check mode predicts it: an Azure VM policy protecting nothing."""
+    return {"name": name, "properties": {"backupManagementType": VM_MANAGEMENT_TYPE, "protectedItemsCount": 0}}
 
 
 def check_vm_policy(policy, name, vault_name):

@@ -240,7 +240,7 @@ counts:
       sample: 0
 """
 
-from ansible_collections.backupops.azure.plugins.module_utils import backups, jobs, vaults, vms
+from ansible_collections.backupops.azure.plugins.module_utils import backups, jobs, vaults, vms, waiting
 from ansible_collections.backupops.azure.plugins.module_utils.base import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.batch import BATCH_ARGSPEC, validate_concurrency
 from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError
@@ -265,13 +265,18 @@ def run(module):
             if entry.error is None and entry.job_key is None and not entry.skipped:
                 entry.changed, entry.retain_until = True, expiry
     else:
-        since = backups.start(module, rg, vault, entries, expiry, p["concurrency"])
+        deadline = waiting.Deadline(p["wait_timeout"])
+        since = backups.start(module, rg, vault, entries, expiry, p["concurrency"], deadline=deadline,
+                              initial_only=p["initial_only"])
         known.update({e.job_key: None for e in entries if e.job_key and e.job_key not in known})
         try:
             if p["wait"]:
                 pending = waiter.wait(known, p["wait_timeout"], since)
             else:
                 waiter.refresh(known, since)
+            backups.adopt_running(module, rg, vault, entries, known, since)
+            if p["wait"] and waiter.pending(known):
+                pending = waiter.wait(known, max(0, deadline.remaining()), since, fresh=True)
         except AzureBackupError as err:     # the backups run: report them with the reason
             if p["wait"]:
                 read_error = err

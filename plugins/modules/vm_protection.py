@@ -79,6 +79,23 @@ options:
     description: How many Azure operations run at once in a batch (1 to 32).
     type: int
     default: 8
+  location:
+    description:
+      - The vault's region. When the vault exists, it must be in this region (the task fails before any write
+        otherwise).
+      - In check mode, when the vault does not exist yet (an earlier task of the same run, such as
+        M(backupops.azure.rs_vault), would create it), the VMs are judged as for a new, empty vault of this region:
+        every pre-flight verdict (VM not found, in another region, protected by another vault, agent, locks) is
+        computed and the prediction is the real run's. Without it such a task fails with C(ResourceNotFound).
+    type: str
+  pending_policies:
+    description:
+      - In check mode, policies of O(policy) or O(policies) that an earlier task of the same run would create
+        (for example M(backupops.azure.backup_policy)): when they do not exist yet, the VMs are predicted on them as
+        on empty policies. Ignored outside check mode, where every policy must exist.
+    type: list
+    elements: str
+    default: []
 extends_documentation_fragment:
   - backupops.azure.vault
   - backupops.azure.vms
@@ -194,7 +211,11 @@ vms:
       elements: str
       returned: always
     error:
-      description: Null, or C(code) and C(message) of why this VM failed.
+      description:
+        - Null, or C(code) and C(message) of why this VM failed, and C(preflight).
+        - C(preflight) is true for a pre-flight verdict (the VM cannot be protected as it is, see RV(vms[].verdicts));
+          false when Azure refused or failed a write, or a transient error outlived the task's deadline (run the task
+          again).
       type: dict
       returned: always
     soft_delete_until:
@@ -293,6 +314,8 @@ def main():
         "include_disk_luns": {"type": "list", "elements": "int"},
         "exclude_disk_luns": {"type": "list", "elements": "int"},
         "require_agent_ready": {"type": "bool", "default": False},
+        "location": {"type": "str"},
+        "pending_policies": {"type": "list", "elements": "str", "default": []},
     }
     spec.update(VM_ARGSPEC)
     spec.update(BATCH_ARGSPEC)

@@ -103,9 +103,11 @@ def test_check_mode_on_the_fresh_estate_predicts_and_writes_nothing(runs):
         assert set(summary["protected_vms"]) == PROTECTED[region]
         assert summary["initial_backups"]["started"] == len(PROTECTED[region])       # would start
         assert {v["vm"]: v["code"] for v in summary["ineligible"]} == INELIGIBLE.get(region, {})
-    # the vaults do not exist yet: nothing is read in them (the VM list, and per region the vault
-    # GET, the resource group and the vault name's availability)
-    assert not [r for r in requests if "/backup" in r["path"].lower()]
+    # the vaults do not exist yet: nothing is read in them (only the vault GET that finds them missing);
+    # the pre-flight verdicts still are (who protects the VMs: the backup status or other vaults' items)
+    assert not [r for r in requests if "/vaults/rsv-backup-" in r["path"].lower()
+                and not r["path"].lower().rstrip("/").endswith(tuple("/vaults/rsv-backup-" + g for g in REGIONS))]
+    assert [r for r in requests if r["path"].lower().endswith("/backupstatus")]
 
 
 def test_every_eligible_vm_is_protected_in_one_vault_per_region(runs, emulator):

@@ -37,7 +37,7 @@ def azure(monkeypatch):
             entries.append(entry)
         return entries, running
 
-    def start(module, rg, vault, entries, expiry, concurrency):
+    def start(module, rg, vault, entries, expiry, concurrency, **_kwargs):
         for entry in entries:
             if entry.error is None and entry.job_key is None:
                 state["started"].append(entry.ref.name)
