@@ -6,8 +6,8 @@ import json
 
 from .arm import iso
 from .handlers import compute
-from .handlers.common import norm_location, rg_key
-from .seed import SeedError, apply_seed, vm_from_spec
+from .handlers.common import rg_key
+from .seed import SeedError, apply_seed, seed_location, vm_from_spec
 
 
 MAX_ADVANCE = 100 * 365 * 86400
@@ -198,8 +198,12 @@ def handle(emu, request):
             raise AdminError(400, "resource_group is required")
         key = rg_key(sub, rg)
         if emu.store.get("resourcegroups", key) is None:
-            emu.store.put("resourcegroups", key, {"sub": sub, "name": rg, "location": norm_location(
-                body.get("location") or "westeurope"), "tags": {}})
+            try:
+                location = seed_location(body.get("location") or "westeurope", "location")
+            except SeedError as exc:
+                raise AdminError(400, str(exc))
+            emu.store.put("resourcegroups", key, {"sub": sub, "name": rg, "location": location,
+                                                  "tags": {}})
         name = body.get("name") or "backup-lock"     # null or "" means the default name
         level = body.get("level", "CanNotDelete")
         if level not in ("CanNotDelete", "ReadOnly"):

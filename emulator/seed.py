@@ -7,14 +7,14 @@ import uuid
 
 import yaml
 
+from . import regions
 from .arm import iso
 from .auth import new_secret
-from .handlers.common import norm_location, rg_key
+from .handlers.common import rg_key
 from .handlers.compute import AGENT_VERSION, new_vm, vm_key
 
 DEFAULT_SEED = os.path.join(os.path.dirname(__file__), "seeds", "default.yaml")
-REGIONS = ["westeurope", "eastus", "southeastasia", "northeurope", "westus2", "japaneast",
-           "australiaeast", "uksouth", "centralus", "francecentral", "brazilsouth", "canadacentral"]
+REGIONS = list(regions.GENERATOR_REGIONS)
 
 
 class SeedError(ValueError):
@@ -87,6 +87,14 @@ def _agent(spec, os_type):
     raise SeedError("agent must be ready, not_ready, none or a mapping, not %r" % agent)
 
 
+def seed_location(value, what):
+    """A seed's region, normalised; a region Azure does not have is refused."""
+    region = regions.known(value) if isinstance(value, str) else None
+    if region is None:
+        raise SeedError("%s: %r is not an Azure region (see emulator/regions.py)" % (what, value))
+    return region.name
+
+
 def vm_from_spec(spec, sub, location, now):
     os_type = "Windows" if str(spec.get("os", "Linux")).lower() == "windows" else "Linux"
     migrated = bool(spec.get("migrated"))
@@ -100,8 +108,10 @@ def vm_from_spec(spec, sub, location, now):
         disks.append(disk if isinstance(disk, dict) else {"lun": lun, "size_gb": int(disk)})
     if spec.get("power", "running") not in ("running", "deallocated", "stopped"):
         raise SeedError("power must be running, deallocated or stopped, not %r" % (spec.get("power"),))
+    if spec.get("location"):
+        location = seed_location(spec["location"], "VM %s" % spec.get("name"))
     doc = new_vm(
-        sub, spec["resource_group"], spec["name"], spec.get("location") or location, os_type,
+        sub, spec["resource_group"], spec["name"], location, os_type,
         power=spec.get("power", "running"), size=spec.get("size"), tags=spec.get("tags") or {},
         managed=spec.get("managed", True), disk_type=spec.get("disk_type", "Premium_LRS"),
         data_disks=disks, encrypted=bool(spec.get("encrypted")),
@@ -144,9 +154,10 @@ def apply_seed(emu, seed):
     locations = {}
     for group in seed.get("resource_groups", []):
         sub = group.get("subscription", default_sub)
-        locations[rg_key(sub, group["name"])] = norm_location(group["location"])
+        location = seed_location(group.get("location"), "resource group %s" % group.get("name"))
+        locations[rg_key(sub, group["name"])] = location
         store.put("resourcegroups", rg_key(sub, group["name"]), {
-            "sub": sub, "name": group["name"], "location": norm_location(group["location"]),
+            "sub": sub, "name": group["name"], "location": location,
             "tags": group.get("tags", {})})
     for spec in seed.get("vms", []):
         sub = spec.get("subscription", default_sub)
@@ -161,7 +172,8 @@ def apply_seed(emu, seed):
         key = rg_key(sub, lock["resource_group"])
         if store.get("resourcegroups", key) is None:
             store.put("resourcegroups", key, {"sub": sub, "name": lock["resource_group"],
-                                              "location": norm_location(lock.get("location", "westeurope")),
+                                              "location": seed_location(lock.get("location", "westeurope"),
+                                                                        "lock %s" % lock.get("name")),
                                               "tags": {}})
         store.put("locks", key + "/" + lock.get("name", "backup-lock").lower(), {
             "sub": sub, "rg": lock["resource_group"], "name": lock.get("name", "backup-lock"),

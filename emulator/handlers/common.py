@@ -1,5 +1,6 @@
 """Keys and ids shared by the handler modules."""
 
+from .. import regions
 from ..arm import ArmError, gateway_error
 
 
@@ -51,7 +52,39 @@ def bad_request(code, message, target=None):
 
 def norm_location(value):
     """ARM normalises 'West Europe' to 'westeurope'."""
-    return "".join((value or "").split()).lower()
+    return regions.normalize(value)
+
+
+def require_rg_location(location):
+    """ARM refuses a resource group in a region it does not offer resource groups in.
+
+    Real body (400, ARM itself): cloud-barista/cb-spider#527, Azure/azure-cli#16368,
+    MicrosoftDocs/executable-docs#74; the location is echoed as sent ('Canada' in azure-cli#16368).
+    """
+    region = regions.known(location)
+    if region is None or not region.resource_groups:
+        raise gateway_error(
+            400, "LocationNotAvailableForResourceGroup",
+            "The provided location '%s' is not available for resource group. List of available "
+            "regions is '%s'." % (location, ",".join(regions.RESOURCE_GROUP_REGIONS)))
+    return region.name
+
+
+def require_type_location(location, rtype):
+    """ARM refuses a resource in a location its resource type is not offered in.
+
+    Real body (400, ARM itself): Azure/azure-rest-api-specs#8577 (a recorded
+    Microsoft.Storage/storageAccounts answer), Azure/azure-dev#305 (Microsoft.Web/staticSites).
+    The emulator offers its resource types in every region of regions.REGIONS.
+    """
+    region = regions.known(location)
+    if region is None:
+        raise gateway_error(
+            400, "LocationNotAvailableForResourceType",
+            "The provided location '%s' is not available for resource type '%s'. List of available "
+            "regions for the resource type is '%s'." % (
+                location, rtype, ",".join(r.name for r in regions.REGIONS)))
+    return region.name
 
 
 def tags_of(body):

@@ -4,7 +4,7 @@ import uuid
 
 from ..arm import ArmError, Response, gateway_error, iso, load_json_body, obj, page
 from ..routing import arm
-from .common import norm_location, not_found, res_key, tags_of, vm_id
+from .common import norm_location, not_found, require_type_location, res_key, tags_of, vm_id
 
 VM = "/subscriptions/<sub>/resourcegroups/<rg>/providers/microsoft.compute/virtualmachines/<vm>"
 
@@ -326,6 +326,7 @@ def put(ctx, sub, rg, vm):
     if not isinstance(location, str) or not location:
         raise gateway_error(400, "LocationRequired",
                             "The location property is required for this definition.")
+    require_type_location(location, "Microsoft.Compute/virtualMachines")
     os_type = os_disk.get("osType") or ("Windows" if (props.get("osProfile") or {}).get(
         "windowsConfiguration") else "Linux")
     profile = props.get("osProfile")

@@ -1,8 +1,9 @@
 """Subscriptions, tenants, resource groups, resource locks, provider registration."""
 
+from .. import regions
 from ..arm import ArmError, Response, gateway_error, load_json_body, obj, page
 from ..routing import arm
-from .common import norm_location, rg_id, rg_key, tags_of
+from .common import norm_location, require_rg_location, rg_id, rg_key, tags_of
 
 PROVIDERS = {
     "microsoft.recoveryservices": "Microsoft.RecoveryServices",
@@ -56,11 +57,14 @@ def list_tenants(ctx):
 
 @arm("GET", "/subscriptions/<sub>/locations")
 def list_locations(ctx, sub):
-    regions = sorted({vm["location"] for vm in ctx.store.values("vms")} |
-                     {rg["location"] for rg in ctx.store.values("resourcegroups")})
-    return Response(200, {"value": [{
-        "id": "/subscriptions/%s/locations/%s" % (sub, r), "name": r, "displayName": r,
-        "regionalDisplayName": r, "type": "Region"} for r in regions]})
+    """Azure's public regions (emulator/regions.py), plus any region of the estate it lacks."""
+    body = [regions.location_body(sub, region) for region in regions.REGIONS]
+    estate = ({vm["location"] for vm in ctx.store.values("vms")} |
+              {rg["location"] for rg in ctx.store.values("resourcegroups")})
+    for name in sorted(estate - set(regions.BY_NAME)):
+        body.append({"id": "/subscriptions/%s/locations/%s" % (sub, name), "name": name,
+                     "type": "Region", "displayName": name, "regionalDisplayName": name})
+    return Response(200, {"value": body})
 
 
 def rg_body(doc):
@@ -112,6 +116,7 @@ def put_rg(ctx, sub, rg):
     location = body.get("location")
     if not isinstance(location, str) or not location:
         raise gateway_error(400, "LocationRequired", "The location property is required for this definition.")
+    require_rg_location(location)
     tags = tags_of(body)
     key = rg_key(sub, rg)
     existing = ctx.store.get("resourcegroups", key)

@@ -16,7 +16,8 @@ from ..arm import (ArmError, Response, etag_for, gateway_error, iso, load_json_b
                    parse_iso)
 from ..clock import mark_done
 from ..routing import arm
-from .common import bad_request, norm_location, not_found, res_key, rg_key, tags_of, vault_id
+from .common import (bad_request, norm_location, not_found, require_type_location, res_key, rg_key,
+                     tags_of, vault_id)
 
 V = "/subscriptions/<sub>/resourcegroups/<rg>/providers/microsoft.recoveryservices/vaults/<vault>"
 VAULT_TYPE = "Microsoft.RecoveryServices/vaults"
@@ -277,6 +278,7 @@ def put_vault(ctx, sub, rg, vault):
         if not isinstance(location, str) or not location.strip():
             raise gateway_error(400, "LocationRequired",
                                 "The location property is required for this definition.")
+        require_type_location(location, VAULT_TYPE)
         if name_taken_elsewhere(ctx.store, sub, rg, vault, ctx.now):
             raise ArmError(
                 409, "CreateResourceFailedDueToInvalidCache",
@@ -288,6 +290,8 @@ def put_vault(ctx, sub, rg, vault):
             raise gateway_error(400, "InvalidRequestContent",
                                 "The request content was invalid and could not be deserialized: "
                                 "'location must be a string'.")
+        if location:
+            require_type_location(location, VAULT_TYPE)
         if location and norm_location(location) != existing["location"]:
             raise gateway_error(
                 409, "InvalidResourceLocation",
