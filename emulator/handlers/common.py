@@ -3,6 +3,12 @@
 from .. import regions
 from ..arm import ArmError, gateway_error
 
+# Azure's documented tag limits (Learn, "Use tags to organize your Azure resources": 50 tag
+# name/value pairs per resource or resource group, names up to 512 characters, values up to 256).
+MAX_TAGS = 50
+MAX_TAG_NAME = 512
+MAX_TAG_VALUE = 256
+
 
 def rg_key(sub, rg):
     return ("%s/%s" % (sub, rg)).lower()
@@ -95,7 +101,27 @@ def tags_of(body):
         raise gateway_error(400, "InvalidRequestContent",
                             "The request content was invalid and could not be deserialized: "
                             "'tags must be an object of strings'.")
-    if len(tags) > 50:
-        raise gateway_error(400, "InvalidTagCount",
-                            "The number of tags %d exceeds the limit of 50." % len(tags))
+    # ARM's own answers, checked in this order (all 400, bare envelope). InvalidTagValueLength
+    # is a real wire body (Azure-Samples/azure-search-openai-demo#1997, two spaces after
+    # "large."). InvalidTags and InvalidTagName are the texts Microsoft's Az.Migrate module
+    # (Azure/azure-powershell,
+    # src/Migrate/Migrate.Autorest/custom/New-AzMigrateServerReplication.ps1) reproduces for the same checks;
+    # the name message takes the value message's two spaces. Tag names longer than the limit are
+    # all listed, joined with ', ', as Az.Migrate does.
+    if len(tags) > MAX_TAGS:
+        raise gateway_error(400, "InvalidTags",
+                            "Too many tags specified. Requested tag count - '%d'. Maximum number of "
+                            "tags allowed - '%d'." % (len(tags), MAX_TAGS))
+    long_names = [name for name in tags if len(name) > MAX_TAG_NAME]
+    if long_names:
+        raise gateway_error(400, "InvalidTagName",
+                            "Tag key too large.  Following tag name '%s' exceeded the maximum "
+                            "length. Maximum allowed length for tag name - '%d' characters." % (
+                                ", ".join(long_names), MAX_TAG_NAME))
+    long_values = [value for value in tags.values() if len(value) > MAX_TAG_VALUE]
+    if long_values:
+        raise gateway_error(400, "InvalidTagValueLength",
+                            "Tag value too large.  Following tag value '%s' exceeded the maximum "
+                            "length. Maximum allowed length for tag value - '%d' characters." % (
+                                ", ".join(long_values), MAX_TAG_VALUE))
     return tags

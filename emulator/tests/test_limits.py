@@ -131,3 +131,50 @@ def test_a_seed_with_an_unknown_region_is_refused():
         with pytest.raises(SeedError, match="'moonbase' is not an Azure region"):
             apply_seed(emu, seed)
         emu.store.discard()
+
+
+# -- tags ---------------------------------------------------------------------------------
+
+def _tag_errors(count=1, name="a", value="b"):
+    tags = {"t%02d" % i: "v" for i in range(count - 1)}
+    tags[name] = value
+    return tags
+
+
+TAG_CASES = [
+    (_tag_errors(count=51), "InvalidTags",
+     "Too many tags specified. Requested tag count - '51'. Maximum number of tags allowed - '50'."),
+    (_tag_errors(name="n" * 513), "InvalidTagName",
+     "Tag key too large.  Following tag name '%s' exceeded the maximum length. Maximum allowed length for "
+     "tag name - '512' characters." % ("n" * 513)),
+    (_tag_errors(value="v" * 257), "InvalidTagValueLength",
+     "Tag value too large.  Following tag value '%s' exceeded the maximum length. Maximum allowed length "
+     "for tag value - '256' characters." % ("v" * 257)),
+]
+
+
+def test_tag_limits_on_resource_groups_and_vaults(emulator):
+    rg = "/subscriptions/%s/resourceGroups/rg-tags?api-version=%s" % (emulator.sub, RG_API)
+    vault = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/rsv-tags?" \
+            "api-version=%s" % (emulator.sub, RG, VAULT_API)
+    assert emulator.arm("PUT", vault, json={"location": "westeurope", "sku": {"name": "Standard"},
+                                            "tags": {"keep": "me"}}).status_code == 201
+    for tags, code, message in TAG_CASES:
+        expected = {"error": {"code": code, "message": message}}
+        for method, path, body in (("PUT", rg, {"location": "westeurope", "tags": tags}),
+                                   ("PUT", vault, {"location": "westeurope", "sku": {"name": "Standard"}, "tags": tags}),
+                                   ("PATCH", vault, {"tags": tags})):
+            resp = emulator.arm(method, path, json=body)
+            assert (resp.status_code, resp.json()) == (400, expected), (method, path, code)
+            assert resp.headers["x-ms-failure-cause"] == "gateway"
+    # Nothing was stored by a refused request.
+    assert emulator.arm("GET", rg).status_code == 404
+    assert emulator.arm("GET", vault).json()["tags"] == {"keep": "me"}
+    # The limits themselves are allowed.
+    at_limit = {"k%02d" % i: "v" for i in range(48)}
+    at_limit.update({"n" * 512: "x", "long": "v" * 256})
+    assert len(at_limit) == 50
+    resp = emulator.arm("PUT", rg, json={"location": "westeurope", "tags": at_limit})
+    assert resp.status_code == 201 and resp.json()["tags"] == at_limit
+    assert emulator.arm("PATCH", vault, json={"tags": at_limit}).status_code == 202
+    assert emulator.arm("GET", vault).json()["tags"] == at_limit
