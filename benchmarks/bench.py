@@ -140,8 +140,23 @@ def is_poll(entry, accepted):
     return any(m in path for m in POLL_MARKERS) or path in accepted
 
 
+# ARM's token buckets (Learn: "Understand how Azure Resource Manager throttles requests"): a run's
+# physical floor is the time the write bucket needs to refill for its writes past the burst.
+WRITE_BURST, WRITE_RATE = 200, 10.0
+# Faults the emulator answers before the request is processed (no token of ARM's buckets taken).
+UNPROCESSED = ("drop_before", "409", "429", "500", "503")
+
+
+def write_floor(bucket_writes):
+    """Seconds ARM's write bucket needs for this many writes: (writes - 200) / 10."""
+    return max(0, bucket_writes - WRITE_BURST) / WRITE_RATE
+
+
 def classify(log):
     arm = [e for e in log if e["kind"] == "arm"]
+    # requests that drew on ARM's write bucket: PUT, PATCH and POST (read-only POSTs too), processed
+    bucket_writes = [e for e in arm if e["method"] in ("PUT", "PATCH", "POST") and e.get("status") != 429
+                     and e.get("fault") not in UNPROCESSED]
     accepted, polls = set(), []
     for entry in arm:
         if entry["method"] == "PUT" and entry.get("status") in (201, 202):
@@ -152,7 +167,10 @@ def classify(log):
     writes = [e for e in arm if is_write(e)]
     proxy = [e for e in log if e["kind"] == "proxy"]
     return {"arm_requests": len(arm), "polling_requests": len(polls), "non_polling_requests": len(arm) - len(polls),
-            "writes": len(writes), "identity_requests": len([e for e in log if e["kind"] in ("token", "identity")]),
+            "writes": len(writes), "bucket_writes": len(bucket_writes),
+            "deletes": len([e for e in arm if e["method"] == "DELETE"]),
+            "write_floor_seconds": write_floor(len(bucket_writes)),
+            "identity_requests": len([e for e in log if e["kind"] in ("token", "identity")]),
             "token_requests": len([e for e in log if e["kind"] == "token"]),
             "throttled_429": len([e for e in arm if e.get("status") == 429]),
             "job_reads": len([e for e in arm if e["method"] == "GET" and "/backupjobs" in e["path"].lower()]),

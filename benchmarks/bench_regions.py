@@ -65,6 +65,8 @@ ROOT = bench.ROOT
 PLAYBOOK = "backupops.azure.protect_regions"
 POLICY_VM_LIMIT = 100
 SETTLE_TIMEOUT = 1800
+BUSY = "UserErrorBackupOperationInProgress"
+FLOOR_TARGET = 1.3      # the first run at the largest size: at most 1.3x ARM's write floor
 RUNS = (("first", "(1) first run: vaults, policies, protection, initial backups started"),
         ("converged", "(2) converged re-run"))
 SUMMARY_LINE = re.compile(r'"(?P<region>[a-z0-9]+): vault (?P<vault>\S+) \((?P<rg>[^)]+)\) - (?P<selected>\d+) VM\(s\) '
@@ -211,16 +213,21 @@ def outcome(emu, vms, policies, stdout):
     right = [k for k in eligible if k in by_vm and vault_region.get(by_vm[k]["vault"]) == vms[k]["region"]
              and by_vm[k]["policy"] in policies]
     reported = [k for k in ineligible if "not protected %s: %s - " % (k, vms[k]["ineligible"]) in stdout]
-    jobs = {}
+    jobs, attempts = {}, {}
     for job in state["jobs"].values():
         if job.get("operation") == "Backup":
             jobs[job["status"]] = jobs.get(job["status"], 0) + 1
+            # a request Azure refused because a backup of the VM was running took no backup
+            if ((job.get("outcome") or {}).get("error") or {}).get("code") != BUSY:
+                attempts[job["item"]] = attempts.get(job["item"], 0) + 1
     return {"vms": len(vms), "eligible": len(eligible), "ineligible": len(ineligible),
             "eligible_protected": len(right), "ineligible_protected": len([k for k in ineligible if k in by_vm]),
             "ineligible_reported": len(reported), "items": len(live), "vaults": len(state["vaults"]),
             "most_vms_on_a_policy": max(per_policy.values()) if per_policy else 0,
             "policies_in_use": len(per_policy),
             "backup_jobs": jobs, "vms_with_a_recovery_point": len([i for i in live if i.get("recovery_points")]),
+            "duplicate_backups": sum(n - 1 for n in attempts.values() if n > 1),
+            "vms_backed_up": len(attempts),
             "complete": len(right) == len(eligible) and not [k for k in ineligible if k in by_vm]
             and len(reported) == len(ineligible) and (max(per_policy.values()) if per_policy else 0) <= POLICY_VM_LIMIT}
 
@@ -235,8 +242,8 @@ def playbook_summary(stdout):
     return regions, recap
 
 
-def run_playbook(emu, tmp, key, args, timeout):
-    env = bench.playbook_env(emu, tmp)
+def run_playbook(emu, tmp, key, args, timeout, route="proxy"):
+    env = bench.playbook_env(emu, tmp, route)
     times = os.path.join(tmp, "tasks-%s.json" % key)
     env.update(ANSIBLE_CALLBACK_PLUGINS=os.path.join(HERE, "callback_plugins"),
                ANSIBLE_CALLBACKS_ENABLED="bench_task_times", BENCH_TASK_TIMES=times)
@@ -271,6 +278,8 @@ def measure(emu, tmp, key, args, vms, groups, regions, policies):
     region_arm = [per_region[r]["arm_requests"] for r in regions]
     summary, recap = playbook_summary(stdout)
     figures.update(rc=rc, wall_seconds=round(elapsed, 2), vms=count, regions=len(regions),
+                   floor_ratio=round(elapsed / figures["write_floor_seconds"], 2) if figures["write_floor_seconds"]
+                   else None,
                    arm_per_vm=round(figures["arm_requests"] / float(count), 2),
                    non_polling_per_vm=round(figures["non_polling_requests"] / float(count), 2),
                    writes_per_vm=round(figures["writes"] / float(count), 2),
@@ -361,14 +370,24 @@ def verdicts(results, sizes):
             checks.append(("%d VMs: protect_regions.yml completes (rc 0; every eligible VM protected in its region's "
                            "vault, at most %d VMs per policy; the ineligible ones reported with their reason, none "
                            "protected)" % (size, POLICY_VM_LIMIT),
-                           first["rc"] == 0 and o["complete"],
+                           first["rc"] == 0 and o["complete"] and not o.get("duplicate_backups"),
                            "rc %s; %d/%d protected, %d/%d reported, %d ineligible protected, at most %d on a policy" % (
                                first["rc"], o["eligible_protected"], o["eligible"], o["ineligible_reported"],
                                o["ineligible"], o["ineligible_protected"], o["most_vms_on_a_policy"])))
+        if first and size == max(sizes):
+            checks.append(("%d VMs: the first run takes at most %.1fx ARM's write floor, (write bucket - 200) / 10 s"
+                           % (size, FLOOR_TARGET), first["rc"] == 0 and first.get("floor_ratio") is not None
+                           and first["floor_ratio"] <= FLOOR_TARGET,
+                           "%.1f s for a floor of %.1f s (%d writes): %sx, %d answers of 429" % (
+                               first["wall_seconds"], first["write_floor_seconds"], first["bucket_writes"],
+                               first.get("floor_ratio"), first["throttled_429"])))
         if conv:
-            checks.append(("%d VMs: the converged re-run makes zero writes (and changes nothing)" % size,
-                           conv["rc"] == 0 and conv["writes"] == 0 and conv["recap_changed"] == 0,
-                           "%d writes, %d changed tasks" % (conv["writes"], conv["recap_changed"])))
+            checks.append(("%d VMs: the converged re-run makes zero writes, gets zero answers of 429 (and changes "
+                           "nothing)" % size,
+                           conv["rc"] == 0 and conv["writes"] == 0 and conv["recap_changed"] == 0
+                           and conv["throttled_429"] == 0,
+                           "%d writes, %d answers of 429, %d changed tasks" % (
+                               conv["writes"], conv["throttled_429"], conv["recap_changed"])))
     small, large = str(min(sizes)), str(max(sizes))
     if small != large and "converged" in results[small] and "converged" in results[large]:
         a, b = results[small]["converged"], results[large]["converged"]
@@ -389,6 +408,116 @@ def verdicts(results, sizes):
                            "no more than at %s VMs" % (large, small), max(first_pages) <= max(small_pages),
                            "%d vs %d" % (max(first_pages), max(small_pages))))
     return [{"target": t, "met": None if ok is None else bool(ok), "value": v} for t, ok, v in checks]
+
+
+def mixed_spec(percent, seed):
+    """Transient faults on every request - Entra ID's token and the cloud metadata document included -
+    about ``percent`` % of them: 429, 500, 503, a connection dropped before or after the request was
+    processed (the lost answer), and 409 AnotherOperationInProgress on writes, in equal shares."""
+    share = percent / 100.0 / 6
+    parts = ["%s=%.5f" % (kind, share) for kind in ("429", "500", "503", "drop_before", "drop_after")]
+    parts += ["409=%.5f,methods=PUT|PATCH|DELETE" % share, "seed=%d" % seed]
+    return ";".join(parts)
+
+
+def left_undone(emu, vms):
+    """Eligible VMs the estate shows unprotected or without any backup requested."""
+    state = emu.admin("GET", "state")
+    live = {"%s/%s" % (i["vm_rg"], i["vm_name"]): i for i in state["items"].values() if not i.get("soft_deleted")}
+    backed = {j["item"] for j in state["jobs"].values() if j.get("operation") == "Backup"}
+    return sorted(k for k, v in vms.items() if not v["ineligible"] and (k not in live or live[k]["key"] not in backed))
+
+
+def run_mixed(size, percent, args):
+    """protect_regions.yml under mixed transient faults, twice (the second once the backups ended)."""
+    spec = "vms=%d,regions=%d,mix=%s" % (size, args.regions, args.mix)
+    tmp = tempfile.mkdtemp(prefix="backupops-bench-mixed-%d-" % percent)
+    os.makedirs(os.path.join(tmp, "home"))
+    extra = policy_vars(args.policies)
+    with open(os.path.join(tmp, "vars.json"), "w", encoding="utf-8") as handle:
+        json.dump(extra, handle)
+    faults = mixed_spec(percent, seed=percent)
+    emu = bench.Emulator(tmp, spec, args.time_scale, ";".join(filter(None, [args.faults, faults])))
+    out = {"percent": percent, "spec": spec, "faults": faults, "runs": []}
+    try:
+        vms, _groups = estate(emu.admin("GET", "state"))
+        for key in ("first", "next"):
+            if key == "next":
+                out["settle_seconds"] = settle(emu)
+            emu.admin("DELETE", "requests")
+            print("bench_regions: %d VMs, %d %% mixed faults, %s run" % (size, percent, key), flush=True)
+            # the direct route: the modules read the cloud metadata document, and faults hit it too
+            _cmd, rc, stdout, _stderr, elapsed, _tasks = run_playbook(emu, tmp, "mixed%d-%s" % (percent, key), args,
+                                                                     args.timeout, route="direct")
+            log = emu.admin("GET", "requests")
+            figures = bench.classify(log)
+            o = outcome(emu, vms, extra["vm_backup_policies"], stdout)
+            left = left_undone(emu, vms)
+            named = [vm for vm in left if vm in stdout]
+            faulted = {}
+            for entry in log:
+                if entry.get("fault") and entry["fault"] != "latency":
+                    label = "%s %s" % (entry["kind"], entry["fault"])
+                    faulted[label] = faulted.get(label, 0) + 1
+            run = {"key": key, "rc": rc, "wall_seconds": round(elapsed, 2), "complete": o["complete"],
+                   "eligible_protected": o["eligible_protected"], "eligible": o["eligible"], "left": left,
+                   "left_named": named, "duplicate_backups": o["duplicate_backups"], "deletes": figures["deletes"],
+                   "faults": faulted, "throttled_429": figures["throttled_429"],
+                   "answered_right": (rc == 0 and o["complete"] and not left) or (rc != 0 and set(named) == set(left)
+                                                                                  and "left work undone" in stdout)}
+            if not run["answered_right"]:
+                run["tail"] = stdout[-3000:]
+            out["runs"].append(run)
+            print("  %s" % json.dumps({k: v for k, v in run.items() if k not in ("left", "left_named", "tail")},
+                                      sort_keys=True), flush=True)
+    finally:
+        emu.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def mixed_section(doc):
+    """RESULTS.md lines for the mixed-fault runs."""
+    mixed = doc.get("mixed") or []
+    if not mixed:
+        return []
+    lines = ["", "### Mixed transient faults", "",
+             "The same playbook on %d VMs with, on top of Azure's limits, about N %% of all requests faulted - the "
+             "Entra ID token and the cloud metadata document included (the direct route: the modules read the "
+             "metadata document): `%s` for N = 20, in equal shares of 429, 500, 503, a connection dropped before "
+             "or after the request was processed, and 409 AnotherOperationInProgress on writes. Each run must end "
+             "complete with rc 0, or exit non-zero naming every VM it left; the next run (same faults, once the "
+             "backups ended) must complete; no VM backed up twice, no DELETE sent." % (
+                 doc.get("mixed_size", 0), mixed_spec(20, 20)), "",
+             "| faults | run | rc | wall s | faults injected (kind: count) | 429 | eligible protected | left undone "
+             "(named) | duplicate backups | deletes | as required |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for entry in mixed:
+        for run in entry["runs"]:
+            lines.append("| %d %% | %s | %s | %.1f | %s | %d | %d of %d | %d (%d) | %d | %d | %s |" % (
+                entry["percent"], run["key"], run["rc"], run["wall_seconds"],
+                ", ".join("%s %d" % (k, v) for k, v in sorted(run["faults"].items())) or "none",
+                run["throttled_429"], run["eligible_protected"], run["eligible"], len(run["left"]),
+                len(run["left_named"]), run["duplicate_backups"], run["deletes"],
+                "yes" if run["answered_right"] else "**no**"))
+    return lines
+
+
+def mixed_verdicts(doc):
+    out = []
+    for entry in doc.get("mixed") or []:
+        first, nxt = (entry["runs"] + [None, None])[:2]
+        if first is None or nxt is None:
+            continue
+        out.append(("%d %% mixed faults: the run ends complete (rc 0) or exits non-zero naming what it left; the next "
+                    "run completes; 0 duplicate backups, 0 deletes" % entry["percent"],
+                    first["answered_right"] and nxt["rc"] == 0 and nxt["answered_right"] and not nxt["left"]
+                    and first["duplicate_backups"] == nxt["duplicate_backups"] == 0
+                    and first["deletes"] == nxt["deletes"] == 0,
+                    "rc %s then %s; %d then %d left undone (%d named); %d duplicate backups; %d deletes" % (
+                        first["rc"], nxt["rc"], len(first["left"]), len(nxt["left"]), len(first["left_named"]),
+                        nxt["duplicate_backups"], first["deletes"] + nxt["deletes"])))
+    return out
 
 
 def fmt_load(values):
@@ -417,9 +546,15 @@ def section(doc):
              "region's resource groups (its vault's, its VMs') or the region; *shared* is the rest, the "
              "subscription-wide requests (play 1's VM list, and in (1) more, see below). *Next pages* are list pages past the first "
              "(`$skipToken`: Azure pages its lists at 200 items).", "",
-             "| VMs | run | wall s | ARM requests | polling | writes | writes per VM | identity | job reads | 429 "
-             "| next pages | shared ARM | ARM per region (min-max) | changed tasks | outcome |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "ARM's throttling is on, as in Azure (reads 250 then 25/s, writes 200 then 10/s per principal and "
+             "subscription; Azure Backup's 150 job reads an hour). *Write bucket* counts the requests that drew on "
+             "ARM's write bucket (PUT, PATCH, POST, read-only POSTs included, not those answered 429); the *write "
+             "floor* is the time that bucket needs for them, (write bucket - 200) / 10 seconds: no client can do "
+             "the run faster. *x floor* is the wall time over that floor.", "",
+             "| VMs | run | wall s | write bucket | write floor s | x floor | 429 | ARM requests | polling | writes "
+             "| writes per VM | identity | job reads | next pages | shared ARM | ARM per region (min-max) "
+             "| changed tasks | outcome |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for size in doc["sizes"]:
         res = doc["results"].get(str(size), {})
         for key, title in RUNS:
@@ -428,13 +563,16 @@ def section(doc):
                 continue
             o = f["outcome"]
             jobs = ", ".join("%s %d" % (k, v) for k, v in sorted(o["backup_jobs"].items())) or "none"
-            lines.append("| %d | %s | %.1f | %d | %d | %d | %.2f | %d | %d | %d | %d | %d | %d-%d | %d | rc %s; %d of "
-                         "%d eligible VMs protected, %d ineligible reported; backup jobs: %s |" % (
-                             size, title, f["wall_seconds"], f["arm_requests"], f["polling_requests"], f["writes"],
-                             f["writes_per_vm"], f["identity_requests"], f["job_reads"], f["throttled_429"],
-                             f["next_pages"], f["per_region"]["shared"]["arm_requests"], f["region_arm_min"],
-                             f["region_arm_max"], f["recap_changed"], f["rc"], o["eligible_protected"],
-                             o["eligible"], o["ineligible_reported"], jobs))
+            lines.append("| %d | %s | %.1f | %d | %.1f | %s | %d | %d | %d | %d | %.2f | %d | %d | %d | %d | %d-%d | %d "
+                         "| rc %s; %d of %d eligible VMs protected, %d ineligible reported; backup jobs: %s; %d "
+                         "duplicate backups |" % (
+                             size, title, f["wall_seconds"], f["bucket_writes"], f["write_floor_seconds"],
+                             "%.2f" % f["floor_ratio"] if f.get("floor_ratio") else "-", f["throttled_429"],
+                             f["arm_requests"], f["polling_requests"], f["writes"], f["writes_per_vm"],
+                             f["identity_requests"], f["job_reads"], f["next_pages"],
+                             f["per_region"]["shared"]["arm_requests"], f["region_arm_min"], f["region_arm_max"],
+                             f["recap_changed"], f["rc"], o["eligible_protected"], o["eligible"],
+                             o["ineligible_reported"], jobs, o.get("duplicate_backups", 0)))
     lines += ["", "The converged re-run, region by region: ARM requests (in brackets: the pages past a list's first, "
               "and the lists of the vault's protected items):", "",
               "| VMs | VMs per region | " + " | ".join(doc["region_names"]) + " | shared |",
@@ -452,8 +590,10 @@ def section(doc):
                        for r in doc["region_names"]),
             per["shared"]["arm_requests"], per["shared"]["next_pages"]))
     lines += [""] + section_notes(doc)
-    lines += ["", "| target (issue 6) | value | met |", "|---|---|---|"]
+    lines += mixed_section(doc)
+    lines += ["", "| target (issues 6 and 12) | value | met |", "|---|---|---|"]
     shown = verdicts(doc["results"], [s for s in doc["sizes"] if str(s) in doc["results"]]) if doc["results"] else []
+    shown += [{"target": t, "met": bool(ok), "value": v} for t, ok, v in mixed_verdicts(doc)]
     lines += ["| %s | %s | %s |" % (v["target"], v["value"],
                                     "-" if v["met"] is None else "yes" if v["met"] else "**no**") for v in shown]
     for fail in doc["failures"]:
@@ -546,6 +686,9 @@ def main():
     parser.add_argument("--faults", default="", help="the emulator's --faults (default: none; Azure's limits are on)")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds for one playbook run")
     parser.add_argument("--keep", action="store_true", help="keep every run's temporary directory (logs)")
+    parser.add_argument("--mixed", default="5,10,20",
+                        help="percentages of mixed transient faults to run (empty: none)")
+    parser.add_argument("--mixed-size", type=int, default=400, help="VMs of the mixed-fault runs")
     parser.add_argument("--out", default=HERE)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
@@ -571,14 +714,23 @@ def main():
         region_names = sorted(set(region_names) | set(out["estate"]["regions"]))
         results[str(size)] = out
         commands[str(size)] = cmds
+    mixed = []
+    for percent in [int(p) for p in args.mixed.split(",") if p.strip()]:
+        try:
+            mixed.append(run_mixed(args.mixed_size, percent, args))
+        except (SystemExit, subprocess.TimeoutExpired) as exc:
+            print("bench_regions: %d %% mixed faults FAILED: %s" % (percent, exc), flush=True)
+            failures.append({"size": args.mixed_size, "error": "%d %% mixed faults: %s" % (percent, str(exc)[-2000:])})
     doc = {"date": datetime.date.today().isoformat(), "machine": bench.machine(), "time_scale": args.time_scale,
            "regions": args.regions, "mix": args.mix, "policies": args.policies, "forks": args.forks,
            "sizes": sizes, "region_names": region_names, "versions": bench.versions(bench.PEERS, []),
            "commands": commands,
            "bench_command": bench.shown([os.path.relpath(sys.executable, ROOT)] + sys.argv, ROOT + os.sep + "@"),
            "loadavg_start": load_start, "loadavg_end": bench.loadavg(),
-           "total_seconds": round(time.monotonic() - started, 1), "results": results, "failures": failures}
+           "total_seconds": round(time.monotonic() - started, 1), "results": results, "failures": failures,
+           "mixed": mixed, "mixed_size": args.mixed_size}
     doc["verdicts"] = verdicts(results, [s for s in sizes if str(s) in results]) if results else []
+    doc["verdicts"] += [{"target": t, "met": bool(ok), "value": v} for t, ok, v in mixed_verdicts(doc)]
     with open(os.path.join(args.out, "results-regions.json"), "w", encoding="utf-8") as handle:
         json.dump(doc, handle, indent=2, sort_keys=True)
     write_results_md(args.out, doc)

@@ -251,7 +251,8 @@ class Recheck:
         props = (entry.item or {}).get("properties") or {}
         last = jobs.parse_time(props.get("lastBackupTime"))
         if last is not None and last >= self.since:
-            return "a backup of the VM completed at %s, since this task began" % iso_utc(last)
+            return "a backup of the VM ended (%s) at %s, since this task began" % (
+                props.get("lastBackupStatus") or "status unknown", iso_utc(last))
         if self.initial_only and recovery_point_time(entry.item or {}):
             return "the initial backup is done: a recovery point exists (%s)" % recovery_point_time(entry.item)
         return None

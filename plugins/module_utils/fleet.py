@@ -222,26 +222,8 @@ class FleetRun:
     def _resolve_lookups(self, lookups):
         """VMs of the vault's region that it neither protects (as read) nor lists as protectable: protected
         by another vault, protected by this one since it was read (another run's doing), or not discovered
-        yet.  Which vault protects them: inventory.protecting_vaults (the vaults' item lists or the
-        location-level backup status, whichever costs fewer requests)."""
-        try:
-            found, _method = inventory.protecting_vaults(self.module, self.vault["location"],
-                                                         [e.ref.id for e in lookups], None, self.p["concurrency"])
-        except AzureBackupError as err:
-            for entry in lookups:
-                entry.fail(err.code or "BackupStatusUnreadable", err.full_message())
-            return
-        undiscovered, here = [], []
-        for entry in lookups:
-            vault = found.get(entry.key)
-            if vault and vault.lower() == self.vault["id"].lower():
-                here.append(entry)
-            elif vault:
-                entry.judge(preflight.other_vault(protection.vault_name_of(vault), vault))
-            else:
-                undiscovered.append(entry)
-        if here:
-            self._protected_meanwhile(here)
+        yet: then the discovery runs once, and a VM still not protectable is looked up once more."""
+        undiscovered = self._owners(lookups)
         if not undiscovered:
             return
         if self.module.check_mode:
@@ -254,6 +236,7 @@ class FleetRun:
         protection.refresh_discovery(self.module, self.rg, self.vault_name, timeout=self.p["wait_timeout"])
         self.refreshed = True
         self.protectable = protection.protectable_vms(self.module, self.rg, self.vault_name)
+        missing = []
         for entry in undiscovered:
             if entry.key in self.protectable:
                 entry.verdicts.append(preflight.verdict("Discovered", "The vault had not discovered this VM: the "
@@ -261,7 +244,35 @@ class FleetRun:
                                                         "info"))
                 entry.actions = ["enable"]
             else:
-                entry.judge(preflight.not_discoverable(self.vault_name))
+                missing.append(entry)
+        # protected meanwhile (by this vault, or another) rather than not discoverable?
+        for entry in self._owners(missing) if missing else []:
+            entry.judge(preflight.not_discoverable(self.vault_name))
+
+    def _owners(self, entries):
+        """Sort VMs the vault does not list by who protects them: another vault (a verdict), this vault
+        since its items were read (re-read), or none; returns the last.  Which vault protects them:
+        inventory.protecting_vaults (the vaults' item lists or the location-level backup status,
+        whichever costs fewer requests)."""
+        try:
+            found, _method = inventory.protecting_vaults(self.module, self.vault["location"],
+                                                         [e.ref.id for e in entries], None, self.p["concurrency"])
+        except AzureBackupError as err:
+            for entry in entries:
+                entry.fail(err.code or "BackupStatusUnreadable", err.full_message())
+            return []
+        nobody, here = [], []
+        for entry in entries:
+            vault = found.get(entry.key)
+            if vault and vault.lower() == self.vault["id"].lower():
+                here.append(entry)
+            elif vault:
+                entry.judge(preflight.other_vault(protection.vault_name_of(vault), vault))
+            else:
+                nobody.append(entry)
+        if here:
+            self._protected_meanwhile(here)
+        return nobody
 
     def _protected_meanwhile(self, entries):
         """VMs this vault has protected since its items were read (another run's work): their items are

@@ -242,7 +242,14 @@ def run(module):
     if p["state"] == "absent":
         return absent(module, current)
     if current is None:
-        return create(module)
+        try:
+            return create(module)
+        except AzureBackupError as err:
+            # Another run (a second pipeline on the subscription) created it since it was read: adopt it.
+            current = vaults.get_vault(module, p["resource_group"], p["name"]) if err.code == "VaultNameNotAvailable" \
+                else None
+            if current is None:
+                raise
     before = vaults.vault_facts(current)
     if p["location"] and p["location"].replace(" ", "").lower() != before["location"]:
         raise AzureBackupError("Vault %s is in %s; a vault cannot move to %s." % (p["name"], before["location"], p["location"]),
