@@ -102,3 +102,45 @@ def test_metadata_without_authentication_is_a_clear_error(monkeypatch):
     with pytest.raises(AzureBackupError) as err:
         cloud.resolve_cloud("https://x/metadata/endpoints?api-version=1")
     assert err.value.code == "InvalidCloudMetadata"
+
+
+class _HTTPError(OSError):
+    """urllib's HTTPError as open_url raises it: a status code and the answer's headers."""
+
+    def __init__(self, code, headers=None):
+        super().__init__("HTTP Error %d" % code)
+        self.code = code
+        self.headers = headers or {}
+
+
+def test_the_metadata_document_is_retried_while_its_failures_are_transient_and_read_once(monkeypatch):
+    from ansible_collections.backupops.azure.plugins.module_utils import pacing
+    clock = {"now": 0.0, "sleeps": []}
+    paced = pacing.Pacer(clock=lambda: clock["now"], rand=lambda: 0.0, timeout=600,
+                         sleep=lambda s: clock.update(now=clock["now"] + s) or clock["sleeps"].append(s))
+    monkeypatch.setattr(pacing, "for_subscription", lambda subscription: paced)
+    monkeypatch.setattr(cloud, "_DOCUMENTS", {})
+    answers = [_HTTPError(429, {"Retry-After": "7"}), _HTTPError(503), ConnectionResetError("reset by peer"),
+               {"authentication": {"loginEndpoint": "https://login.example/"}, "resourceManager": "https://arm.example"}]
+    reads = []
+
+    def read(url, ca_bundle, timeout):
+        reads.append(url)
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+    monkeypatch.setattr(cloud, "_read", read)
+    first = cloud.resolve_cloud("https://arm.example")
+    assert first.login == "https://login.example" and len(reads) == 4
+    assert clock["sleeps"] == [7.0, 2.0, 4.0]          # Retry-After, then back-off
+    # every later client or module of the process: no read
+    assert cloud.resolve_cloud("https://arm.example").resource_manager == "https://arm.example" and len(reads) == 4
+
+
+def test_a_final_metadata_failure_is_one_clear_error(monkeypatch):
+    monkeypatch.setattr(cloud, "_DOCUMENTS", {})
+    monkeypatch.setattr(cloud, "_read", lambda url, ca, timeout: (_ for _ in ()).throw(_HTTPError(404)))
+    with pytest.raises(AzureBackupError) as err:
+        cloud.resolve_cloud("https://nowhere.example")
+    assert err.value.code == "EndpointUnreachable" and "404" in err.value.message
