@@ -6,13 +6,17 @@ conflict azure-core does not retry), 429/500/503, to drop the connection
 before the request is processed, to drop it AFTER it was processed (the lost
 response that makes a naive retry repeat a write), or to add latency.
 
-Throttling copies two real limits: ARM's token buckets per principal and
-subscription (reads 250 burst / 25 per s, writes and deletes 200 / 10 per s;
-off unless switched on) and Azure Backup's limit on job reads (150
-`Microsoft.RecoveryServices/vaults/backupJobs/read` per hour, on by default,
+Throttling copies two real limits, both ON by default as in Azure: ARM's token
+buckets per principal and subscription (or tenant, for requests outside a
+subscription): reads 250 burst then 25 per s, writes and deletes 200 then 10
+per s (Learn, "Understand how Azure Resource Manager throttles requests",
+token bucket section; `throttle=off` switches them off, and they are then still
+counted for the x-ms-ratelimit-remaining-* headers); and Azure Backup's limit
+on job reads (150 `Microsoft.RecoveryServices/vaults/backupJobs/read` per hour,
 counted in wall-clock time as the real service does).
 """
 
+import math
 import random
 import threading
 import time
@@ -79,11 +83,13 @@ def parse_spec(spec):
 
 
 class Faults:
-    def __init__(self, spec=None):
+    def __init__(self, spec=None, buckets=None, monotonic=time.monotonic):
         self._lock = threading.Lock()
         self.rules = []
         self.seed = 0
-        self.throttle = False
+        self.throttle = True
+        self.buckets = dict(buckets or BUCKETS)
+        self.monotonic = monotonic      # the clock of the buckets (tests pass a fake one)
         self.job_reads_per_hour = JOB_READS_PER_HOUR
         self._rng = random.Random(0)
         self._buckets = {}
@@ -133,20 +139,24 @@ class Faults:
 
     # -- ARM token buckets --------------------------------------------------
     def take_token(self, principal, subscription, kind):
-        """Return (allowed, remaining, retry_after_seconds)."""
-        size, rate = BUCKETS[kind]
+        """Take one token of `kind` for a request; return (allowed, remaining, retry_after).
+
+        `subscription` None means a tenant-level request (its own bucket). The bucket is kept
+        whether or not throttling is enforced, so `remaining` (the token count left after this
+        request, what x-ms-ratelimit-remaining-* reports) is always the bucket's level. A refused
+        request takes no token; its retry_after is the time until one token is back, rounded up
+        to whole seconds, at least 1.
+        """
+        size, rate = self.buckets[kind]
         key = (principal, subscription, kind)
-        now = time.monotonic()
+        now = self.monotonic()
         with self._lock:
             tokens, last = self._buckets.get(key, (float(size), now))
-            tokens = min(float(size), tokens + (now - last) * rate)
-            if not self.throttle:
+            tokens = min(float(size), tokens + max(0.0, now - last) * rate)
+            if tokens < 1.0 and self.throttle:
                 self._buckets[key] = (tokens, now)
-                return True, int(tokens) - 1, 0
-            if tokens < 1.0:
-                self._buckets[key] = (tokens, now)
-                return False, 0, max(1, int((1.0 - tokens) / rate + 0.999))
-            tokens -= 1.0
+                return False, 0, max(1, math.ceil((1.0 - tokens) / rate - 1e-9))
+            tokens = max(0.0, tokens - 1.0)
             self._buckets[key] = (tokens, now)
             return True, int(tokens), 0
 
@@ -156,7 +166,7 @@ class Faults:
         if self.job_reads_per_hour <= 0:
             return True, 0
         key = (principal, subscription)
-        now = time.monotonic()
+        now = self.monotonic()
         with self._lock:
             window = self._job_reads.setdefault(key, deque())
             while window and now - window[0] >= 3600.0:

@@ -124,13 +124,16 @@ class Emulator:
         if tunnel is None and (path.startswith("/_emulator/") or path == "/_emulator"):
             return self._admin(request, environ, start_response)
 
+        # What the request is, decided before any fault fires, so that a faulted token or
+        # metadata request is logged as what it is (not as an ARM request).
+        ident, kind = classify(path, request.method, tunnel)
         fired = self.faults.pick(request.method, path)
         kinds = {rule.kind: rule for rule in fired}
         if "latency" in kinds:
             time.sleep(kinds["latency"].latency_ms / 1000.0)
         entry = {"method": request.method, "path": path, "query": request.query_string.decode(
             "latin-1"), "time": iso(self.clock.now()), "principal": None, "status": None,
-            "kind": "arm", "fault": None, "api_version": request.args.get("api-version"),
+            "kind": kind, "fault": None, "api_version": request.args.get("api-version"),
             "host": tunnel or request.host}
         if "drop_before" in kinds:
             entry.update(status=0, fault="drop_before")
@@ -144,10 +147,11 @@ class Emulator:
                 resp = self._fault_response(int(code), kinds[code])
                 return self._send(request, environ, start_response, resp, entry, started)
 
-        resp = self._handle(request, entry, base_url, tunnel)
+        resp = self._handle(request, entry, base_url, ident)
         if "drop_after" in kinds:
             self._count("faults")
             entry["fault"] = "drop_after"
+            entry.pop("ratelimit", None)
             self._finish(entry, started)
             return self._drop(environ, start_response)
         return self._send(request, environ, start_response, resp, entry, started)
@@ -195,12 +199,12 @@ class Emulator:
                                 "Encountered an internal server error (fault injected).")
         return Response(err.status, err.body(), err.headers)
 
-    def _handle(self, request, entry, base_url, tunnel=None):
+    def _handle(self, request, entry, base_url, ident=None):
         with self.store.lock:
             self.scheduler.run_due()
             self.store.commit()
             try:
-                resp = self._dispatch(request, entry, base_url, tunnel)
+                resp = self._dispatch(request, entry, base_url, ident)
                 self.store.commit()
             except ArmError as err:
                 # A refused request changes nothing (handlers validate before writing).
@@ -219,18 +223,12 @@ class Emulator:
                 resp = Response(500, err.body())
         return resp
 
-    def _dispatch(self, request, entry, base_url, tunnel=None):
+    def _dispatch(self, request, entry, base_url, ident=None):
         path = request.path
-        ident = identity_routes.match(path, request.method)
-        service = SERVICES.get(tunnel)
-        if service == "entra" and (ident is None or ident[0] == "metadata"):
+        if entry["kind"] == "identity" and ident is None:
             # login.microsoftonline.com serves Entra ID only.
-            entry["kind"] = "identity"
             return Response(404, None, {"Content-Type": "text/html; charset=utf-8"}, raw=b"")
-        if service == "arm" and ident is not None and ident[0] != "metadata":
-            ident = None     # management.azure.com has no token endpoint: ARM answers
-        if ident is not None:
-            entry["kind"] = "token" if ident[0] == "token" else "identity"
+        if entry["kind"] != "arm":
             if entry["kind"] == "token":
                 self._count("token")
             return identity_routes.handle(self, request, ident, base_url, entry)
@@ -243,6 +241,16 @@ class Emulator:
                                 "for all requests.")
         principal = self.identity.authenticate(request.headers.get("Authorization"), base_url)
         entry["principal"] = principal["client_id"]
+        # ARM's token buckets count every authenticated request, whatever its answer; every
+        # answer from here on carries the bucket's level (added in _send).
+        kind = KIND_OF_METHOD.get(request.method, "writes")
+        self._count(kind)
+        sub = _subscription_of(path)
+        allowed, remaining, retry = self.faults.take_token(principal["client_id"], sub, kind)
+        scope = "tenant" if sub is None else "subscription"
+        entry["ratelimit"] = ("x-ms-ratelimit-remaining-%s-%s" % (scope, kind), remaining)
+        if not allowed:
+            raise _throttled(kind, sub, principal, retry, self.identity.tenant_id)
         try:
             func, action, params, pattern = self.router.match(path, request.method)
         except MethodNotAllowed:
@@ -252,35 +260,19 @@ class Emulator:
                     request.method, path))
         except NotFound:
             raise _not_found(path, api_version)
-        kind = {"GET": "reads", "HEAD": "reads", "DELETE": "deletes"}.get(request.method, "writes")
-        self._count(kind)
         sub = params.get("sub")
         if sub is not None:
             if self.store.get("subscriptions", sub.lower()) is None:
                 raise gateway_error(404, "SubscriptionNotFound",
                                     "The subscription '%s' could not be found." % sub)
             self._authorize(principal, request.method, path, params)
-            allowed, remaining, retry = self.faults.take_token(principal["client_id"], sub.lower(), kind)
-            entry["ratelimit"] = (kind, remaining)
-            if not allowed:
-                raise gateway_error(
-                    429, "SubscriptionRequestsThrottled",
-                    "Number of '%s' requests for subscription '%s' actor '%s' exceeded. Please try "
-                    "again after '%d' seconds after the first request. The throttled request was "
-                    "not processed." % (kind[:-1], sub, principal["object_id"], retry),
-                    headers={"Retry-After": str(retry)})
             rg = params.get("rg")
             if rg is not None and not (pattern.endswith("/resourcegroups/<rg>")):
                 if self.store.get("resourcegroups", ("%s/%s" % (sub, rg)).lower()) is None:
                     raise gateway_error(404, "ResourceGroupNotFound",
                                         "Resource group '%s' could not be found." % rg)
         ctx = Ctx(self, request, principal, api_version, base_url, pattern)
-        resp = func(ctx, **params)
-        if entry.get("ratelimit"):
-            kind, remaining = entry.pop("ratelimit")
-            resp.headers.setdefault("x-ms-ratelimit-remaining-subscription-%s" % kind,
-                                    str(max(0, remaining)))
-        return resp
+        return func(ctx, **params)
 
     def _authorize(self, principal, method, path, params):
         scope = "/subscriptions/%s" % params["sub"]
@@ -301,6 +293,7 @@ class Emulator:
 
     def _send(self, request, environ, start_response, resp, entry, started):
         entry["status"] = resp.status
+        ratelimit = entry.pop("ratelimit", None)
         headers = {
             "Cache-Control": "no-cache",
             "Pragma": "no-cache",
@@ -318,6 +311,8 @@ class Emulator:
             if client_id:
                 headers["x-ms-client-request-id"] = client_id
         headers.update(resp.headers)
+        if ratelimit is not None:
+            headers[ratelimit[0]] = str(ratelimit[1])
         if resp.raw is not None:
             body = resp.raw
         elif resp.body is None:
@@ -351,6 +346,60 @@ class Emulator:
                 status, body = 500, {"error": "%s: %s" % (type(exc).__name__, exc)}
         wresp = WResponse(json.dumps(body), status=status, content_type="application/json")
         return wresp(environ, start_response)
+
+
+KIND_OF_METHOD = {"GET": "reads", "HEAD": "reads", "DELETE": "deletes"}   # anything else: writes
+
+
+def classify(path, method, tunnel=None):
+    """(identity route or None, log kind) of a request: token, identity, metadata or arm.
+
+    Decided from the path and the host the client addressed (the proxy tunnel's service):
+    login.microsoftonline.com serves Entra ID only (anything else there is an `identity` 404),
+    management.azure.com has no token endpoint (ARM answers those paths) but serves the cloud
+    metadata document like the direct endpoint.
+    """
+    ident = identity_routes.match(path, method)
+    service = SERVICES.get(tunnel)
+    if service == "entra":
+        if ident is None or ident[0] == "metadata":
+            return None, "identity"
+    elif service == "arm" and ident is not None and ident[0] != "metadata":
+        ident = None
+    if ident is None:
+        return None, "arm"
+    return ident, {"token": "token", "metadata": "metadata"}.get(ident[0], "identity")
+
+
+def _subscription_of(path):
+    """The subscription a request path is under (its token bucket), or None (tenant level)."""
+    segs = [s for s in path.split("/") if s]
+    if len(segs) >= 2 and segs[0].lower() == "subscriptions":
+        return segs[1].lower()
+    return None
+
+
+def _throttled(kind, sub, principal, retry, tenant):
+    """ARM's 429 when a token bucket is empty.
+
+    Real body (the token-bucket era; a 429 logged by the Azure SDK for Go in Azure/ARO-HCP's CI,
+    quoted in roivaz/ARO-HCP-CIHealth pkg/failurepatterns/extractor/extract_regression_test.go):
+    {"error":{"code":"SubscriptionRequestsThrottled","message":"Number of 'read' requests for
+    subscription '<id>' actor '<object id>' exceeded. Please try again after '10' seconds after
+    additional tokens are available. Refer to https://aka.ms/arm-throttling for additional
+    information."}}. No public source shows the tenant-level answer: TenantRequestsThrottled and
+    its message are the emulator's, by analogy.
+    """
+    if sub is None:
+        code, scope = "TenantRequestsThrottled", "tenant '%s'" % tenant
+    else:
+        code, scope = "SubscriptionRequestsThrottled", "subscription '%s'" % sub
+    return gateway_error(
+        429, code,
+        "Number of '%s' requests for %s actor '%s' exceeded. Please try again after '%d' seconds "
+        "after additional tokens are available. Refer to https://aka.ms/arm-throttling for "
+        "additional information." % (kind[:-1], scope, principal["object_id"], retry),
+        headers={"Retry-After": str(retry)})
 
 
 def _action_for(method, path):

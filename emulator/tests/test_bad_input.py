@@ -110,8 +110,9 @@ def op_of(url):
 def env(tmp_path_factory):
     emu = start_emulator(tmp_path_factory.mktemp("bad-input"))
     env = Env(emu)
-    # Job reads count against Azure Backup's 150/hour limit: off, so the fuzz reaches the handlers.
-    emu.admin("PUT", "faults", json={"job_reads_per_hour": 0})
+    # Job reads count against Azure Backup's 150/hour limit and every request against ARM's token
+    # buckets (200 writes, 250 reads): both off, so the thousands of fuzz requests reach the handlers.
+    emu.admin("PUT", "faults", json={"job_reads_per_hour": 0, "throttle": False})
     resp = env.request("PUT", env.vault(), json_body={"location": "westeurope", "sku": {"name": "Standard"}})
     assert resp.status_code == 201, resp.text
     vault_op = op_of(resp.headers["Azure-AsyncOperation"])
@@ -850,12 +851,17 @@ def test_fuzz_admin_api(env, req):
     path, method, body, query = req
     if path == "state" or path.strip("/").startswith("reset"):
         method = "GET"      # a reset would throw away the state the other tests use
-    resp = env.emu.http.request(method, env.emu.endpoint + "/_emulator/" + quote(path, safe="/"),
-                                params=query, data=body, verify=env.emu.ca)
-    assert resp.status_code < 500, (path, method, body, resp.status_code, resp.text[:500])
-    payload = resp.json()
-    if resp.status_code >= 400:    # admin errors are {"error": str}; a path leaving /_emulator/ gets ARM's
-        assert isinstance(payload, dict) and isinstance(payload.get("error"), (str, dict)), payload
+    try:
+        resp = env.emu.http.request(method, env.emu.endpoint + "/_emulator/" + quote(path, safe="/"),
+                                    params=query, data=body, verify=env.emu.ca)
+        assert resp.status_code < 500, (path, method, body, resp.status_code, resp.text[:500])
+        payload = resp.json()
+        if resp.status_code >= 400:    # admin errors are {"error": str}; a path leaving /_emulator/ gets ARM's
+            assert isinstance(payload, dict) and isinstance(payload.get("error"), (str, dict)), payload
+    finally:
+        # A fuzzed faults body may switch ARM's throttling back on (its buckets, kept while off, are
+        # empty after the fuzz) or add 429 rules: the later tests of this module are about bad input.
+        env.emu.admin("PUT", "faults", json={"rules": [], "throttle": False, "job_reads_per_hour": 0})
 
 
 def test_admin_api_refuses_what_would_break_the_emulator(env):
