@@ -34,7 +34,9 @@ def parse_args(argv):
     seed.add_argument("--generate", help="generate a large estate, e.g. vms=2000,regions=8")
     parser.add_argument("--time-scale", type=float, default=DEFAULT_TIME_SCALE,
                         help="wall-clock seconds per Azure second (default %(default)s)")
-    parser.add_argument("--faults", default="", help="fault spec, e.g. '429=0.05;seed=7'")
+    parser.add_argument("--faults", default="",
+                        help="fault spec, e.g. '429=0.05;seed=7'; Azure's limits are on by default, "
+                             "'throttle=off' switches ARM's token buckets off")
     parser.add_argument("--token-lifetime", type=int, help="access token lifetime in seconds")
     parser.add_argument("--page-size", type=int, default=DEFAULT_PAGE_SIZE)
     parser.add_argument("--proxy-port", type=int,
