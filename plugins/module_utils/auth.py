@@ -17,6 +17,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 import configparser
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -103,18 +104,128 @@ class SecretAuth(AuthMethod):
                                       self.params["secret"], **_paced(_common(cloud, self.params)))
 
 
+CERTIFICATE_HOW = ("x509_certificate_path takes one PEM file holding the private key and the certificate "
+                   "(openssl pkcs12 -in cert.pfx -out cert.pem -nodes makes one from a PFX), or a PKCS12 "
+                   "(.pfx) file; certificate_password (AZURE_CLIENT_CERTIFICATE_PASSWORD) is the password of "
+                   "an encrypted key or PFX.")
+
+
+def _certificate_error(path, why, code="CertificateInvalid"):
+    # The path only: never the password, the key or the file's content.
+    return AzureBackupError("x509_certificate_path %s %s." % (path, why), code=code, remediation=CERTIFICATE_HOW)
+
+
+def _pkcs12_shaped(data):
+    """Whether the bytes start as a PKCS12 file does (a DER SEQUENCE whose first field is version 3)."""
+    if len(data) < 5 or data[0] != 0x30:
+        return False
+    offset = 2 if data[1] < 0x80 else 2 + (data[1] & 0x7F)
+    return data[offset:offset + 3] == b"\x02\x01\x03"
+
+
+def _check_pem(path, data, password):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    labels = set(re.findall(rb"-----BEGIN ([A-Z0-9 ]+)-----", data))
+    has_key = any(label.endswith(b"PRIVATE KEY") for label in labels)
+    if b"CERTIFICATE" not in labels:
+        raise _certificate_error(path, "holds %s but no certificate (-----BEGIN CERTIFICATE-----)" % (
+            "a private key" if has_key else "no private key"))
+    if not has_key:
+        raise _certificate_error(path, "holds a certificate but not its private key (-----BEGIN PRIVATE KEY-----): "
+                                       "azure-identity needs both in the same file")
+    try:
+        serialization.load_pem_private_key(data, password=password.encode() if password else None)
+    except TypeError as exc:
+        if password:
+            raise _certificate_error(path, "holds a private key that is not encrypted, but certificate_password is "
+                                           "set: leave it out", "CertificatePasswordInvalid") from None
+        raise _certificate_error(path, "holds an encrypted private key: set certificate_password",
+                                 "CertificatePasswordInvalid") from None
+    except ValueError as exc:
+        if "password" in str(exc).lower() or "decrypt" in str(exc).lower():
+            raise _certificate_error(path, "holds an encrypted private key that certificate_password does not "
+                                           "decrypt", "CertificatePasswordInvalid") from None
+        raise _certificate_error(path, "holds a private key that cannot be read") from None
+    try:
+        x509.load_pem_x509_certificate(data)
+    except ValueError:
+        raise _certificate_error(path, "holds a certificate that cannot be read") from None
+
+
+def _check_pkcs12(path, data, password):
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    try:
+        key, cert, _others = pkcs12.load_key_and_certificates(data, password.encode() if password else None)
+    except (ValueError, TypeError):
+        if not _pkcs12_shaped(data):
+            raise _certificate_error(path, "is neither a PEM file nor a PKCS12 (.pfx) file") from None
+        if password:
+            raise _certificate_error(path, "is a PKCS12 (.pfx) file that certificate_password does not open",
+                                     "CertificatePasswordInvalid") from None
+        raise _certificate_error(path, "is a password-protected PKCS12 (.pfx) file: set certificate_password",
+                                 "CertificatePasswordInvalid") from None
+    if key is None or cert is None:
+        raise _certificate_error(path, "is a PKCS12 (.pfx) file without %s" % (
+            "a private key" if key is None else "a certificate"))
+
+
+def check_certificate(path, password=None):
+    """Raise CertificateNotFound, CertificateInvalid or CertificatePasswordInvalid when the file cannot
+    give azure-identity a certificate and its private key (the checks azure-identity makes, with a
+    message that says which part is wrong and never shows the password or the key)."""
+    if not os.path.exists(path):
+        raise AzureBackupError("x509_certificate_path %s does not exist." % path, code="CertificateNotFound",
+                               remediation=CERTIFICATE_HOW)
+    if not os.path.isfile(path):
+        raise _certificate_error(path, "is not a file")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise _certificate_error(path, "cannot be read (%s)" % (exc.strerror or type(exc).__name__)) from None
+    try:
+        import cryptography  # noqa: F401  pylint: disable=unused-import
+    except ImportError:     # azure-identity depends on it; without it azure-identity says what is wrong
+        return
+    if b"-----BEGIN" in data:
+        _check_pem(path, data, password)
+    else:
+        _check_pkcs12(path, data, password)
+
+
 class CertificateAuth(AuthMethod):
     required = ("client_id", "x509_certificate_path", "tenant")
 
     def credential(self, cloud):
         from azure.identity import CertificateCredential
-        if not os.path.isfile(self.params["x509_certificate_path"]):
-            raise AzureBackupError("x509_certificate_path %s does not exist." %
-                                   self.params["x509_certificate_path"], code="CertificateNotFound")
-        return CertificateCredential(self.params["tenant"], self.params["client_id"],
-                                     self.params["x509_certificate_path"],
-                                     password=self.params.get("certificate_password"),
-                                     **_paced(_common(cloud, self.params)))
+        path = self.params["x509_certificate_path"]
+        check_certificate(path, self.params.get("certificate_password"))
+        try:
+            return CertificateCredential(self.params["tenant"], self.params["client_id"], path,
+                                         password=self.params.get("certificate_password"),
+                                         **_paced(_common(cloud, self.params)))
+        except (ValueError, TypeError) as exc:     # what check_certificate did not foresee, still one message
+            raise _certificate_error(path, "cannot be used: %s" % str(exc).strip().splitlines()[0]) from None
+
+
+def check_token_file(path):
+    """Raise FederatedTokenFileNotFound or FederatedTokenFileUnreadable unless the file holds a token."""
+    where = ("In a Kubernetes pod the workload identity webhook mounts the token and sets "
+             "AZURE_FEDERATED_TOKEN_FILE when the pod's service account is set up for workload identity; "
+             "elsewhere, write the identity provider's token (a JWT) to the file before the task runs.")
+    if not os.path.exists(path):
+        raise AzureBackupError("federated_token_file %s does not exist." % path, code="FederatedTokenFileNotFound",
+                               remediation=where)
+    try:
+        with open(path, "rb") as handle:
+            token = handle.read().strip()
+    except OSError as exc:
+        raise AzureBackupError("federated_token_file %s cannot be read (%s)." % (
+            path, exc.strerror or type(exc).__name__), code="FederatedTokenFileUnreadable", remediation=where) from None
+    if not token:
+        raise AzureBackupError("federated_token_file %s is empty." % path, code="FederatedTokenFileUnreadable",
+                               remediation=where)
 
 
 class WorkloadIdentityAuth(AuthMethod):
@@ -122,6 +233,7 @@ class WorkloadIdentityAuth(AuthMethod):
 
     def credential(self, cloud):
         from azure.identity import WorkloadIdentityCredential
+        check_token_file(self.params["federated_token_file"])
         return WorkloadIdentityCredential(tenant_id=self.params["tenant"],
                                           client_id=self.params["client_id"],
                                           token_file_path=self.params["federated_token_file"],

@@ -1,0 +1,127 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the backupops.azure project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""A certificate or a federated token file that cannot work is one clear error when the credential is
+built: which part is wrong, with a code, and never the password or the key in the message."""
+
+import datetime
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography.x509.oid import NameOID
+
+from ansible_collections.backupops.azure.plugins.module_utils import auth, cloud
+from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError
+
+PASSWORD = "pem-pass-7c1d"
+PFX_PASSWORD = "pfx-pass-93ab"
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("certs")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "backupops-unit")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=2))
+            .sign(key, hashes.SHA256()))
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    plain = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                              serialization.NoEncryption())
+    encrypted = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.BestAvailableEncryption(PASSWORD.encode()))
+    contents = {
+        "plain.pem": plain + cert_pem, "encrypted.pem": encrypted + cert_pem, "key-only.pem": plain,
+        "cert-only.pem": cert_pem, "text.pem": b"not a certificate\n",
+        "cert.der": cert.public_bytes(serialization.Encoding.DER),
+        "cert.pfx": pkcs12.serialize_key_and_certificates(b"unit", key, cert, None, serialization.BestAvailableEncryption(
+            PFX_PASSWORD.encode())),
+    }
+    paths = {}
+    for filename, data in contents.items():
+        (tmp / filename).write_bytes(data)
+        paths[filename] = str(tmp / filename)
+    paths["dir"] = str(tmp)
+    return paths
+
+
+@pytest.mark.parametrize("filename, password", [("plain.pem", None), ("encrypted.pem", PASSWORD),
+                                                ("cert.pfx", PFX_PASSWORD)])
+def test_a_usable_certificate_passes(files, filename, password):
+    auth.check_certificate(files[filename], password)
+
+
+@pytest.mark.parametrize("filename, password, code, words", [
+    ("encrypted.pem", "wrong-password", "CertificatePasswordInvalid", "certificate_password does not decrypt"),
+    ("encrypted.pem", None, "CertificatePasswordInvalid", "encrypted private key: set certificate_password"),
+    ("plain.pem", "unneeded", "CertificatePasswordInvalid", "not encrypted, but certificate_password is set"),
+    ("key-only.pem", None, "CertificateInvalid", "holds a private key but no certificate"),
+    ("cert-only.pem", None, "CertificateInvalid", "holds a certificate but not its private key"),
+    ("text.pem", None, "CertificateInvalid", "neither a PEM file nor a PKCS12 (.pfx) file"),
+    ("cert.der", None, "CertificateInvalid", "neither a PEM file nor a PKCS12 (.pfx) file"),
+    ("cert.pfx", "wrong-password", "CertificatePasswordInvalid", "certificate_password does not open"),
+    ("cert.pfx", None, "CertificatePasswordInvalid", "password-protected PKCS12 (.pfx) file"),
+    ("dir", None, "CertificateInvalid", "is not a file"),
+])
+def test_a_certificate_that_cannot_work_says_why(files, filename, password, code, words):
+    with pytest.raises(AzureBackupError) as err:
+        auth.check_certificate(files[filename], password)
+    assert err.value.code == code and words in err.value.message, err.value.message
+    text = err.value.full_message()
+    assert files[filename] in text and "x509_certificate_path" in err.value.remediation
+    for secret in (PASSWORD, PFX_PASSWORD, "wrong-password", "unneeded", "PRIVATE KEY-----\n"):
+        assert secret not in text
+
+
+def test_a_missing_certificate(tmp_path):
+    with pytest.raises(AzureBackupError) as err:
+        auth.check_certificate(str(tmp_path / "absent.pem"))
+    assert err.value.code == "CertificateNotFound"
+
+
+def test_the_credential_is_checked_when_it_is_built(files):
+    method = auth.CertificateAuth({"tenant": "t", "client_id": "c", "x509_certificate_path": files["key-only.pem"],
+                                   "certificate_password": None})
+    with pytest.raises(AzureBackupError) as err:
+        method.credential(cloud.resolve_cloud("AzureCloud"))
+    assert err.value.code == "CertificateInvalid"
+    method.params["x509_certificate_path"] = files["plain.pem"]
+    assert method.credential(cloud.resolve_cloud("AzureCloud")) is not None
+
+
+def test_federated_token_file(tmp_path, monkeypatch):
+    with pytest.raises(AzureBackupError) as err:
+        auth.check_token_file(str(tmp_path / "absent"))
+    assert err.value.code == "FederatedTokenFileNotFound" and "AZURE_FEDERATED_TOKEN_FILE" in err.value.remediation
+    with pytest.raises(AzureBackupError) as err:
+        auth.check_token_file(str(tmp_path))            # a directory: it exists, it cannot be read
+    assert err.value.code == "FederatedTokenFileUnreadable" and "cannot be read" in err.value.message
+    empty = tmp_path / "empty"
+    empty.write_text("\n")
+    with pytest.raises(AzureBackupError) as err:
+        auth.check_token_file(str(empty))
+    assert err.value.code == "FederatedTokenFileUnreadable" and "is empty" in err.value.message
+    token = tmp_path / "token"
+    token.write_text("eyJhbGciOiJSUzI1NiJ9.e30.c2ln")
+    real_open = open
+
+    def denied(path, *args, **kwargs):
+        if str(path) == str(token):
+            raise PermissionError(13, "Permission denied")
+        return real_open(path, *args, **kwargs)
+    monkeypatch.setattr("builtins.open", denied)
+    with pytest.raises(AzureBackupError) as err:
+        auth.check_token_file(str(token))
+    assert err.value.code == "FederatedTokenFileUnreadable" and "Permission denied" in err.value.message
+    monkeypatch.setattr("builtins.open", real_open)
+    auth.check_token_file(str(token))
+    method = auth.WorkloadIdentityAuth({"tenant": "t", "client_id": "c", "federated_token_file": str(empty)})
+    with pytest.raises(AzureBackupError) as err:
+        method.credential(cloud.resolve_cloud("AzureCloud"))
+    assert err.value.code == "FederatedTokenFileUnreadable"
