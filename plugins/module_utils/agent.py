@@ -17,7 +17,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 import re
 
 from . import vms, waiting
-from .errors import AzureBackupError
+from .errors import AzureBackupError, listed
 from .transform import as_dict
 
 # "Validating the VM Agent installation: ... WaAppAgent.exe ... The Product Version field should
@@ -175,10 +175,7 @@ def read_vms(module, refs, concurrency=8, **minimums):
     found = vms.read_with_status(module, refs, concurrency)
     missing = [ref.label for ref, vm in found.items() if vm is None]
     if missing:
-        raise AzureBackupError(
-            "VM %s not found: check the name and resource group (names are per resource group; "
-            "an ARM id or resource_group/name says which)." % ", ".join(missing), code="ResourceNotFound",
-            status=404)
+        raise vms.not_found_error(missing)
     return [assess(as_dict(vm), **minimums) for vm in found.values()]
 
 
@@ -201,8 +198,8 @@ def summary(facts):
 
 
 def _listing(facts):
-    return "; ".join("%s/%s (%s: %s)" % (f["resource_group"], f["name"], f["verdict"], f["agent_status"])
-                     for f in facts)
+    return listed(["%s/%s (%s: %s)" % (f["resource_group"], f["name"], f["verdict"], f["agent_status"])
+                   for f in facts], "; ")
 
 
 def wait_until_ready(reread, facts, timeout, interval, clock=None, sleep=None):
@@ -246,7 +243,7 @@ def failures(facts, fail_on):
     by_verdict = {}
     for fact in hit:
         by_verdict.setdefault(fact["verdict"], []).append("%s/%s" % (fact["resource_group"], fact["name"]))
-    text = "; ".join("%s: %s" % (verdict, ", ".join(names)) for verdict, names in sorted(by_verdict.items()))
+    text = "; ".join("%s: %s" % (verdict, listed(names)) for verdict, names in sorted(by_verdict.items()))
     return AzureBackupError("%d VM(s) have a verdict listed in fail_on: %s." % (len(hit), text),
                             code="AgentNotReady",
                             remediation=" ".join(sorted({f["remediation"] for f in hit if f["remediation"]})))

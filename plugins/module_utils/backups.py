@@ -20,9 +20,9 @@ FOR INTERNAL COLLECTION USE ONLY.
 import threading
 from datetime import timedelta, timezone
 
-from . import jobs, vaults, waiting
+from . import jobs, vaults, vms, waiting
 from .batch import run_batch
-from .errors import REMEDIATION, AzureBackupError, from_azure
+from .errors import REMEDIATION, AzureBackupError, from_azure, listed
 from .transform import as_dict, iso_utc
 from .vms import ref_from_id
 
@@ -132,6 +132,7 @@ def plan(module, resource_group, vault_name, refs, initial_only=False):
         entry.error = _not_ready(entry, vault_name)
         if initial_only and entry.error is None and recovery_point_time(entry.item):
             entry.skipped = "the initial backup is done: a recovery point exists (%s)" % recovery_point_time(entry.item)
+    _not_found(module, entries)
     running = {}
     if any(e.error is None and not e.skipped for e in entries):
         found = jobs.list_jobs(module, resource_group, vault_name, operation="Backup", status="InProgress")
@@ -145,6 +146,18 @@ def plan(module, resource_group, vault_name, refs, initial_only=False):
                 entry.job_key = jobs.job_key(job)
                 running[entry.job_key] = job
     return entries, running
+
+
+def _not_found(module, entries):
+    """A VM the vault does not protect may not exist at all: VmNotFound then, not VmNotProtected (one
+    GET per VM for a few, one VM list for more; nothing when every VM is protected)."""
+    unprotected = [e for e in entries if e.item is None]
+    if not unprotected:
+        return
+    found = vms.existing(module, [e.ref for e in unprotected])
+    for entry in unprotected:
+        if entry.ref not in found:
+            entry.error = vms.not_found_error([entry.ref.label])
 
 
 def _not_ready(entry, vault_name):
@@ -440,6 +453,6 @@ def failure(results, fail_on_job_failure):
                                 code=err["code"],
                                 remediation=" ".join(err["recommendations"]) or REMEDIATION.get(err["code"]))
     codes = sorted({r["error"]["code"] for r in failed})
-    return AzureBackupError("The backups of %d of %d VMs failed: %s." % (len(failed), len(results), "; ".join(
-        "%s: %s" % (r["vm"], line(r)) for r in failed)), code=codes[0] if len(codes) == 1 else "BackupsFailed",
+    return AzureBackupError("The backups of %d of %d VMs failed: %s." % (len(failed), len(results), listed(
+        ["%s: %s" % (r["vm"], line(r)) for r in failed], "; ")), code=codes[0] if len(codes) == 1 else "BackupsFailed",
         remediation="See each VM's error and Azure's recommendations in vms.")

@@ -23,7 +23,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from . import pacing
+from . import pacing, validation
 from .auth import AUTH_ARGSPEC, CredentialFileAuth, choose
 from .cloud import resolve_cloud
 from .errors import AzureBackupError, translated
@@ -169,13 +169,22 @@ class AzureSession:
 class AzureBackupModule:
     """AnsibleModule with Azure authentication, SDK clients and uniform Azure failures."""
 
-    def __init__(self, argument_spec, **kwargs):
+    def __init__(self, argument_spec, ranges=None, **kwargs):
+        """``ranges``: {option: (minimum, maximum or None, unit)} of the module's own numeric options,
+        checked with the shared ones (validation.SHARED_RANGES) before anything else."""
         spec = copy.deepcopy(AUTH_ARGSPEC)
         spec.update(argument_spec)
         self._module = AnsibleModule(argument_spec=spec, **kwargs)
         if not HAS_AZURE:
             self._module.fail_json(msg=missing_required_lib("azure-identity and azure-mgmt-core"),
                                    exception=AZURE_IMPORT_ERROR)
+        error = None
+        try:
+            validation.check_numbers(self._module.params, ranges)
+        except AzureBackupError as err:
+            error = err
+        if error is not None:       # before any Azure call: nothing was read or written
+            self.fail(error)
         self.session = AzureSession(self._module.params, on_secret=self._module.no_log_values.add)
         timeout = self._module.params.get("wait_timeout")
         pacing.set_timeout(pacing.DEFAULT_TIMEOUT if not isinstance(timeout, int)

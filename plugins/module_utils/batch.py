@@ -12,18 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .errors import AzureBackupError, translated
 
+# The range of O(concurrency), checked with every numeric option by AzureBackupModule (validation.py).
 MAX_CONCURRENCY = 32
 
 BATCH_ARGSPEC = {
     "concurrency": {"type": "int", "default": 8},
 }
-
-
-def validate_concurrency(value):
-    if not isinstance(value, int) or not 1 <= value <= MAX_CONCURRENCY:
-        raise AzureBackupError("concurrency must be between 1 and %d, got %r." % (MAX_CONCURRENCY, value),
-                               code="InvalidParameters")
-    return value
 
 
 class Outcome:

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 
 from . import agent, inventory, protection, vaults, vms
 from .batch import run_all
+from .errors import listed
 from .transform import as_dict, iso_utc, resource_group_of
 
 COVERAGE = ("protected", "initial_backup_pending", "last_backup_failed", "unprotected")
@@ -119,7 +120,7 @@ def classify(item):
 
 
 def _names(vault_facts):
-    return ", ".join(sorted(v["name"] for v in vault_facts))
+    return listed(sorted(v["name"] for v in vault_facts))
 
 
 def coverage_reason(vm, coverage, vault, item, facts, region_vaults):

@@ -104,6 +104,19 @@ AADSTS = {
 }
 
 
+# A message names at most this many VMs, items, policies or locks, then says how many more.
+LISTED = 10
+
+
+def listed(names, sep=", ", limit=LISTED):
+    """The first ``limit`` names joined with ``sep``, then ", and N more": a message stays short
+    whatever the size of the fleet."""
+    names = [str(name) for name in names]
+    if len(names) <= limit:
+        return sep.join(names)
+    return "%s%sand %d more" % (sep.join(names[:limit]), sep, len(names) - limit)
+
+
 class AzureBackupError(Exception):
     """A failure the module reports as one clear message (never a traceback)."""
 

@@ -17,9 +17,9 @@ and discovery runs at most once per vault per run.  A converged run writes nothi
 FOR INTERNAL COLLECTION USE ONLY.
 """
 
-from . import inventory, policies, preflight, protection, vaults, vms, waiting
+from . import inventory, locations, policies, preflight, protection, vaults, vms, waiting
 from .batch import run_batch
-from .errors import AzureBackupError
+from .errors import AzureBackupError, listed as listed_names
 from .transform import as_dict
 
 # Azure's documented limit: "there's a limit of 100 VMs that can be associated to the same
@@ -106,6 +106,7 @@ class FleetRun:
         location = vms.normalize_location(p.get("location"))
         if self.vault is None and self.module.check_mode and location:
             # predicted as the vault an earlier task of this check-mode run would create
+            location = vms.normalize_location(locations.require(self.module, p["location"]))
             self.pending = True
             self.vault = {"id": protection.vault_id(self.module.subscription_id, self.rg, self.vault_name),
                           "name": self.vault_name, "location": location}
@@ -113,6 +114,7 @@ class FleetRun:
             raise AzureBackupError("Vault %s does not exist in resource group %s." % (self.vault_name, self.rg),
                                    code="ResourceNotFound", remediation="Create it first with backupops.azure.rs_vault.")
         elif location and vms.normalize_location(self.vault["location"]) != location:
+            locations.require(self.module, p["location"])    # a region that does not exist is named as such
             raise AzureBackupError("Vault %s is in region %s, not in %s: a VM can only be backed up to a vault of "
                                    "its own region." % (self.vault_name, self.vault["location"], p["location"]),
                                    code="VaultLocationMismatch")
@@ -127,8 +129,21 @@ class FleetRun:
         else:
             for entry in self.entries:
                 self._plan_removal(entry)
+            self._unknown_vms()
         self._assign_policies()
         return self.entries
+
+    def _unknown_vms(self):
+        """Stopping or deleting the protection of a VM the vault holds nothing of changes nothing; when the
+        VM does not even exist (a typo?) that is a VmNotFound warning, not a silent success."""
+        unlisted = [e for e in self.entries if e.item is None]
+        found = vms.existing(self.module, [e.ref for e in unlisted], self.p["concurrency"]) if unlisted else set()
+        for entry in unlisted:
+            if entry.ref not in found:
+                entry.judge(preflight.verdict("VmNotFound", "The VM %s does not exist (or this principal cannot read "
+                                              "it) and vault %s holds no backup of it: nothing to %s."
+                                              % (entry.ref.label, self.vault_name,
+                                                 "stop" if self.p["state"] == "stopped" else "delete"), "warning"))
 
     def _read_policies(self):
         """The wanted policies; in check mode, those an earlier task would create (pending_policies, or
@@ -515,7 +530,7 @@ def too_many_vms_error(names, count):
 
 
 def capacity_error(vault_name, listed, room, joining):
-    counts = ", ".join("%s (%d of %d)" % (p["name"], policy_count(p), POLICY_VM_LIMIT) for p in listed)
+    counts = listed_names(["%s (%d of %d)" % (p["name"], policy_count(p), POLICY_VM_LIMIT) for p in listed])
     return AzureBackupError(
         "%d VM(s) would join %s of vault %s, which have room for %d more: Azure documents a limit of %d VMs "
         "per backup policy. Nothing was changed." % (joining, counts, vault_name,
@@ -524,5 +539,5 @@ def capacity_error(vault_name, listed, room, joining):
 
 
 def policy_words(names):
-    return "policy %s" % names[0] if len(names) == 1 else "%d policies (%s)" % (len(names), ", ".join(names))
+    return "policy %s" % names[0] if len(names) == 1 else "%d policies (%s)" % (len(names), listed_names(names))
 

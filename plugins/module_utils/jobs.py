@@ -20,7 +20,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from . import pacing, waiting
-from .errors import AzureBackupError, from_azure
+from .errors import AzureBackupError, from_azure, listed
 from .transform import as_dict, iso_utc
 
 OPERATIONS = ["Backup", "ConfigureBackup", "CrossRegionRestore", "DeleteBackupData", "DisableBackup",
@@ -346,7 +346,7 @@ def timeout_error(vault_name, jobs, pending, timeout, throttled=None, labels=Non
         names.append("%s (job %s%s)" % (what, (job or {}).get("name") or key,
                                         ", %s" % props(job).get("operation") if job else ""))
     text = "Timed out after %d s waiting for %d job(s) of vault %s; still running: %s." % (
-        timeout, len(pending), vault_name, "; ".join(names))
+        timeout, len(pending), vault_name, listed(names, "; "))
     if throttled is not None:
         text += " Azure Backup throttled the job reads: %s" % throttled.message
     return AzureBackupError(text, code="JobsStillRunning", details={"still_running": [

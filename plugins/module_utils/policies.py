@@ -23,7 +23,7 @@ import re
 from datetime import datetime, timezone
 
 from . import pacing, waiting
-from .errors import AzureBackupError
+from .errors import AzureBackupError, listed
 from .transform import as_dict
 from .waiting import finish, poll_kwargs
 
@@ -388,7 +388,7 @@ def _enum(values, allowed, option):
     """A list option's values, each one of Azure's names (days, weeks, months)."""
     unknown = [v for v in values if v not in allowed]
     if unknown:
-        raise _bad("%s takes %s; %s is not one of them." % (option, ", ".join(allowed), ", ".join(map(str, unknown))))
+        raise _bad("%s takes %s; %s is not one of them." % (option, ", ".join(allowed), listed(unknown)))
     _distinct(values, option)
 
 

@@ -15,7 +15,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 
 import re
 
-from .errors import AzureBackupError
+from .errors import AzureBackupError, listed
 from .transform import resource_group_of
 
 LOCKS_API = "2016-09-01"
@@ -175,4 +175,4 @@ def lock_verdict(locks):
                                        resource_group_of(lock.get("id"))) for lock in locks})
     return verdict("BackupResourceGroupLocked", "Lock %s is on the resource group where Azure Backup keeps this "
                    "region's instant restore points: backups will fail with UserErrorRpCollectionLimitReached. "
-                   "Remove the lock." % ", ".join(names), "warning")
+                   "Remove the lock." % listed(names), "warning")

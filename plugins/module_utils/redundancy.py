@@ -13,7 +13,7 @@ BEFORE any write, so a refused change writes nothing (and check mode predicts it
 FOR INTERNAL COLLECTION USE ONLY.
 """
 
-from .errors import AzureBackupError
+from .errors import AzureBackupError, listed
 from .transform import as_dict
 
 REDUNDANCY_CHOICES = ["GeoRedundant", "LocallyRedundant", "ZoneRedundant"]
@@ -45,7 +45,7 @@ def plan(current, storage_redundancy=None, cross_region_restore=None, vault_name
     if current["locked"] and wanted["storage_redundancy"] != current["storage_redundancy"]:
         # item_names may be a function: the vault's items are listed (paged, 200 a page) only for this message
         names = item_names() if callable(item_names) else item_names
-        items = ", ".join(sorted(names or [])) or "protected items"
+        items = listed(sorted(names or [])) or "protected items"
         raise AzureBackupError(
             "Cannot change the storage redundancy of vault %s from %s to %s: Azure locks it when the "
             "first item is protected (protected here: %s)." % (

@@ -13,7 +13,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 """
 
 from .batch import run_all
-from .errors import AzureBackupError
+from .errors import AzureBackupError, listed
 
 VM_ARGSPEC = {
     "vm": {"type": "raw"},
@@ -162,6 +162,33 @@ def read_with_status(module, refs, concurrency=8):
     outcomes = run_all(here, lambda ref: get_vm(module, ref, instance_view=True), concurrency, "read the VM")
     found = {o.item: o.value for o in outcomes}
     return {ref: found.get(ref) for ref in refs}
+
+
+def existing(module, refs, concurrency=8):
+    """The VMs of ``refs`` that exist in the module's subscription (a set of VmRef), cheaply: a GET each
+    (without the instance view) for up to READ_EACH_UP_TO of them, else the subscription's one VM list."""
+    refs = list(refs)
+    if not refs:
+        return set()
+    if len(refs) > READ_EACH_UP_TO:
+        listed_refs = {ref_of(vm) for vm in list_vms(module)}
+        return {ref for ref in refs if ref in listed_refs}
+    module.client("compute")    # built once, before the worker threads share it
+    here = [ref for ref in refs if ref.subscription.lower() == module.subscription_id.lower()]
+    outcomes = run_all(here, lambda ref: get_vm(module, ref), concurrency, "read the VM")
+    return {o.item for o in outcomes if o.value is not None}
+
+
+NOT_FOUND_HOW = ("Check the name and resource group (names are per resource group; an ARM id or "
+                 "resource_group/name says which), and that the principal may read the VM (Reader or Virtual "
+                 "Machine Contributor on its resource group).")
+
+
+def not_found_error(labels):
+    """VmNotFound for the VMs (their labels) that do not exist."""
+    labels = list(labels)
+    return AzureBackupError("%s %s not found." % ("VM" if len(labels) == 1 else "%d VMs" % len(labels), listed(labels)),
+                            code="VmNotFound", status=404, remediation=NOT_FOUND_HOW)
 
 
 def list_vms(module, resource_group=None, location=None, status=False):

@@ -22,11 +22,17 @@ author:
   - backupops.azure contributors (@backupops)
 options:
   locations:
-    description: Only the VMs of these regions (V(westeurope) or V(West Europe)). All regions when omitted.
+    description:
+      - Only the VMs of these regions (V(westeurope) or V(West Europe)). All regions when omitted.
+      - A region the subscription does not have fails the task with C(LocationNotAvailable), naming the closest
+        regions (one list of the subscription's locations, read only when a region given has no VM). A region
+        without VMs is a warning.
     type: list
     elements: str
   resource_groups:
-    description: Only the VMs of these resource groups. All resource groups when omitted.
+    description:
+      - Only the VMs of these resource groups. All resource groups when omitted.
+      - A resource group without VMs (in the regions given) is a warning.
     type: list
     elements: str
   next_backup_time:
@@ -243,14 +249,25 @@ coverage:
       returned: always
 """
 
-from ansible_collections.backupops.azure.plugins.module_utils import coverage
+from ansible_collections.backupops.azure.plugins.module_utils import coverage, locations
 from ansible_collections.backupops.azure.plugins.module_utils.base import AzureBackupModule
+from ansible_collections.backupops.azure.plugins.module_utils.errors import listed
 
 
 def run(module):
     p = module.params
     document = coverage.read(module, locations=p["locations"], resource_groups=p["resource_groups"],
                              next_backup=p["next_backup_time"])
+    seen_regions = {row["location"] for row in document["vms"]}
+    seen_groups = {row["resource_group"].lower() for row in document["vms"]}
+    empty = [loc for loc in p["locations"] or [] if locations.normalize(loc) not in seen_regions]
+    if empty:
+        locations.require(module, empty, "locations")     # no VM there: are they regions at all?
+    empty += [group for group in p["resource_groups"] or [] if group.lower() not in seen_groups]
+    if empty:
+        module.warn("No VM matched %s: the report counts no VM there (check the names)." % listed(empty))
+    elif not document["vms"]:
+        module.warn("No VM matched: the subscription has no VM, so the report counts none.")
     module.exit_json(changed=False, coverage=document)
 
 

@@ -192,8 +192,6 @@ def run(module):
     start, end = jobs.parse_when(p["start_time"], "start_time"), jobs.parse_when(p["end_time"], "end_time")
     if start and end and start > end:
         raise AzureBackupError("start_time is after end_time.", code="InvalidParameters")
-    if p["wait_timeout"] < 0:
-        raise AzureBackupError("wait_timeout must be 0 or more seconds.", code="InvalidParameters")
     if end and not start:
         start = end - timedelta(days=30)
     elif start and not end:

@@ -53,8 +53,9 @@ options:
   fail_on_job_failure:
     description:
       - Fail the task when a backup job fails or is cancelled. With V(false) the failure is reported
-        in RV(vms[].error) and as a warning. Errors that stop a backup from starting (VM not protected,
-        request refused) always fail the task.
+        in RV(vms[].error) and as a warning. Errors that stop a backup from starting (C(VmNotFound), the VM
+        does not exist; C(VmNotProtected), it exists but this vault does not protect it; request refused)
+        always fail the task.
     type: bool
     default: true
   initial_only:
@@ -242,7 +243,7 @@ counts:
 
 from ansible_collections.backupops.azure.plugins.module_utils import backups, jobs, vaults, vms, waiting
 from ansible_collections.backupops.azure.plugins.module_utils.base import AzureBackupModule
-from ansible_collections.backupops.azure.plugins.module_utils.batch import BATCH_ARGSPEC, validate_concurrency
+from ansible_collections.backupops.azure.plugins.module_utils.batch import BATCH_ARGSPEC
 from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError
 
 
@@ -252,9 +253,6 @@ def run(module):
     vaults.validate_vault_name(vault)
     refs = vms.refs_from_params(p, module.subscription_id)
     expiry = backups.retain_until(p["retain_until"], jobs.utcnow())
-    validate_concurrency(p["concurrency"])
-    if p["wait_timeout"] < 0:
-        raise AzureBackupError("wait_timeout must be 0 or more seconds.", code="InvalidParameters")
 
     entries, known = backups.plan(module, rg, vault, refs, initial_only=p["initial_only"])
     already_running = len(known)

@@ -276,7 +276,7 @@ policy:
 
 from ansible_collections.backupops.azure.plugins.module_utils import policies, vaults
 from ansible_collections.backupops.azure.plugins.module_utils.base import AzureBackupModule
-from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError, listed
 from ansible_collections.backupops.azure.plugins.module_utils.transform import diff
 from ansible_collections.backupops.azure.plugins.module_utils.waiting import WAIT_ARGSPEC
 
@@ -300,7 +300,7 @@ def absent(module, current):
     if users:
         raise AzureBackupError(
             "Backup policy %s of vault %s still protects %d item(s): %s. Nothing was deleted."
-            % (p["name"], p["vault_name"], len(users), ", ".join(users)), code="BMSUserErrorPolicyInUse",
+            % (p["name"], p["vault_name"], len(users), listed(users)), code="BMSUserErrorPolicyInUse",
             remediation="Move these VMs to another policy, or stop their protection, before deleting the policy.")
     if not module.check_mode:
         policies.delete(module, p["resource_group"], p["vault_name"], p["name"], p["wait"], p["wait_timeout"])

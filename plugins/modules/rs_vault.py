@@ -34,7 +34,10 @@ options:
     choices: [present, absent]
   location:
     description:
-      - Azure region of the vault, for example V(westeurope). Required to create a vault.
+      - Azure region of the vault, for example V(westeurope) or V(West Europe). Required to create a vault.
+      - Before a vault (and its resource group) is created, the region is checked against the subscription's
+        regions (one list of its locations); one it does not have fails with C(LocationNotAvailable), naming the
+        closest regions, in check mode too.
       - A vault cannot move; a different region for an existing vault is an error.
     type: str
   create_resource_group:
@@ -46,7 +49,12 @@ options:
     type: str
     choices: [Standard, RS0]
   tags:
-    description: Tags of the vault.
+    description:
+      - Tags of the vault.
+      - Checked against Azure's rules before any request, with the code C(InvalidTags) - at most 50 tags per
+        resource (with O(purge_tags=false), the vault's current tags count too), names of up to 512 characters
+        without C(<), C(>), C(%), C(&), C(\\), C(?) or C(/) (case-insensitive, so C(Env) and C(env) are one tag),
+        values of up to 256 characters.
     type: dict
   purge_tags:
     description: Remove the tags that O(tags) does not list.
@@ -73,7 +81,7 @@ options:
     type: str
     choices: [Enabled, Disabled, AlwaysON]
   soft_delete_retention_days:
-    description: Days deleted backup data is kept, 14 to 180.
+    description: Days deleted backup data is kept, 14 to 180 (checked before any request, C(InvalidParameters)).
     type: int
   enhanced_security_state:
     description: Enhanced security (extra protection of soft-deleted data and of critical operations).
@@ -142,9 +150,9 @@ vault:
     identity_type: {description: Managed identity type., type: str, returned: when present, sample: None}
 """
 
-from ansible_collections.backupops.azure.plugins.module_utils import redundancy, vaults
+from ansible_collections.backupops.azure.plugins.module_utils import locations, redundancy, validation, vaults
 from ansible_collections.backupops.azure.plugins.module_utils.base import AzureBackupModule
-from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError, listed
 from ansible_collections.backupops.azure.plugins.module_utils.transform import diff, purge_tags
 from ansible_collections.backupops.azure.plugins.module_utils.waiting import WAIT_ARGSPEC
 
@@ -195,7 +203,7 @@ def absent(module, current):
         names = sorted(i["properties"].get("friendlyName", i["name"]) for i in items)
         raise AzureBackupError(
             "Vault %s still holds %d backup item(s) (protected, stopped or soft-deleted): %s. Nothing was deleted."
-            % (p["name"], len(items), ", ".join(names)), code="VaultNotEmpty",
+            % (p["name"], len(items), listed(names)), code="VaultNotEmpty",
             remediation="Stop protection of each item and delete its backup data first (backupops.azure.vm_protection "
                         "with state: absent); soft-deleted items must be undeleted and deleted with soft delete "
                         "disabled, or expire after the retention period.")
@@ -208,6 +216,7 @@ def create(module):
     p = module.params
     if not p["location"]:
         raise AzureBackupError("location is required to create vault %s." % p["name"], code="LocationRequired")
+    location = locations.require(module, p["location"])
     defaults = {"sku": "Standard", "tags": {}, "public_network_access": "Enabled", "storage_redundancy": "GeoRedundant",
                 "cross_region_restore": False, "soft_delete_state": "Enabled", "soft_delete_retention_days": 14,
                 "enhanced_security_state": "Enabled", "immutability_state": "Disabled"}
@@ -219,17 +228,17 @@ def create(module):
     if not group_exists and not p["create_resource_group"]:
         raise AzureBackupError("Resource group %s does not exist." % p["resource_group"], code="ResourceGroupNotFound",
                                remediation="Create it first, or set create_resource_group: true.")
-    available, message = vaults.name_availability(module, p["resource_group"], p["location"], p["name"], group_exists)
+    available, message = vaults.name_availability(module, p["resource_group"], location, p["name"], group_exists)
     if not available:
         raise AzureBackupError("Vault name %s is not available in this subscription: %s" % (p["name"], message),
                                code="VaultNameNotAvailable",
                                remediation="Vault names are unique per subscription (another resource group may "
                                            "use it, or it was deleted less than 24 hours ago); choose another name.")
-    facts = dict(wanted, name=p["name"], resource_group=p["resource_group"], location=p["location"])
+    facts = dict(wanted, name=p["name"], resource_group=p["resource_group"], location=location)
     if not module.check_mode:
         if not group_exists:
-            vaults.create_resource_group(module, p["resource_group"], p["location"])
-        created = vaults.create_or_update(module, p["resource_group"], p["name"], vault_body(wanted, p["location"]),
+            vaults.create_resource_group(module, p["resource_group"], location)
+        created = vaults.create_or_update(module, p["resource_group"], p["name"], vault_body(wanted, location),
                                           p["wait"], p["wait_timeout"])
         facts = vaults.vault_facts(created) if created else facts
     module.exit_json(changed=True, vault=facts, diff=diff({}, facts))
@@ -238,6 +247,7 @@ def create(module):
 def run(module):
     p = module.params
     vaults.validate_vault_name(p["name"])
+    validation.check_tags(p["tags"])
     current = vaults.get_vault(module, p["resource_group"], p["name"])
     if p["state"] == "absent":
         return absent(module, current)
@@ -251,11 +261,15 @@ def run(module):
             if current is None:
                 raise
     before = vaults.vault_facts(current)
-    if p["location"] and p["location"].replace(" ", "").lower() != before["location"]:
+    if p["location"] and locations.normalize(p["location"]) != locations.normalize(before["location"]):
+        locations.require(module, p["location"])    # a region that does not exist is named as such
         raise AzureBackupError("Vault %s is in %s; a vault cannot move to %s." % (p["name"], before["location"], p["location"]),
                                code="VaultLocationMismatch")
     check_irreversible(p, before)
     after = desired_facts(p, before)
+    if after["tags"] != before["tags"]:
+        validation.check_tags(after["tags"], "tags (with the current tags of vault %s that purge_tags: false keeps)"
+                              % p["name"])
     storage_keys = ("storage_redundancy", "cross_region_restore")
     other_changed = any(before[k] != after[k] for k in MANAGED if k not in storage_keys)
     storage_changed = any(before[k] != after[k] for k in storage_keys)
@@ -293,10 +307,8 @@ def main():
         "allow_irreversible_settings": {"type": "bool", "default": False},
     }
     argument_spec.update(WAIT_ARGSPEC)
-    module = AzureBackupModule(argument_spec=argument_spec, supports_check_mode=True)
-    days = module.params["soft_delete_retention_days"]
-    if days is not None and not 14 <= days <= 180:
-        module.fail_json(msg="soft_delete_retention_days must be between 14 and 180, got %d." % days)
+    module = AzureBackupModule(argument_spec=argument_spec, supports_check_mode=True,
+                               ranges={"soft_delete_retention_days": (14, 180, "days")})
     module.run(run)
 
 

@@ -24,7 +24,10 @@ options:
     description: Only vaults of this resource group.
     type: str
   location:
-    description: Only vaults of this region, for example V(westeurope).
+    description:
+      - Only vaults of this region, for example V(westeurope) or V(West Europe).
+      - When no vault is there, a region the subscription does not have fails the task with
+        C(LocationNotAvailable), naming the closest regions.
     type: str
   include_item_counts:
     description: Count the protected items of each vault (one list call per vault, made concurrently).
@@ -98,7 +101,7 @@ vaults:
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.backupops.azure.plugins.module_utils import vaults
+from ansible_collections.backupops.azure.plugins.module_utils import locations, vaults
 from ansible_collections.backupops.azure.plugins.module_utils.base import AzureBackupModule
 
 MAX_PARALLEL = 8
@@ -114,8 +117,10 @@ def run(module):
         listed = vaults.list_vaults(module, p["resource_group"])
     facts = [vaults.vault_facts(v) for v in listed]
     if p["location"]:
-        region = p["location"].replace(" ", "").lower()
-        facts = [f for f in facts if f["location"] == region]
+        region = locations.normalize(p["location"])
+        facts = [f for f in facts if locations.normalize(f["location"]) == region]
+        if not facts:
+            locations.require(module, p["location"])    # no vault there: is it a region at all?
     if p["include_item_counts"] and facts:
         module.client("backup")  # build the client once, before the threads share it
         with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(facts))) as pool:

@@ -35,7 +35,9 @@ options:
     type: str
   location:
     description:
-      - Every VM of this region, for example V(westeurope).
+      - Every VM of this region, for example V(westeurope) or V(West Europe).
+      - A region the subscription does not have fails the task with C(LocationNotAvailable), naming the
+        closest regions (one list of the subscription's locations, read only when no VM matched).
       - Mutually exclusive with O(vm) and O(vms).
     type: str
   windows_min_version:
@@ -77,7 +79,9 @@ options:
     type: int
     default: 8
 notes:
-  - A VM of O(vm) or O(vms) that does not exist fails the task, naming it.
+  - A VM of O(vm) or O(vms) that does not exist fails the task with C(VmNotFound), naming it.
+  - A resource group or region without any VM is not an error but a warning, with RV(matched=0); RV(all_ready)
+    is then true (no VM was checked), so a pipeline that needs VMs tests RV(matched) too.
   - With none of O(vm), O(vms), O(resource_group) and O(location), every VM of the subscription is checked.
   - Installing the agent inside the guest is all ARM needs; C(provisionVMAgent) is set when a VM is created
     and cannot be changed afterwards, so it is reported, not acted upon.
@@ -225,10 +229,19 @@ summary:
   type: dict
   sample: {ready: 10, not_ready: 1, missing: 3, outdated: 1, stopped: 1}
 all_ready:
-  description: Whether every VM checked has the verdict V(ready).
+  description:
+    - Whether every VM checked has the verdict V(ready).
+    - True when no VM matched (nothing was checked); see RV(matched).
   returned: always
   type: bool
   sample: false
+matched:
+  description:
+    - How many VMs the task checked (the length of RV(vms)).
+    - 0 when the resource group, the region or the subscription has no VM; the task then warns.
+  returned: always
+  type: int
+  sample: 16
 reads:
   description: How many times the VMs were read (more than 1 when the module waited).
   returned: always
@@ -236,19 +249,22 @@ reads:
   sample: 1
 """
 
-from ansible_collections.backupops.azure.plugins.module_utils import agent, vms
+from ansible_collections.backupops.azure.plugins.module_utils import agent, locations, vms
 from ansible_collections.backupops.azure.plugins.module_utils.base import AzureBackupModule
-from ansible_collections.backupops.azure.plugins.module_utils.batch import BATCH_ARGSPEC, validate_concurrency
-from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.batch import BATCH_ARGSPEC
 
 
 def validate(p):
-    validate_concurrency(p["concurrency"])
+    # concurrency, wait_timeout and poll_interval: checked by AzureBackupModule (validation.SHARED_RANGES)
     agent.validate_min_version(p["windows_min_version"], "windows_min_version")
     agent.validate_min_version(p["linux_min_version"], "linux_min_version")
-    if p["wait_timeout"] < 0 or p["poll_interval"] < 1:
-        raise AzureBackupError("wait_timeout must be 0 or more and poll_interval 1 or more seconds, got %d and %d."
-                               % (p["wait_timeout"], p["poll_interval"]), code="InvalidParameters")
+
+
+def scope_words(p):
+    """The scope the task named, in words."""
+    words = ["resource group %s" % p["resource_group"] if p["resource_group"] else None,
+             "region %s" % p["location"] if p["location"] else None]
+    return " in ".join(w for w in words if w) or "the subscription"
 
 
 def run(module):
@@ -264,10 +280,15 @@ def run(module):
         def read(pending=None):
             return agent.read_fleet(module, p["resource_group"], p["location"], **minimums)
     facts, reads, error = read(), 1, None
+    if not facts and p["location"]:
+        locations.require(module, p["location"])     # no VM there: is it a region at all?
+    if not facts:
+        module.warn("No VM matched: %s has no VM, so no agent was checked (matched: 0; all_ready is true only "
+                    "because nothing was checked)." % scope_words(p))
     if p["wait_for_ready"]:
         facts, reads, error = agent.wait_until_ready(read, facts, p["wait_timeout"], p["poll_interval"])
     error = error or agent.failures(facts, p["fail_on"])
-    result = {"vms": facts, "summary": agent.summary(facts), "reads": reads,
+    result = {"vms": facts, "summary": agent.summary(facts), "reads": reads, "matched": len(facts),
               "all_ready": all(f["verdict"] == "ready" for f in facts)}
     if error:
         module.fail(error, **result)

@@ -12,11 +12,12 @@ description:
   - Enables backup of one VM (O(vm)) or a batch (O(vms)) with a policy of the vault, changes the policy or the
     disks backed up, stops protection keeping the data, or stops it and deletes the backup data.
   - Before writing anything each VM gets a verdict on what Azure would refuse or what would make its backups
-    fail later. Refused, whatever the options, a VM that does not exist, is in another region than the vault,
-    or is protected by another vault (named). Reported as a warning, a running VM whose agent is not Ready
-    (or a failure of that VM with O(require_agent_ready=true)), a deallocated VM (crash-consistent backups
-    only), an encrypted VM (the Key Vault access Backup needs), a lock on the region's
-    C(AzureBackupRG_<region>_N) resource group.
+    fail later. Refused, whatever the options, a VM that does not exist (C(VmNotFound)), is in another region
+    than the vault, or is protected by another vault (named). Reported as a warning, a running VM whose agent
+    is not Ready (or a failure of that VM with O(require_agent_ready=true)), a deallocated VM
+    (crash-consistent backups only), an encrypted VM (the Key Vault access Backup needs), a lock on the
+    region's C(AzureBackupRG_<region>_N) resource group, and with O(state=stopped) or O(state=absent) a VM
+    that does not exist and of which the vault holds nothing (nothing to do).
   - A VM the vault has not discovered yet triggers Azure's discovery (C(refreshContainers)) once per vault and run.
   - Batches run their Azure operations concurrently (O(concurrency)) and wait on all of them together. One VM's
     failure does not stop the others; the task fails at the end, naming every VM that failed and why. Running
@@ -84,14 +85,17 @@ options:
       - The vault's region. When the vault exists, it must be in this region (the task fails before any write
         otherwise).
       - In check mode, when the vault does not exist yet (an earlier task of the same run, such as
-        M(backupops.azure.rs_vault), would create it), the VMs are judged as for a new, empty vault of this region:
+        M(backupops.azure.rs_vault), would create it), the VMs are judged as for a new, empty vault of this region;
         every pre-flight verdict (VM not found, in another region, protected by another vault, agent, locks) is
         computed and the prediction is the real run's. Without it such a task fails with C(ResourceNotFound).
+      - A region the subscription does not have fails the task with C(LocationNotAvailable), naming the closest
+        regions (one list of the subscription's locations, read only when the vault is not in O(location) or does
+        not exist yet).
     type: str
   pending_policies:
     description:
       - In check mode, policies of O(policy) or O(policies) that an earlier task of the same run would create
-        (for example M(backupops.azure.backup_policy)): when they do not exist yet, the VMs are predicted on them as
+        (for example M(backupops.azure.backup_policy)); when they do not exist yet, the VMs are predicted on them as
         on empty policies. Ignored outside check mode, where every policy must exist.
     type: list
     elements: str
@@ -265,7 +269,8 @@ discovery_ran:
 """
 
 from ansible_collections.backupops.azure.plugins.module_utils.base import AzureBackupModule
-from ansible_collections.backupops.azure.plugins.module_utils.batch import BATCH_ARGSPEC, validate_concurrency
+from ansible_collections.backupops.azure.plugins.module_utils.batch import BATCH_ARGSPEC
+from ansible_collections.backupops.azure.plugins.module_utils.errors import listed
 from ansible_collections.backupops.azure.plugins.module_utils.fleet import FleetRun
 from ansible_collections.backupops.azure.plugins.module_utils.transform import diff
 from ansible_collections.backupops.azure.plugins.module_utils.vms import VM_ARGSPEC
@@ -273,13 +278,11 @@ from ansible_collections.backupops.azure.plugins.module_utils.waiting import WAI
 
 
 def summary(failed):
-    shown = ["%s: %s (%s)" % (r["vm"], r["error"]["code"], r["error"]["message"]) for r in failed[:10]]
-    more = " ... and %d more" % (len(failed) - 10) if len(failed) > 10 else ""
-    return "%d VM(s) failed: %s%s" % (len(failed), "; ".join(shown), more)
+    shown = ["%s: %s (%s)" % (r["vm"], r["error"]["code"], r["error"]["message"]) for r in failed]
+    return "%d VM(s) failed: %s" % (len(failed), listed(shown, "; "))
 
 
 def run(module):
-    validate_concurrency(module.params["concurrency"])
     fleet = FleetRun(module, module.params)
     fleet.plan()
     before = [fleet.snapshot(e) for e in fleet.entries]
@@ -288,7 +291,7 @@ def run(module):
     failed = [r for r in results if r["error"]]
     warned = [r["vm"] for r in results if r["warnings"]]
     if warned:
-        module.warn("%d VM(s) have pre-flight warnings (see vms[].warnings): %s" % (len(warned), ", ".join(warned[:20])))
+        module.warn("%d VM(s) have pre-flight warnings (see vms[].warnings): %s" % (len(warned), listed(warned)))
     keys = ("state", "policy", "disks")
     changed = [(b, r) for b, r in zip(before, results) if r["changed"]]
     out = {

@@ -32,6 +32,10 @@ options:
     description: Only VMs in this state.
     type: str
     choices: [present, stopped, soft_deleted, absent]
+notes:
+  - A VM of O(vm) or O(vms) that does not exist fails the task with C(VmNotFound), naming it (with a vault, a VM
+    the vault still holds a backup item of is listed even when the VM was deleted; the check costs one read of
+    each VM the vault does not list, or one VM list of the subscription for more than five).
 extends_documentation_fragment:
   - backupops.azure.vms
   - backupops.azure.azure_auth
@@ -182,6 +186,8 @@ def by_vm(module, refs):
         for vm in outcome.value or []:
             location[protection.vm_key(vm.id)] = vm.location
     present = [r for r in refs if protection.vm_key(r.id) in location]
+    if len(present) < len(refs):
+        raise vms.not_found_error([r.label for r in refs if protection.vm_key(r.id) not in location])
     status = run_all(present, lambda r: protection.backup_status(module, location[protection.vm_key(r.id)], r.id),
                      8, "read the backup status")
     vault_of = {}
@@ -202,6 +208,10 @@ def run(module):
     if p["vault_name"]:
         keys = {protection.vm_key(r.id) for r in refs} if refs else None
         rows = vault_rows(module, p["resource_group"], p["vault_name"], keys)
+        unlisted = [r for r in refs if protection.vm_key(r.id) not in rows]
+        found = vms.existing(module, unlisted) if unlisted else set()
+        if len(found) < len(unlisted):
+            raise vms.not_found_error([r.label for r in unlisted if r not in found])
         found = [rows.get(protection.vm_key(r.id)) or absent(r) for r in refs] if refs else sorted(
             rows.values(), key=lambda r: r["vm"].lower())
     elif refs:

@@ -29,7 +29,12 @@ CASES = [
     ("regional_vault", {"regional_vault_location": "westeurope",
                         "regional_vault_policies": [{"name": "daily"}, {"name": "Daily"}]},
      "need a unique name each"),
+    # checked by rs_vault before its first request: Azure's tag rules
+    ("regional_vault", {"regional_vault_location": "westeurope",
+                        "regional_vault_tags": {"tag-%02d" % i: "v" for i in range(60)}},
+     "60 tags, and Azure allows at most 50 per resource"),
     ("vm_backup", {"vm_backup_location": "westeurope"}, "vm_backup needs the region and its vault"),
+    ("vm_backup", dict(VAULT, vm_backup_location="west/europe"), "vm_backup_location must name an Azure region"),
     ("vm_backup", dict(VAULT, vm_backup_wait="perhaps"),
      "argument 'vm_backup_wait' is of type str and we were unable to convert to bool"),
     ("vm_backup", dict(VAULT, vm_backup_resource_groups={"rg": 1}),
@@ -54,3 +59,21 @@ def test_a_bad_input_fails_with_one_message_before_any_request(emulator, playboo
     assert run.rc != 0 and len(failed) == 1, run.stdout[-3000:]
     assert message in failed[0]["result"]["msg"], failed[0]["result"]["msg"]
     assert emulator.arm_requests() == []
+
+
+@pytest.mark.parametrize("role,extra", [
+    ("regional_vault", {"regional_vault_location": "westeurop"}),
+    ("vm_backup", dict(VAULT, vm_backup_location="westeurop", vm_backup_vault_name="rsv-backup-westeurop",
+                       vm_backup_vault_resource_group="rg-backup-westeurop")),
+], ids=["regional_vault", "vm_backup"])
+def test_a_region_the_subscription_does_not_have_stops_the_role_before_any_write(emulator, playbook, role, extra):
+    """The roles rely on their modules' check (rs_vault, vm_agent_check): one list of the subscription's
+    locations, the closest region named, nothing written."""
+    for check in (True, False):
+        emulator.clear_log()
+        run = playbook("role_under_test.yml", extra_vars=dict(extra, role_under_test=role), check=check)
+        assert run.rc != 0, run.stdout[-3000:]
+        last = run.failed()[-1]["result"]
+        assert "location 'westeurop' is not a region of this subscription (did you mean westeurope?)" in last["msg"]
+        assert emulator.writes() == []
+        assert len([e for e in emulator.arm_requests() if e["path"].lower().endswith("/locations")]) == 1

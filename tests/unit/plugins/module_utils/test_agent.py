@@ -207,7 +207,7 @@ def test_read_vms_names_every_missing_vm(monkeypatch):
     assert [f["name"] for f in facts] == ["a", "c"] and module.clients == ["compute"]
     with pytest.raises(AzureBackupError) as err:
         agent.read_vms(module, [vms.VmRef(SUB, "rg1", n) for n in ("a", "x", "y")])
-    assert err.value.code == "ResourceNotFound" and err.value.message.startswith("VM rg1/x, rg1/y not found")
+    assert err.value.code == "VmNotFound" and err.value.message.startswith("2 VMs rg1/x, rg1/y not found")
 
 
 def test_read_vms_of_a_large_batch_takes_the_status_list(monkeypatch):

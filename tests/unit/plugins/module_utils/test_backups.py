@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ansible_collections.backupops.azure.plugins.module_utils import backups, jobs, vaults, waiting
+from ansible_collections.backupops.azure.plugins.module_utils import backups, jobs, vaults, vms, waiting
 from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError
 from ansible_collections.backupops.azure.plugins.module_utils.vms import VmRef
 
@@ -37,6 +37,18 @@ def running_job(name, vm, rg="rg-a", start=NOW):
 
 class Module:
     subscription_id = SUB
+
+
+@pytest.fixture(autouse=True)
+def existing(monkeypatch):
+    """Every VM exists unless a test says otherwise; the VMs asked about are recorded."""
+    state = {"missing": set(), "asked": []}
+
+    def existing_vms(module, refs, concurrency=8):
+        state["asked"].append(sorted(r.name for r in refs))
+        return {r for r in refs if r.name not in state["missing"]}
+    monkeypatch.setattr(vms, "existing", existing_vms)
+    return state
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -94,6 +106,23 @@ def test_plan_reads_items_and_running_backups_once(monkeypatch):
     calls.clear()
     entries, running = backups.plan(Module(), "rg-v", "v", [ref("elsewhere")])
     assert calls == ["items"] and running == {}
+
+
+def test_plan_tells_a_vm_that_does_not_exist_from_one_not_protected(monkeypatch, existing):
+    monkeypatch.setattr(vaults, "protected_items", lambda module, rg, name: [item("web-01")])
+    monkeypatch.setattr(jobs, "list_jobs", lambda module, rg, vault, **f: [])
+    existing["missing"] = {"ghost-01"}
+    web, ghost, other = backups.plan(Module(), "rg-v", "v", [ref("web-01"), ref("ghost-01"), ref("other")])[0]
+    # only the VMs the vault does not protect are looked up, together
+    assert existing["asked"] == [["ghost-01", "other"]]
+    assert web.error is None
+    assert ghost.error.code == "VmNotFound" and ghost.error.message == "VM rg-a/ghost-01 not found."
+    assert "resource group" in ghost.error.remediation
+    assert other.error.code == "VmNotProtected"
+    # every VM protected: no VM is read
+    existing["asked"].clear()
+    backups.plan(Module(), "rg-v", "v", [ref("web-01")])
+    assert existing["asked"] == []
 
 
 def test_initial_only_skips_the_vms_that_have_a_recovery_point(monkeypatch):

@@ -93,12 +93,6 @@ def test_run_all_gives_every_outcome_or_raises_the_first_error():
     assert raised.value.code == "E2"
 
 
-@pytest.mark.parametrize("value", [0, 33, -1])
-def test_concurrency_bounds(value):
-    with pytest.raises(AzureBackupError, match="between 1 and 32"):
-        batch.validate_concurrency(value)
-
-
 # -- read_with_status: a GET each for a few VMs, the status list for more ----------------------
 
 class Reader:

@@ -7,7 +7,7 @@
 
 import pytest
 
-from ansible_collections.backupops.azure.plugins.module_utils import redundancy, vaults
+from ansible_collections.backupops.azure.plugins.module_utils import locations, redundancy, vaults
 from ansible_collections.backupops.azure.plugins.modules import rs_vault
 
 AUTH = {"subscription_id": "sub", "client_id": "c", "secret": "s", "tenant": "t"}
@@ -46,6 +46,13 @@ def azure(monkeypatch):
     monkeypatch.setattr(redundancy, "get_storage_config", lambda module, rg, name: {
         "storage_redundancy": "GeoRedundant", "cross_region_restore": False, "locked": state.get("locked", False)})
     monkeypatch.setattr(redundancy, "apply", record("redundancy.apply"))
+    regions = {"westeurope": "westeurope", "eastus": "eastus", "northeurope": "northeurope"}
+
+    def subscription_locations(module):
+        state["region_lists"] += 1
+        return regions
+    state["region_lists"] = 0
+    monkeypatch.setattr(locations, "subscription_locations", subscription_locations)
     return state, calls
 
 
@@ -78,6 +85,57 @@ def test_create_makes_the_group_only_after_the_name_check(run_module, azure):
     state["available"] = (True, None)
     outcome, result = run_module(rs_vault.main, args(location="westeurope", create_resource_group=True))
     assert outcome == "exit" and calls == ["create_resource_group", "create_or_update"]
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_an_unknown_location_fails_before_any_write_naming_the_closest(run_module, azure, check_mode):
+    state, calls = azure
+    state.update(vault=None, group=False)
+    outcome, result = run_module(rs_vault.main, args(location="westeurop", create_resource_group=True,
+                                                     _ansible_check_mode=check_mode))
+    assert outcome == "fail" and result["error"]["code"] == "LocationNotAvailable"
+    assert "'westeurop' is not a region of this subscription (did you mean westeurope?)" in result["msg"]
+    assert calls == [] and state["region_lists"] == 1
+
+
+def test_a_display_name_creates_in_the_region_it_names(run_module, azure):
+    state, calls = azure
+    state.update(vault=None, group=False)
+    outcome, result = run_module(rs_vault.main, args(location="North Europe", create_resource_group=True,
+                                                     _ansible_check_mode=True))
+    assert outcome == "exit" and result["vault"]["location"] == "northeurope"
+
+
+def test_the_regions_are_not_read_for_a_vault_that_exists(run_module, azure):
+    state, calls = azure
+    outcome, result = run_module(rs_vault.main, args(location="West Europe"))
+    assert outcome == "exit" and calls == [] and state["region_lists"] == 0
+    # another region: a vault cannot move; a region that does not exist is named as such
+    outcome, result = run_module(rs_vault.main, args(location="mars-central"))
+    assert outcome == "fail" and result["error"]["code"] == "LocationNotAvailable"
+
+
+def test_tags_breaking_azure_rules_fail_before_any_call(run_module, azure, monkeypatch):
+    state, calls = azure
+    read = []
+    monkeypatch.setattr(vaults, "get_vault", lambda module, rg, name: read.append(name) or state["vault"])
+    for tags, words in (({"k" * 600: "v"}, "tag names are at most 512 characters"),
+                        ({"t%d" % i: "v" for i in range(60)}, "60 tags, and Azure allows at most 50"),
+                        ({"a/b": "v"}, "cannot contain"),
+                        ({"env": "v" * 300}, "tag values are at most 256 characters")):
+        outcome, result = run_module(rs_vault.main, args(tags=tags))
+        assert outcome == "fail" and result["error"]["code"] == "InvalidTags" and words in result["msg"]
+    assert read == [] and calls == []
+
+
+def test_tags_kept_by_purge_tags_false_count_too(run_module, azure):
+    state, calls = azure
+    state["vault"] = dict(VAULT, tags={"old%d" % i: "v" for i in range(45)})
+    outcome, result = run_module(rs_vault.main, args(tags={"new%d" % i: "v" for i in range(10)}, purge_tags=False))
+    assert outcome == "fail" and result["error"]["code"] == "InvalidTags" and "55 tags" in result["msg"]
+    assert "purge_tags: false" in result["msg"] and calls == []
+    outcome, result = run_module(rs_vault.main, args(tags={"new%d" % i: "v" for i in range(10)}))
+    assert outcome == "exit" and calls == ["update"]
 
 
 def test_update_changes_only_what_differs(run_module, azure):
@@ -120,7 +178,11 @@ def test_bad_arguments_fail_before_any_call(run_module, azure):
     outcome, result = run_module(rs_vault.main, args(name="1bad"))
     assert outcome == "fail" and "Invalid vault name" in result["msg"]
     outcome, result = run_module(rs_vault.main, args(soft_delete_retention_days=7))
-    assert outcome == "fail" and "between 14 and 180" in result["msg"]
+    assert outcome == "fail" and "between 14 and 180 days" in result["msg"]
+    assert result["error"]["code"] == "InvalidParameters"
+    outcome, result = run_module(rs_vault.main, args(wait_timeout=-5))
+    assert outcome == "fail" and result["error"]["code"] == "InvalidParameters"
+    assert "wait_timeout must be 0 or more seconds, got -5" in result["msg"]
     state["vault"] = None
     outcome, result = run_module(rs_vault.main, args())
     assert outcome == "fail" and result["error"]["code"] == "LocationRequired"

@@ -4,8 +4,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 import pytest
+from ansible.module_utils import basic
 
-from ansible_collections.backupops.azure.plugins.module_utils import agent, waiting
+from ansible_collections.backupops.azure.plugins.module_utils import agent, locations, waiting
 from ansible_collections.backupops.azure.plugins.modules import vm_agent_check
 
 AUTH = {"subscription_id": "sub", "client_id": "c", "secret": "s", "tenant": "t"}
@@ -30,6 +31,13 @@ def azure(monkeypatch):
         return list(state["fleet"])
     monkeypatch.setattr(agent, "read_vms", read_vms)
     monkeypatch.setattr(agent, "read_fleet", read_fleet)
+
+    def subscription_locations(module):
+        state["calls"].append("list locations")
+        return {"westeurope": "westeurope", "southeastasia": "southeastasia"}
+    monkeypatch.setattr(locations, "subscription_locations", subscription_locations)
+    state["warnings"] = []
+    monkeypatch.setattr(basic.AnsibleModule, "warn", lambda self, text: state["warnings"].append(text))
     return state
 
 
@@ -42,6 +50,25 @@ def test_fleet_and_batch(run_module, azure):
                                                            concurrency=2, linux_min_version="2.2.53"))
     assert outcome == "exit" and result["all_ready"] and [v["name"] for v in result["vms"]] == ["x", "y"]
     assert azure["calls"][-1] == ("vms", ["rg/x", "rg/y"], 2, {"windows_min": "2.6.1198.718", "linux_min": "2.2.53"})
+
+
+def test_a_scope_without_vms_warns_and_says_matched_0(run_module, azure):
+    azure["fleet"] = []
+    outcome, result = run_module(vm_agent_check.main, dict(AUTH, location="South East Asia", resource_group="rg-x"))
+    assert outcome == "exit" and result["matched"] == 0 and result["vms"] == [] and result["all_ready"]
+    assert len(azure["warnings"]) == 1 and "resource group rg-x in region South East Asia has no VM" in \
+        azure["warnings"][0]
+    assert azure["calls"][-1] == "list locations"       # no VM there: the region itself was checked
+    # a region the subscription does not have is an error, naming the closest
+    outcome, result = run_module(vm_agent_check.main, dict(AUTH, location="westeurop"))
+    assert outcome == "fail" and result["error"]["code"] == "LocationNotAvailable"
+    assert "did you mean westeurope?" in result["msg"]
+
+
+def test_the_regions_are_not_read_when_vms_matched(run_module, azure):
+    outcome, result = run_module(vm_agent_check.main, dict(AUTH, location="westeurope"))
+    assert outcome == "exit" and result["matched"] == 2 and azure["warnings"] == []
+    assert "list locations" not in azure["calls"]
 
 
 def test_wait_rereads_the_pending_vms_then_fail_on(run_module, azure, monkeypatch):
@@ -67,6 +94,7 @@ def test_wait_rereads_the_pending_vms_then_fail_on(run_module, azure, monkeypatc
     ({"vm": "rg/x", "concurrency": 0}, "concurrency must be between 1 and 32"),
     ({"vm": "rg/x", "windows_min_version": "2.6.x"}, "windows_min_version must be a dotted version"),
     ({"vm": "rg/x", "wait_timeout": -1}, "wait_timeout must be 0 or more"),
+    ({"vm": "rg/x", "poll_interval": 0}, "poll_interval must be 1 or more seconds, got 0"),
     ({"vm": "rg/x", "vms": ["rg/y"]}, "mutually exclusive"),
     ({"vms": ["rg/x"], "location": "westeurope"}, "mutually exclusive"),
     ({"vm": "x"}, "a bare name does not say which resource group"),
