@@ -7,9 +7,11 @@
 job id, and the lost response.
 
 Requests per run: ONE list of the vault's protected items and ONE list of its in-progress backup
-jobs, whatever the number of VMs; then per VM the POST .../backup and one GET of the operation
-status (vault level, as the az CLI's track_backup_job does) that names the job.  A VM whose backup
-already runs is not triggered again: its running job is returned.  A POST whose response is lost
+jobs, whatever the number of VMs; then per VM a GET of its protected item right before the trigger
+(Recheck: a backup that ended since the plan, another run's, is not taken twice), the POST
+.../backup and one GET of the operation status (vault level, as the az CLI's track_backup_job does)
+that names the job.  A VM whose backup already runs is not triggered again: its running job is
+returned.  A POST whose response is lost
 (the connection dropped after Azure may have accepted it) is never repeated blindly: the vault's
 backup jobs started since the trigger are listed first, and the POST is only repeated when none
 belongs to that VM.
@@ -34,7 +36,6 @@ MAX_RETENTION_DAYS = 99 * 365
 OPERATION_WAIT = 300        # seconds Azure may take to acknowledge a trigger with its job id
 STOPPED = ("ProtectionStopped", "BackupsSuspended")
 POST_TOLERANCE = timedelta(seconds=1)   # a job that ended before the lost POST is not its job
-FRESH_SECONDS = 1.0     # the plan's protected items serve this long; then a VM's item is read before its backup
 BUSY = "UserErrorBackupOperationInProgress"
 
 
@@ -114,9 +115,18 @@ def recovery_point_time(item):
     return props.get("lastRecoveryPoint") or (props.get("lastBackupTime") if count else None)
 
 
-def plan(module, resource_group, vault_name, refs, initial_only=False):
+def last_failed(item):
+    """The time of the item's last backup when it failed, or None."""
+    props = (item or {}).get("properties") or {}
+    if props.get("lastBackupStatus") != "Failed":
+        return None
+    return iso_utc(jobs.parse_time(props.get("lastBackupTime"))) or "time unknown"
+
+
+def plan(module, resource_group, vault_name, refs, initial_only=False, retry_failed=True):
     """Entries for the VMs, and the vault's running backup jobs ({lower-case id: job}), in two reads.
-    With ``initial_only`` a VM that already has a recovery point is skipped (its initial backup is done)."""
+    With ``initial_only`` a VM that already has a recovery point is skipped (its initial backup is done),
+    and without ``retry_failed`` one whose initial backup failed (its cause needs a fix first)."""
     try:
         items = vaults.protected_items(module, resource_group, vault_name)
     except AzureBackupError as err:
@@ -132,6 +142,9 @@ def plan(module, resource_group, vault_name, refs, initial_only=False):
         entry.error = _not_ready(entry, vault_name)
         if initial_only and entry.error is None and recovery_point_time(entry.item):
             entry.skipped = "the initial backup is done: a recovery point exists (%s)" % recovery_point_time(entry.item)
+        elif initial_only and not retry_failed and entry.error is None and last_failed(entry.item):
+            entry.skipped = "the initial backup failed (%s) and is not tried again (retry_failed: false)" % (
+                last_failed(entry.item))
     _not_found(module, entries)
     running = {}
     if any(e.error is None and not e.skipped for e in entries):
@@ -240,30 +253,28 @@ def job_of_operation(module, resource_group, vault_name, operation_id, label, sl
 
 
 class Recheck:
-    """Right before a VM's backup is started, its protected item as Azure shows it then: a backup that
-    completed since the task began (another run's, say) is not started a second time.  The plan's list
-    of items serves while it is fresh (FRESH_SECONDS: a single VM or a small batch costs nothing more);
-    after that - under ARM's write budget a fleet's backups take minutes to start - the VM's item is read
-    again, one GET."""
+    """Right before a VM's backup is started, its protected item as Azure shows it then (one GET): a
+    backup that ended since the task began - another run's, say - is not started a second time.  The
+    plan's list of items is not enough: under ARM's write budget a fleet's backups take minutes to
+    start, and a backup may start and end meanwhile."""
 
-    def __init__(self, module, resource_group, vault_name, since, initial_only, clock=None):
+    def __init__(self, module, resource_group, vault_name, initial_only):
         self.module = module
         self.resource_group = resource_group
         self.vault_name = vault_name
-        self.since = since
         self.initial_only = initial_only
-        self.clock = clock or waiting.CLOCK
-        self.read_at = self.clock()     # plan() has just read the items
 
     def done_meanwhile(self, entry):
-        """Why the VM's backup is not to be started any more, or None."""
-        if self.clock() - self.read_at > FRESH_SECONDS:
-            item = self._item(entry)
-            if item is not None:
-                entry.item = item
+        """Why the VM's backup is not to be started any more, or None.  A backup ended since the plan read
+        the items when the item's last backup is newer than it was then (Azure's times compared with
+        Azure's: the host's clock plays no part)."""
+        planned = jobs.parse_time(((entry.item or {}).get("properties") or {}).get("lastBackupTime"))
+        item = self._item(entry)
+        if item is not None:
+            entry.item = item
         props = (entry.item or {}).get("properties") or {}
         last = jobs.parse_time(props.get("lastBackupTime"))
-        if last is not None and last >= self.since:
+        if last is not None and (planned is None or last > planned):
             return "a backup of the VM ended (%s) at %s, since this task began" % (
                 props.get("lastBackupStatus") or "status unknown", iso_utc(last))
         if self.initial_only and recovery_point_time(entry.item or {}):
@@ -306,7 +317,7 @@ def start(module, resource_group, vault_name, entries, expiry, concurrency, now=
     clock, less the tolerated skew) from which the jobs started."""
     since = now() - jobs.CLOCK_SKEW
     deadline = deadline or waiting.Deadline(OPERATION_WAIT)
-    recheck = Recheck(module, resource_group, vault_name, since, initial_only)
+    recheck = Recheck(module, resource_group, vault_name, initial_only)
     attempt = 0
     while True:
         todo = [e for e in entries if e.error is None and e.job_key is None and not e.skipped]

@@ -17,13 +17,17 @@ description:
     therefore waits for the same backups instead of starting new ones.
   - A response lost after Azure accepted the request (connection dropped) does not start a second
     backup; the vault's jobs are checked before the request is ever repeated.
+  - Never starts a second backup of a VM whose backup started or ended since the task began, for example
+    by another run at the same time: each VM's protected item is read right before its backup starts, and
+    a backup Azure refuses because another one of the VM runs (C(UserErrorBackupOperationInProgress)) is
+    replaced by that running backup in the result.
   - Azure allows nine on-demand backup attempts per VM and UTC day (one scheduled and three
     on-demand backups a day are recommended); past it the VM's backup fails with Azure's error and
     the advice to retry after 00:00 UTC.
   - All checks run in two reads whatever the number of VMs (the vault's protected items and its
-    running backup jobs); each backup then costs two requests (the trigger and the operation status
-    that names its job); waiting reads one list of the vault's jobs per poll round, never each job,
-    within Azure Backup's limit of 150 job reads per hour.
+    running backup jobs); each backup then costs three requests (its protected item read again, the
+    trigger, and the operation status that names its job); waiting reads one list of the vault's jobs
+    per poll round, never each job, within Azure Backup's limit of 150 job reads per hour.
 author:
   - backupops.azure contributors (@backupops)
 options:
@@ -66,6 +70,15 @@ options:
         protects a fleet and runs its initial backup can run again and start nothing.
     type: bool
     default: false
+  retry_failed:
+    description:
+      - With O(initial_only=true), whether a VM whose initial backup was tried and failed (no recovery point,
+        last backup C(Failed)) is tried again. V(false) skips it: its cause (the agent, Key Vault permissions)
+        needs a fix first, and the policy's schedule tries again anyway; the role C(backupops.azure.vm_backup)
+        passes its C(vm_backup_retry_failed) here. It is judged on the vault's items read when the task starts,
+        so a backup another run tried meanwhile is not tried a second time.
+    type: bool
+    default: true
   concurrency:
     description: How many VMs are triggered at the same time (1 to 32).
     type: int
@@ -254,7 +267,8 @@ def run(module):
     refs = vms.refs_from_params(p, module.subscription_id)
     expiry = backups.retain_until(p["retain_until"], jobs.utcnow())
 
-    entries, known = backups.plan(module, rg, vault, refs, initial_only=p["initial_only"])
+    entries, known = backups.plan(module, rg, vault, refs, initial_only=p["initial_only"],
+                                  retry_failed=p["retry_failed"])
     already_running = len(known)
     pending, read_error = [], None
     waiter = jobs.Waiter(module, rg, vault, operation="Backup")
@@ -311,6 +325,7 @@ def main():
         "wait_timeout": {"type": "int", "default": 7200},
         "fail_on_job_failure": {"type": "bool", "default": True},
         "initial_only": {"type": "bool", "default": False},
+        "retry_failed": {"type": "bool", "default": True},
     }
     spec.update(vms.VM_ARGSPEC)
     spec.update(BATCH_ARGSPEC)

@@ -49,6 +49,15 @@ def summaries(run):
     return found
 
 
+def protection_of(run, region, vms):
+    """vm_protection's results for these VMs of a region (what a failed assertion shows)."""
+    for record in run.results:
+        if record["task"].endswith("Protect the VMs in batches, after their pre-flight verdicts") and \
+                record["host"] == "region-" + region:
+            return [vm for vm in record["result"].get("vms", []) if vm["vm"] in vms] or record["result"]
+    return "no vm_protection result for %s" % region
+
+
 def counts(summary):
     """What a summary line says of a region."""
     return {"selected": summary["selected"], "protected": summary["protected"], "changed": summary["changed"],
@@ -186,7 +195,18 @@ def token(emulator):
     return answer.json()["access_token"]
 
 
-def test_two_runs_at_once_both_end_right(fresh, tmp_path):
+def test_two_runs_at_once_both_end_right(tmp_path):
+    # Azure's durations kept in proportion to the requests' (a backup takes 25 s, a failing one 1 s):
+    # at the default scale a backup would start and end between two requests, as it cannot in Azure
+    fresh = Emulator(str(tmp_path / "emulator"), "--time-scale", "0.01")
+    try:
+        both_end_right(fresh, tmp_path)
+    finally:
+        fresh.stop()
+    assert not fresh.tracebacks(), fresh.tracebacks()
+
+
+def both_end_right(fresh, tmp_path):
     def one(name):
         return run_playbook(fresh, PLAYBOOK, tmp_path / name, extra_vars={"vm_backup_wait": True})
     (tmp_path / "a").mkdir()
@@ -199,7 +219,8 @@ def test_two_runs_at_once_both_end_right(fresh, tmp_path):
         assert sorted(done) == list(REGIONS)
         for region in REGIONS:
             assert not done[region]["failed"], done[region]
-            assert set(done[region]["protected_vms"]) == ELIGIBLE[region], done[region]
+            missing = ELIGIBLE[region] - set(done[region]["protected_vms"])
+            assert not missing, protection_of(run, region, missing)
             assert {v["code"] for v in done[region]["ineligible"]} <= {"AgentNotInstalled", "AgentNotReady"}
             assert not [w for w in done[region]["warnings"] if w["code"] == "ProtectedByAnotherVault"]
     items, doc = state(fresh)
@@ -212,7 +233,7 @@ def test_two_runs_at_once_both_end_right(fresh, tmp_path):
     # none was taken twice (data-lake-01's fails for its Key Vault, once)
     taken = backups_per_vm(doc)
     assert len(taken) == sum(len(names) for names in ELIGIBLE.values())
-    assert all(len(statuses) == 1 for statuses in taken.values()), taken
+    assert {k: v for k, v in taken.items() if len(v) != 1} == {}
 
 
 
@@ -259,4 +280,4 @@ def test_under_20_percent_of_faults_a_run_completes_or_names_what_it_left_then_t
     _items, doc = state(fresh)
     taken = backups_per_vm(doc)
     assert len(taken) == sum(len(names) for names in ELIGIBLE.values())
-    assert all(len(statuses) == 1 for statuses in taken.values()), taken     # no VM backed up twice
+    assert {k: v for k, v in taken.items() if len(v) != 1} == {}     # no VM backed up twice

@@ -306,3 +306,42 @@ def test_job_id_from_the_operation_status():
     nameless = OperationModule([{"status": "Succeeded"}])
     with pytest.raises(AzureBackupError, match="names no job"):
         backups.job_of_operation(nameless, "rg", "v", "op", "rg/a", sleep=sleeps.append)
+
+
+def test_initial_only_without_retry_failed_skips_a_failed_initial_backup(monkeypatch):
+    items = [item("failed-first", protectionState="IRPending", lastBackupStatus="Failed",
+                  lastBackupTime="2026-05-12T22:30:11Z", extendedInfo={"recoveryPointCount": 0}),
+             item("new", protectionState="IRPending")]
+    monkeypatch.setattr(vaults, "protected_items", lambda module, rg, name: items)
+    monkeypatch.setattr(jobs, "list_jobs", lambda module, rg, vault, **f: [])
+    refs = [ref("failed-first"), ref("new")]
+    failed, new = backups.plan(Module(), "rg-v", "v", refs, initial_only=True, retry_failed=False)[0]
+    assert "failed (2026-05-12T22:30:11Z) and is not tried again" in failed.skipped and new.skipped is None
+    failed, new = backups.plan(Module(), "rg-v", "v", refs, initial_only=True)[0]
+    assert failed.skipped is None and new.skipped is None        # retried by default
+
+
+class ItemModule(Module):
+    """The GET of one protected item (Recheck), answering in turn."""
+
+    def __init__(self, answers):
+        self.answers = list(answers)
+
+    def client(self, kind):
+        return type("Client", (), {"protected_items": type("Items", (), {"get": None})})()
+
+    def azure_call(self, action, func, *args):
+        return self.answers.pop(0)
+
+
+def test_a_backup_that_ended_since_the_plan_is_not_started_again():
+    planned = entries_for("a")[0]
+    planned.item["properties"]["lastBackupTime"] = "2001-01-01T00:00:00Z"        # Azure's "never"
+    ended = item("a", lastBackupTime="2026-05-13T10:19:00Z", lastBackupStatus="Completed")
+    assert "ended (Completed) at 2026-05-13T10:19:00Z" in backups.Recheck(
+        ItemModule([ended]), "rg-v", "v", initial_only=False).done_meanwhile(planned)
+    # the same last backup as when the plan read it: a backup the user asks for is started
+    again = entries_for("b")[0]
+    again.item["properties"]["lastBackupTime"] = "2026-05-13T10:00:00Z"
+    same = item("b", lastBackupTime="2026-05-13T10:00:00Z", lastBackupStatus="Completed")
+    assert backups.Recheck(ItemModule([same]), "rg-v", "v", initial_only=False).done_meanwhile(again) is None

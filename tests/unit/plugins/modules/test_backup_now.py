@@ -24,7 +24,7 @@ def azure(monkeypatch):
     state = {"protected": {"web-01", "web-02"}, "running": {}, "final": "Completed", "started": [],
              "refreshes": 0, "waits": [], "still_running": False}
 
-    def plan(module, rg, vault, refs, initial_only=False):
+    def plan(module, rg, vault, refs, initial_only=False, retry_failed=True):
         entries, running = [], {}
         for ref in refs:
             entry = backups.Entry(ref)
