@@ -191,12 +191,12 @@ def test_fail_on_fails_a_pipeline_on_the_chosen_verdicts(emulator, playbook):
 
 def test_bad_inputs_fail_with_one_clear_message(emulator, playbook):
     cases = [
-        ({"vm": "%s/legacy-lnx-99" % MIGRATED}, "VM rg-migrated-eus/legacy-lnx-99 not found", "ResourceNotFound"),
+        ({"vm": "%s/legacy-lnx-99" % MIGRATED}, "VM rg-migrated-eus/legacy-lnx-99 not found", "VmNotFound"),
         ({"vms": ["%s/legacy-lnx-01" % MIGRATED, "nowhere/ghost", "%s/ghost-02" % MIGRATED]},
-         "VM nowhere/ghost, rg-migrated-eus/ghost-02 not found", "ResourceNotFound"),
+         "2 VMs nowhere/ghost, rg-migrated-eus/ghost-02 not found", "VmNotFound"),
         ({"vm": "legacy-lnx-01"}, "a bare name does not say which resource group", "InvalidVmReference"),
         ({"vm": "rg/x", "linux_min_version": "two"}, "linux_min_version must be a dotted version", "InvalidParameters"),
-        ({"vm": "rg/x", "poll_interval": 0}, "poll_interval 1 or more", "InvalidParameters"),
+        ({"vm": "rg/x", "poll_interval": 0}, "poll_interval must be 1 or more seconds, got 0", "InvalidParameters"),
     ]
     for extra, message, code in cases:
         run = playbook("vm_agent_check.yml", extra_vars=extra)
