@@ -13,8 +13,8 @@ description:
     disks backed up, stops protection keeping the data, or stops it and deletes the backup data.
   - Before writing anything each VM gets a verdict on what Azure would refuse or what would make its backups
     fail later. Refused, whatever the options, a VM that does not exist (C(VmNotFound)), is in another region
-    than the vault, or is protected by another vault (named). Reported as a warning, a running VM whose agent
-    is not Ready (or a failure of that VM with O(require_agent_ready=true)), a deallocated VM
+    than the vault, or is protected by another vault (named). Refused by default, a running VM whose agent is
+    not Ready (a warning only with O(require_agent_ready=false)). Reported as a warning, a deallocated VM
     (crash-consistent backups only), an encrypted VM (the Key Vault access Backup needs), a lock on the
     region's C(AzureBackupRG_<region>_N) resource group, and with O(state=stopped) or O(state=absent) a VM
     that does not exist and of which the vault holds nothing (nothing to do).
@@ -72,10 +72,13 @@ options:
     elements: int
   require_agent_ready:
     description:
-      - Fail a running VM whose Azure VM agent is not Ready instead of protecting it with a warning (its backups
-        would fail with C(UserErrorGuestAgentStatusUnavailable)).
+      - Fail a running VM whose Azure VM agent is not Ready (verdict C(AgentNotInstalled) or C(AgentNotReady))
+        instead of protecting it, since its backups would fail with C(UserErrorGuestAgentStatusUnavailable).
+      - With V(false) such a VM is protected with a warning (for example to protect it now and install the
+        agent before its first scheduled backup).
+      - The default is V(true), as in the role C(backupops.azure.vm_backup); it used to be V(false).
     type: bool
-    default: false
+    default: true
   concurrency:
     description: How many Azure operations run at once in a batch (1 to 32).
     type: int
@@ -316,7 +319,7 @@ def main():
         "state": {"type": "str", "default": "present", "choices": ["present", "stopped", "absent"]},
         "include_disk_luns": {"type": "list", "elements": "int"},
         "exclude_disk_luns": {"type": "list", "elements": "int"},
-        "require_agent_ready": {"type": "bool", "default": False},
+        "require_agent_ready": {"type": "bool", "default": True},
         "location": {"type": "str"},
         "pending_policies": {"type": "list", "elements": "str", "default": []},
     }

@@ -396,3 +396,12 @@ def test_a_message_names_ten_vms_then_how_many_more(emulator, playbook):
     result = failed_cleanly(run, "25 VMs %s, and 15 more not found." % ", ".join(ghosts[:10]))
     assert result["error"]["code"] == "VmNotFound" and ghosts[10] not in result["msg"]
 
+
+def test_vm_protection_refuses_a_vm_whose_agent_is_not_ready_by_default(emulator, playbook):
+    assert playbook("rs_vault.yml", extra_vars={"name": "rsv-agents", "resource_group": "rg-migrated-eus",
+                                                "location": "eastus"}).rc == 0
+    emulator.clear_log()
+    run = playbook("vm_protection.yml", extra_vars={"vault_name": "rsv-agents", "resource_group": "rg-migrated-eus",
+                                                    "vm": "rg-migrated-eus/legacy-win-02"})
+    result = failed_cleanly(run, "1 VM(s) failed: rg-migrated-eus/legacy-win-02: AgentNotReady")
+    assert result["vms"][0]["state"] == "absent" and emulator.writes() == []

@@ -166,7 +166,8 @@ def test_preflight_verdicts(emulator, playbook):
     batch = ["rg-migrated-eus/legacy-app-01", "rg-migrated-eus/legacy-win-02", "rg-shop-eus/shop-batch-01",
              "rg-shop-weu/shop-web-01", "rg-migrated-eus/ghost-01"]
     emulator.clear_log()
-    run = protect(playbook, "rsv-it-eus", extra={"vms": batch})
+    # require_agent_ready: false protects the VMs whose agent is not Ready, with a warning
+    run = protect(playbook, "rsv-it-eus", extra={"vms": batch, "require_agent_ready": False})
     result = run.task(TASK)
     rows = by_vm(result)
     assert run.rc != 0 and result["failed_count"] == 3 and result["changed_count"] == 2
@@ -185,14 +186,15 @@ def test_preflight_verdicts(emulator, playbook):
     assert other["rg-shop-eus/shop-batch-01"]["reason_code"] == "ProtectedByAnotherVault"
     assert other["rg-shop-eus/shop-batch-01"]["vault"] == "rsv-it-eus-other"
     assert info.task(TASK)["ownership_lookup"] == "backupStatus"
-    # require_agent_ready fails the VM before any write
+    # require_agent_ready (true by default) fails the VM before any write
     emulator.clear_log()
-    run = protect(playbook, "rsv-it-eus", extra={"vm": "rg-migrated-eus/legacy-lnx-01", "require_agent_ready": True})
+    run = protect(playbook, "rsv-it-eus", extra={"vm": "rg-migrated-eus/legacy-lnx-01"})
     assert run.rc != 0 and run.task(TASK)["vms"][0]["error"]["code"] == "AgentNotInstalled"
+    assert {(v["code"], v["level"]) for v in run.task(TASK)["vms"][0]["verdicts"]} >= {("AgentNotInstalled", "error")}
     assert emulator.writes() == []
     # a re-run writes nothing more and still names the failures
     emulator.clear_log()
-    run = protect(playbook, "rsv-it-eus", extra={"vms": batch})
+    run = protect(playbook, "rsv-it-eus", extra={"vms": batch, "require_agent_ready": False})
     assert run.rc != 0 and run.task(TASK)["changed_count"] == 0 and emulator.writes() == []
 
 
