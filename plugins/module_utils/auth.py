@@ -136,7 +136,7 @@ def _check_pem(path, data, password):
                                        "azure-identity needs both in the same file")
     try:
         serialization.load_pem_private_key(data, password=password.encode() if password else None)
-    except TypeError as exc:
+    except TypeError:
         if password:
             raise _certificate_error(path, "holds a private key that is not encrypted, but certificate_password is "
                                            "set: leave it out", "CertificatePasswordInvalid") from None
