@@ -447,8 +447,8 @@ def run_mixed(size, percent, args):
             emu.admin("DELETE", "requests")
             print("bench_regions: %d VMs, %d %% mixed faults, %s run" % (size, percent, key), flush=True)
             # the direct route: the modules read the cloud metadata document, and faults hit it too
-            _cmd, rc, stdout, _stderr, elapsed, _tasks = run_playbook(emu, tmp, "mixed%d-%s" % (percent, key), args,
-                                                                     args.timeout, route="direct")
+            _cmd, rc, stdout, _stderr, elapsed, _tasks = run_playbook(
+                emu, tmp, "mixed%d-%s" % (percent, key), args, args.timeout, route="direct")
             log = emu.admin("GET", "requests")
             figures = bench.classify(log)
             o = outcome(emu, vms, extra["vm_backup_policies"], stdout)

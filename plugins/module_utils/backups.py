@@ -19,7 +19,6 @@ belongs to that VM.
 FOR INTERNAL COLLECTION USE ONLY.
 """
 
-import threading
 from datetime import timedelta, timezone
 
 from . import jobs, vaults, vms, waiting

@@ -107,17 +107,17 @@ def resolve_cloud(value, ca_bundle=None, timeout=30):
 
 
 def _transient(exc):
-    """Seconds to wait before reading the document again (True: back off), or None when final."""
+    """Whether reading the document again may work (pacing.Pacer.call's answer), or None when not."""
     status = getattr(exc, "code", None)
     if isinstance(status, int):
         if status not in TRANSIENT_HTTP:
             return None
-        return pacing.retry_after(getattr(exc, "headers", None), True)
+        return pacing.retry_after(getattr(exc, "headers", None), pacing.ANSWERED)
     text = str(exc)
     if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
         return None
     # connection refused or reset, a timeout, an answer cut short: nothing was changed by a GET
-    return True if isinstance(exc, (OSError, EOFError, http.client.HTTPException)) else None
+    return pacing.NO_ANSWER if isinstance(exc, (OSError, EOFError, http.client.HTTPException)) else None
 
 
 def _read(url, ca_bundle, timeout):

@@ -218,8 +218,8 @@ class FleetRun:
         state = protection.state_of(entry.item)
         if state == "absent":
             if self.protectable is None:
-                self.protectable = {} if self.pending else protection.protectable_vms(self.module, self.rg,
-                                                                                     self.vault_name)
+                self.protectable = {} if self.pending else protection.protectable_vms(
+                    self.module, self.rg, self.vault_name)
             if entry.key in self.protectable:
                 entry.actions = ["enable"]
             else:
@@ -540,4 +540,3 @@ def capacity_error(vault_name, listed, room, joining):
 
 def policy_words(names):
     return "policy %s" % names[0] if len(names) == 1 else "%d policies (%s)" % (len(names), listed_names(names))
-

@@ -48,6 +48,13 @@ JITTER = 0.25           # up to this fraction is added to every wait, so retries
 BACKOFF_FIRST = 1.0
 BACKOFF_MAX = 30.0
 DEFAULT_TIMEOUT = 900   # seconds: the deadline of a task that has no wait_timeout
+# An endpoint this process has never had an answer from (a wrong cloud_environment, a closed port) is a
+# setting to fix, not a passing failure: its connection failures are retried this long at most. Once it
+# answered, they are retried until the deadline (the endpoint went away mid-run).
+CONNECT_GRACE = 30.0
+# What a call's failure was, for Pacer.call: no answer at all, or an answer without a delay to wait.
+NO_ANSWER = "no answer"
+ANSWERED = "answered"
 
 RETRY_AFTER_STATUS = frozenset([429, 503])
 TRANSIENT_STATUS = frozenset([408, 429, 500, 502, 503, 504])
@@ -188,6 +195,8 @@ class Pacer:
         self.holds = {}
         self.cond = threading.Condition()
         self.stats = {"requests": 0, "throttled": 0, "retried": 0, "waited": 0.0}
+        self.started = clock()
+        self.answered_once = False
 
     def set_timeout(self, seconds):
         """The task's deadline: ``seconds`` from now."""
@@ -196,6 +205,14 @@ class Pacer:
 
     def remaining(self):
         return self.deadline - self.clock()
+
+    def left_for(self, answer_lost):
+        """Seconds left to retry a failure: to the deadline, or within CONNECT_GRACE for a connection
+        failure of an endpoint that has never answered this process."""
+        left = self.remaining()
+        if answer_lost and not self.answered_once:
+            left = min(left, self.started + CONNECT_GRACE - self.clock())
+        return left
 
     def jittered(self, seconds):
         return seconds * (1.0 + JITTER * self.rand())
@@ -281,11 +298,12 @@ class Pacer:
                 if isinstance(exc, ServiceResponseError) and not again:
                     raise
                 delay = self.backoff(attempt)
-                if self.remaining() < delay:
+                if self.left_for(answer_lost=True) < delay:
                     raise
                 self._retry(delay)
                 attempt += 1
                 continue
+            self.answered_once = True
             status = response.http_response.status_code
             delay = self._retry_delay(response, again, attempt)
             if status == 429:
@@ -318,18 +336,25 @@ class Pacer:
         self.pause(delay)
 
     # -- a call that is not an HTTP request of an SDK client ------------------------------------------
-    def call(self, func, transient, action=None):
-        """func() retried with back-off while ``transient(exc)`` says its failure is, until the deadline."""
+    def call(self, func, transient):
+        """func() retried while ``transient(exc)`` says its failure is passing, until the deadline.
+        ``transient`` gives None (final), NO_ANSWER (back off; within CONNECT_GRACE while the endpoint has
+        never answered), ANSWERED (an answer without a delay: back off), or the seconds an answer asked
+        to wait (Retry-After)."""
         attempt = 0
         while True:
             try:
-                return func()
+                value = func()
+                self.answered_once = True
+                return value
             except Exception as exc:  # pylint: disable=broad-exception-caught
-                delay = transient(exc)
-                if delay is None or delay is False:
+                kind = transient(exc)
+                if kind is None:
                     raise
-                delay = self.backoff(attempt) if delay is True else self.jittered(delay)
-                if self.remaining() < delay:
+                if kind != NO_ANSWER:
+                    self.answered_once = True
+                delay = self.backoff(attempt) if kind in (NO_ANSWER, ANSWERED) else self.jittered(kind)
+                if self.left_for(answer_lost=kind == NO_ANSWER) < delay:
                     raise
                 self._retry(delay)
                 attempt += 1

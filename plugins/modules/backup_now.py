@@ -18,7 +18,7 @@ description:
   - A response lost after Azure accepted the request (connection dropped) does not start a second
     backup; the vault's jobs are checked before the request is ever repeated.
   - Never starts a second backup of a VM whose backup started or ended since the task began, for example
-    by another run at the same time: each VM's protected item is read right before its backup starts, and
+    by another run at the same time. Each VM's protected item is read right before its backup starts, and
     a backup Azure refuses because another one of the VM runs (C(UserErrorBackupOperationInProgress)) is
     replaced by that running backup in the result.
   - Azure allows nine on-demand backup attempts per VM and UTC day (one scheduled and three
@@ -73,7 +73,7 @@ options:
   retry_failed:
     description:
       - With O(initial_only=true), whether a VM whose initial backup was tried and failed (no recovery point,
-        last backup C(Failed)) is tried again. V(false) skips it: its cause (the agent, Key Vault permissions)
+        last backup C(Failed)) is tried again. V(false) skips it, since its cause (the agent, Key Vault permissions)
         needs a fix first, and the policy's schedule tries again anyway; the role C(backupops.azure.vm_backup)
         passes its C(vm_backup_retry_failed) here. It is judged on the vault's items read when the task starts,
         so a backup another run tried meanwhile is not tried a second time.

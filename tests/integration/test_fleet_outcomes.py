@@ -236,7 +236,6 @@ def both_end_right(fresh, tmp_path):
     assert {k: v for k, v in taken.items() if len(v) != 1} == {}
 
 
-
 def mixed_rules(percent):
     """About ``percent`` % of every request faulted - Entra ID's token and the cloud metadata document
     included - in equal shares: 429, 500, 503, a connection dropped before or after the request was

@@ -140,7 +140,9 @@ def test_the_metadata_document_is_retried_while_its_failures_are_transient_and_r
 
 def test_a_final_metadata_failure_is_one_clear_error(monkeypatch):
     monkeypatch.setattr(cloud, "_DOCUMENTS", {})
-    monkeypatch.setattr(cloud, "_read", lambda url, ca, timeout: (_ for _ in ()).throw(_HTTPError(404)))
+    def not_found(url, ca, timeout):
+        raise _HTTPError(404)
+    monkeypatch.setattr(cloud, "_read", not_found)
     with pytest.raises(AzureBackupError) as err:
         cloud.resolve_cloud("https://nowhere.example")
     assert err.value.code == "EndpointUnreachable" and "404" in err.value.message

@@ -192,9 +192,11 @@ def test_what_is_sent_again_after_a_connection_failure(method, url, error, sent)
 
 def test_connection_failures_back_off_until_the_deadline_then_raise():
     clock = Clock()
+    paced = pacer(clock, timeout=100)
+    paced.send(Request("GET", VAULT), Azure(clock, [Answer(200)]))        # the endpoint answered once
     azure = Azure(clock, [ServiceRequestError("refused")] * 100)
     with pytest.raises(ServiceRequestError):
-        pacer(clock, timeout=100).send(Request("GET", VAULT), azure)
+        paced.send(Request("GET", VAULT), azure)
     # 1, 2, 4, 8, 16, 30, 30 s...: the deadline, not a count, ends it
     assert clock.sleeps == [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0] and clock.now - 1000.0 <= 100
     assert len(azure.sent) == 8
@@ -276,9 +278,29 @@ def test_a_call_outside_the_sdk_is_retried_while_its_failure_is_transient():
         if len(attempts) < 3:
             raise OSError("connection reset")
         return "document"
-    assert paced.call(flaky, lambda exc: True) == "document" and clock.sleeps == [1.0, 2.0]
+    assert paced.call(flaky, lambda exc: pacing.NO_ANSWER) == "document" and clock.sleeps == [1.0, 2.0]
+
+    def not_json():
+        raise ValueError("not JSON")
     with pytest.raises(ValueError):
-        paced.call(lambda: (_ for _ in ()).throw(ValueError("not JSON")), lambda exc: None)
+        paced.call(not_json, lambda exc: None)
+
+
+def test_an_endpoint_that_never_answered_is_given_up_after_the_grace_not_the_deadline():
+    clock = Clock()
+    paced = pacer(clock, timeout=900)
+    azure = Azure(clock, [ServiceRequestError("Connection refused")] * 100)
+    with pytest.raises(ServiceRequestError):
+        paced.send(Request("GET", VAULT), azure)
+    assert clock.now - 1000.0 <= pacing.CONNECT_GRACE and len(azure.sent) == 5      # 1 + 2 + 4 + 8 s apart
+    # once it has answered, the same failures are retried until the deadline (it went away mid-run)
+    clock = Clock()
+    paced = pacer(clock, timeout=300)
+    paced.send(Request("GET", VAULT), Azure(clock, [Answer(200)]))
+    answered = Azure(clock, [ServiceRequestError("Connection refused")] * 100)
+    with pytest.raises(ServiceRequestError):
+        paced.send(Request("GET", VAULT), answered)
+    assert 250 <= clock.now - 1000.0 <= 300 and len(answered.sent) > 10
 
 
 def test_one_pacer_per_subscription_and_the_tasks_deadline():
