@@ -225,7 +225,7 @@ def both_end_right(fresh, tmp_path):
             assert not [w for w in done[region]["warnings"] if w["code"] == "ProtectedByAnotherVault"]
     items, doc = state(fresh)
     # every eligible VM protected once, in its region's one vault
-    assert {vm: vaults for vm, vaults in items.items()} == {
+    assert items == {
         vm: ["rsv-backup-" + region] for region, names in ELIGIBLE.items() for vm in names}
     assert sorted(v["name"] for v in (x.get("doc") or x for x in doc["vaults"].values())) == [
         "rsv-backup-" + r for r in REGIONS]

@@ -140,6 +140,7 @@ def test_the_metadata_document_is_retried_while_its_failures_are_transient_and_r
 
 def test_a_final_metadata_failure_is_one_clear_error(monkeypatch):
     monkeypatch.setattr(cloud, "_DOCUMENTS", {})
+
     def not_found(url, ca, timeout):
         raise _HTTPError(404)
     monkeypatch.setattr(cloud, "_read", not_found)

@@ -67,9 +67,9 @@ class Azure:
     def __call__(self, request):
         self.sent.append(self.clock())
         step = self.script.pop(0) if self.script else Answer(200)
-        if isinstance(step, Exception):
-            raise step
-        return PipelineResponse(step)
+        if isinstance(step, Answer):
+            return PipelineResponse(step)
+        raise step  # pylint: disable=raising-non-exception  # the script's other steps are exceptions
 
 
 def pacer(clock, timeout=600, rand=lambda: 0.0):
@@ -216,7 +216,7 @@ def test_requests_are_spaced_once_the_budget_runs_low():
     script = [Answer(200, {"x-ms-ratelimit-remaining-subscription-writes": str(n)}) for n in (120, 30, 29, 28)]
     azure = Azure(clock, script)
     paced = pacer(clock)
-    for _ in range(4):
+    for _write in range(4):
         paced.send(Request("PUT", VAULT), azure)
     # 120 left: no spacing; under a quarter of the 200-write bucket: one write per 1/10 s (the refill)
     assert azure.sent[0] == azure.sent[1] == 1000.0
@@ -233,7 +233,7 @@ def test_a_429_halves_the_window_and_the_share_at_most_once_a_second():
     assert budget.spacing() == pytest.approx(0.2)
     budget.throttled(now=6.6)
     assert budget.window == pacing.MAX_WINDOW / 4 and budget.share == 0.25
-    for _ in range(200):
+    for _burst in range(200):
         budget.throttled(now=budget.last_cut + 2)
     assert budget.window == 1.0 and budget.share == pacing.MIN_SHARE
     budget.answered(remaining=5)
