@@ -377,12 +377,16 @@ def _reconcile(module, resource_group, vault_name, lost, since, posted_at, final
                                                  "task again: it starts only the backups that are missing.")
 
 
+def refused_as_busy(job):
+    """Whether the job is a backup Azure refused because another backup of the VM was running."""
+    return jobs.status_of(job) in jobs.UNSUCCESSFUL and (jobs.job_error(job) or {}).get("code") == BUSY
+
+
 def adopt_running(module, resource_group, vault_name, entries, known, since):
     """A backup Azure refused because another backup of the VM was running (another run's): that backup
     is the VM's, running or completed since the task began, and it is returned instead of the refusal.
     Two job lists, only when Azure refused one this way."""
-    busy = [e for e in entries if e.job_key and jobs.status_of(known.get(e.job_key)) in jobs.UNSUCCESSFUL
-            and (jobs.job_error(known[e.job_key]) or {}).get("code") == BUSY]
+    busy = [e for e in entries if refused_as_busy(known.get(e.job_key) if e.job_key else None)]
     if not busy:
         return
     found = {}
