@@ -52,10 +52,10 @@ REMEDIATION = {
                                      "(the collection paces itself and retries until wait_timeout): raise "
                                      "wait_timeout, or run fewer tasks on the subscription at once.",
     "ResourceRequestsThrottled": "Azure Backup allows 150 job reads an hour per principal and subscription and asked "
-                                 "to wait beyond the task's deadline: wait for the Retry-After period, or raise "
-                                 "wait_timeout.",
-    "TooManyRequests": "The service throttled the request until the task's deadline: raise wait_timeout or run it "
-                       "again later.",
+                                 "to wait beyond the task's deadline: wait for the Retry-After period or raise "
+                                 "wait_timeout, and poll with one filtered job list per vault (backup_job_info does).",
+    "TooManyRequests": "The service throttled the request until the task's deadline: retry later, or raise "
+                       "wait_timeout.",
     "ServiceUnavailable": "Azure answered 503 until the task's deadline (the collection retried after each "
                           "Retry-After): run the task again later, or raise wait_timeout.",
     "InternalServerError": "Azure failed until the task's deadline (the collection retried with back-off): run the "

@@ -372,8 +372,10 @@ def remaining_of(headers, kind):
 
 
 def conflict_code(http_response):
-    """The error code of a 409 answer, or None."""
+    """The error code of a 409 answer, or None.  The SDKs stream the first answer of a long-running
+    operation: its body is read here (and kept for the SDK)."""
     try:
+        http_response.read()
         body = json.loads(http_response.text() or "{}")
         return ((body or {}).get("error") or {}).get("code")
     except Exception:  # pylint: disable=broad-exception-caught

@@ -36,8 +36,13 @@ class Answer:
         self.headers = headers or {}
         self._body = json.dumps(body) if body is not None else ""
 
+    def read(self):
+        """A streamed answer's body is loaded by read() before text() has it."""
+        self.loaded = True
+        return self._body.encode()
+
     def text(self):
-        return self._body
+        return self._body if getattr(self, "loaded", False) else ""
 
 
 class Context:
