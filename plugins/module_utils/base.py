@@ -49,7 +49,7 @@ CLIENTS = {
 
 # Every request of every client goes through pacing.py (in azure-core's RetryPolicy's place):
 # paced to ARM's budgets and retried until the task's deadline.  A task without wait_timeout has
-# pacing.DEFAULT_TIMEOUT; a short wait_timeout (0: do not wait for the operation) still leaves
+# pacing.DEFAULT_TIMEOUT (so has one with wait=false); a short wait_timeout (0: do not wait for the operation) still leaves
 # MIN_RETRY_SECONDS to ride out throttling.
 MIN_RETRY_SECONDS = 120
 
@@ -187,6 +187,8 @@ class AzureBackupModule:
             self.fail(error)
         self.session = AzureSession(self._module.params, on_secret=self._module.no_log_values.add)
         timeout = self._module.params.get("wait_timeout")
+        if self._module.params.get("wait") is False:
+            timeout = None      # wait_timeout bounds the waiting that wait=false turns off
         pacing.set_timeout(pacing.DEFAULT_TIMEOUT if not isinstance(timeout, int)
                            else max(MIN_RETRY_SECONDS, timeout))
 
