@@ -25,6 +25,16 @@ REDUNDANCY = ("LocallyRedundant", "GeoRedundant", "ZoneRedundant")
 PROVISION_SECONDS = 4      # Azure time for a vault to finish provisioning
 UPDATE_SECONDS = 3         # Azure time of a PATCH / DELETE operation
 NAME_RESERVED_HOURS = 24   # a deleted vault's name stays taken this long
+# Older api-versions of the vault API behaved differently, as the az CLI's recordings show
+# (emulator/tests/fixtures/recordings): with 2016-06-01 a new vault's PUT answered 201 with
+# provisioningState Succeeded and no Azure-AsyncOperation (older/a8dce7f77/test_backup_container,
+# older/4ac1441c5/test_backup_softdelete), with 2022-04-01 201 Provisioning with the header
+# (test_backup_csr); DELETE answered 200 without async headers with 2016-06-01, 2022-04-01 and
+# 2023-04-01 (test_backup_vault, test_backup_csr, older/4ac1441c5) and 202 with
+# Azure-AsyncOperation and Location with 2024-04-01 (the 2024-04-01 and 2026-11-01 specs declare
+# 202/204). Versions between the recorded ones take the older recorded behaviour.
+ASYNC_PUT_SINCE = "2022-04-01"
+ASYNC_DELETE_SINCE = "2024-04-01"
 
 
 def vault_key(sub, rg, name):
@@ -311,9 +321,14 @@ def put_vault(ctx, sub, rg, vault):
     if existing is not None:
         ctx.store.put("vaults", key, doc)
         return Response(200, vault_body(doc))
+    from .policies import create_default_policies
+    if ctx.api_version < ASYNC_PUT_SINCE:
+        doc["provisioning"] = "Succeeded"
+        ctx.store.put("vaults", key, doc)
+        create_default_policies(ctx.store, doc, ctx.now)
+        return Response(201, vault_body(doc))
     doc["provisioning"] = "Provisioning"
     ctx.store.put("vaults", key, doc)
-    from .policies import create_default_policies
     create_default_policies(ctx.store, doc, ctx.now)
     headers, op_id = _op(ctx, key, "create", PROVISION_SECONDS, vault_id(sub, rg, vault))
     headers.pop("Location")
@@ -379,6 +394,9 @@ def delete_vault(ctx, sub, rg, vault):
             "all containers have been unregistered from the vault and all private endpoints "
             "associated with the vault have been deleted, and retry operation. For more details, "
             "see https://aka.ms/AB-AA4ecq5" % ",".join(sorted(i["vm_name"] for i in soft)))
+    if ctx.api_version < ASYNC_DELETE_SINCE:
+        remove_vault(ctx.store, doc, ctx.now)
+        return Response(200, None)
     headers, op_id = _op(ctx, key, "delete", UPDATE_SECONDS, vault_id(sub, rg, vault))
     remove_vault(ctx.store, doc, ctx.now)
     ctx.emu.scheduler.at(ctx.emu.clock.later(UPDATE_SECONDS), "vault_op_done", op=op_id)
@@ -403,11 +421,16 @@ def vault_operation_status(ctx, sub, rg, vault, op):
     if doc is None or doc["vault"] != vault_key(sub, rg, vault):
         raise not_found(VAULT_TYPE, vault, rg)
     body = {"id": vault_id(sub, rg, vault) + "/operationStatus/" + op, "name": op,
-            "status": doc["status"], "startTime": doc["start"]}
+            "status": doc["status"]}
+    # id, name and status only up to 2024-04-01: no startTime / endTime in any recorded answer
+    # (2022-04-01, 2023-04-01, 2024-04-01); the 2026-11-01 example (GetOperationStatus) has them.
+    timed = ctx.api_version > "2024-04-01"
+    if timed:
+        body["startTime"] = doc["start"]
     headers = {}
     if doc["status"] == "InProgress":
         headers["Retry-After"] = ctx.emu.clock.retry_after(UPDATE_SECONDS)
-    else:
+    elif timed:
         body["endTime"] = doc["end"]
     return Response(200, body, headers)
 
