@@ -172,7 +172,7 @@ def build_seed(interactions):
     for (rg_low, _), (rg, body, _created) in vms.items():
         groups.setdefault(rg_low, {"name": rg, "location": body["location"]})
     for group in groups.values():
-        seed["resource_groups"].append({"name": group["name"],
+        seed["resource_groups"].append({"name": group["name"], "tags": group.get("tags") or {},
                                         "location": CANARY.get(group["location"], group["location"])})
     # VMs the cassette creates (az vm create) join the emulator when the recording first reads
     # them: a refresh before that does not discover them, as in Azure.
