@@ -32,8 +32,10 @@ NAME_RESERVED_HOURS = 24   # a deleted vault's name stays taken this long
 # (test_backup_csr); DELETE answered 200 without async headers with 2016-06-01, 2022-04-01 and
 # 2023-04-01 (test_backup_vault, test_backup_csr, older/4ac1441c5) and 202 with
 # Azure-AsyncOperation and Location with 2024-04-01 (the 2024-04-01 and 2026-11-01 specs declare
-# 202/204). Versions between the recorded ones take the older recorded behaviour.
-ASYNC_PUT_SINCE = "2022-04-01"
+# 202/204). The synchronous PUT is kept to 2016-06-01 itself (no version between it and 2022-04-01
+# is recorded; azure.azcollection 3.12.0 creates vaults with 2020-02-02 and waits on the
+# Azure-AsyncOperation, emulator/tests/test_proxy.py); DELETE is synchronous below 2024-04-01.
+SYNC_PUT_UNTIL = "2016-06-01"
 ASYNC_DELETE_SINCE = "2024-04-01"
 
 
@@ -322,7 +324,7 @@ def put_vault(ctx, sub, rg, vault):
         ctx.store.put("vaults", key, doc)
         return Response(200, vault_body(doc))
     from .policies import create_default_policies
-    if ctx.api_version < ASYNC_PUT_SINCE:
+    if ctx.api_version <= SYNC_PUT_UNTIL:
         doc["provisioning"] = "Succeeded"
         ctx.store.put("vaults", key, doc)
         create_default_policies(ctx.store, doc, ctx.now)
