@@ -156,6 +156,11 @@ def build_seed(interactions):
         if tmpl.endswith("/microsoft.compute/virtualmachines/{}") and isinstance(body, dict):
             created = "vm create" in (it["request"]["headers"].get("CommandName") or [""])[0]
             vms.setdefault((segs[3].lower(), segs[7].lower()), (segs[3], body, created))
+        if tmpl == "/subscriptions/{}/resourcegroups/{}" and isinstance(body, dict):
+            # The az CLI's test harness created the group, with its tags, before the recording
+            # started: the group's first recorded GET shows them.
+            groups.setdefault(segs[3].lower(), {"name": segs[3], "location": body.get("location")})
+            groups[segs[3].lower()].setdefault("tags", body.get("tags") or {})
         if tmpl.endswith("/microsoft.recoveryservices/vaults/{}") and it["request"]["method"] == "PUT":
             req = json.loads(it["request"]["body"] or "{}")
             groups.setdefault(segs[3].lower(), {"name": segs[3], "location": req.get("location")})
