@@ -512,19 +512,9 @@ def register_events(emu):
     emu.scheduler.on("vault_op_done", done)
 
 
-# Vault lists of api-versions up to 2024-04-01 carry a short body: provisioningState,
-# publicNetworkAccess and restoreSettings only (test_backup_vault #26, #27, #28, 2023-04-01; the
-# vault's GET at the same moment has every property). Newer versions keep the whole body:
-# backupops.azure's rs_vault_info reads redundancy and soft delete from the list (2026-11-01).
-LITE_LIST_UNTIL = "2024-04-01"
-LITE_LIST_KEYS = ("provisioningState", "publicNetworkAccess", "restoreSettings")
-
-
 def _vault_list(ctx, docs):
+    # Full bodies; apiversions.SHORT_LISTS cuts them to what Azure's lists carry.
     items = [vault_body(d) for d in sorted(docs, key=lambda d: (d["rg"].lower(), d["name"].lower()))]
-    if ctx.api_version <= LITE_LIST_UNTIL:
-        for item in items:
-            item["properties"] = {k: v for k, v in item["properties"].items() if k in LITE_LIST_KEYS}
     return Response(200, page(items, ctx.request, ctx.base_url, ctx.emu.page_size))
 
 

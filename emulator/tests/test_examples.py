@@ -460,6 +460,9 @@ def test_vault_list_by_resource_group(world):
     resp = world.arm("GET", world.rg_path("rg-ex-list") + "/providers/Microsoft.RecoveryServices/vaults",
                      VAULT_API)
     check(name, "200", resp)
+    # and no more than the recorded lists carry (apiversions.SHORT_LISTS): the settings come with the GET
+    assert {k for v in resp.json()["value"] for k in v["properties"]} <= {
+        "provisioningState", "publicNetworkAccess", "restoreSettings"}, resp.json()
 
 
 @covers("vaults_2026-11-01_CheckNameAvailability_Available.json",
