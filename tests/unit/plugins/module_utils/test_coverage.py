@@ -251,6 +251,13 @@ def test_read_costs_the_same_for_10_and_100_vms(monkeypatch):
                                 "items rsv-eus", "policies rsv-weu"])
 
 
+def test_read_without_vault_settings_reads_no_vault(monkeypatch):
+    fake = FakeAzure(monkeypatch, 10)
+    document = coverage.read(fake.module, now=NOW, vault_settings=False)
+    assert not [c for c in fake.calls if c.startswith("vault ")]
+    assert by_name(document)["vm-000"]["vault"] == "rsv-weu"
+
+
 def test_read_merges_tags_and_status_and_filters(monkeypatch):
     fake = FakeAzure(monkeypatch, 6)
     document = coverage.read(fake.module, locations=["West Europe"], now=NOW)
