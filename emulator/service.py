@@ -18,7 +18,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response as WResponse
 
-from . import admin, identity_routes
+from . import admin, apiversions, identity_routes
 from .arm import ArmError, Response, gateway_error, iso
 from .auth import EntraError, Identity
 from .clock import Clock, DEFAULT_TIME_SCALE, Scheduler
@@ -272,7 +272,7 @@ class Emulator:
                     raise gateway_error(404, "ResourceGroupNotFound",
                                         "Resource group '%s' could not be found." % rg)
         ctx = Ctx(self, request, principal, api_version, base_url, pattern)
-        return func(ctx, **params)
+        return apiversions.follow(pattern, api_version, func(ctx, **params))
 
     def _authorize(self, principal, method, path, params):
         scope = "/subscriptions/%s" % params["sub"]

@@ -112,8 +112,10 @@ def encryption_config(ctx, sub, rg, vault):
         "/backupEncryptionConfigs/backupResourceEncryptionConfig",
         "name": "backupResourceEncryptionConfig",
         "type": "Microsoft.RecoveryServices/vaults/backupEncryptionConfigs",
-        "properties": {"encryptionAtRestType": "MicrosoftManaged", "lastUpdateStatus": "Succeeded",
-                       "infrastructureEncryptionState": "Disabled"}})
+        # A vault with Microsoft-managed keys (every recorded answer: test_backup_crr #141,
+        # test_backup_job #139, test_backup_csr #124).
+        "properties": {"useSystemAssignedIdentity": True, "encryptionAtRestType": "MicrosoftManaged",
+                       "lastUpdateStatus": "NotEnabled", "infrastructureEncryptionState": "Disabled"}})
 
 
 @arm("GET", V + "/backupusagesummaries")

@@ -84,7 +84,6 @@ def _day_time(now, hour):
 def create_default_policies(store, vault, now):
     vkey = vault_key(vault["sub"], vault["rg"], vault["name"])
     midnight, eight = _day_time(now, 0), _day_time(now, 8)
-    tiering = {"ArchivedRP": {"tieringMode": "DoNotTier", "duration": 0, "durationType": "Invalid"}}
     defaults = {
         "DefaultPolicy": {
             "backupManagementType": "AzureIaasVM", "instantRPDetails": {},
@@ -94,8 +93,7 @@ def create_default_policies(store, vault, now):
             "retentionPolicy": {"retentionPolicyType": "LongTermRetentionPolicy",
                                 "dailySchedule": {"retentionTimes": [midnight], "retentionDuration": {
                                     "count": 30, "durationType": "Days"}}},
-            "tieringPolicy": copy.deepcopy(tiering), "instantRpRetentionRangeInDays": 2,
-            "timeZone": "UTC", "policyType": "V1"},
+            "instantRpRetentionRangeInDays": 2, "timeZone": "UTC", "policyType": "V1"},
         "EnhancedPolicy": {
             "backupManagementType": "AzureIaasVM", "instantRPDetails": {},
             "schedulePolicy": {"schedulePolicyType": "SimpleSchedulePolicyV2",
@@ -105,8 +103,7 @@ def create_default_policies(store, vault, now):
             "retentionPolicy": {"retentionPolicyType": "LongTermRetentionPolicy",
                                 "dailySchedule": {"retentionTimes": [eight], "retentionDuration": {
                                     "count": 30, "durationType": "Days"}}},
-            "tieringPolicy": copy.deepcopy(tiering), "instantRpRetentionRangeInDays": 2,
-            "timeZone": "UTC", "policyType": "V2"},
+            "instantRpRetentionRangeInDays": 2, "timeZone": "UTC", "policyType": "V2"},
         "HourlyLogBackup": {
             "backupManagementType": "AzureWorkload", "workLoadType": "SQLDataBase",
             "settings": {"timeZone": "UTC", "issqlcompression": False, "isCompression": False},
@@ -144,6 +141,11 @@ def policy_body(store, doc):
         props["protectedItemsCount"] = 0
         sub, rg, name = vkey.split("/", 2)
         path = vault_id(sub, rg, name)
+    if props.get("policyType") == "V1":
+        # Azure names the type of enhanced policies only: every recorded V1 policy (DefaultPolicy,
+        # the az CLI's policies made from it) has no policyType, EnhancedPolicy has "V2"
+        # (test_backup_policy), as the 2026-10-01 examples (ProtectionPolicies_Get: none).
+        del props["policyType"]
     return {"id": path + "/backupPolicies/" + doc["name"], "name": doc["name"],
             "type": POLICY_TYPE, "properties": props}
 
@@ -300,8 +302,9 @@ def _normalise(props, policy_type):
     props.setdefault("timeZone", "UTC")
     props["policyType"] = policy_type
     props.setdefault("instantRpRetentionRangeInDays", 2 if policy_type == "V1" else 7)
-    props.setdefault("tieringPolicy", {"ArchivedRP": {"tieringMode": "DoNotTier", "duration": 0,
-                                                      "durationType": "Invalid"}})
+    # No default tieringPolicy: a policy has one only when the client set it (test_backup_policy:
+    # DefaultPolicy, EnhancedPolicy (#77) and the policies created from them (#82, #83) have none;
+    # after `policy set --move-to-archive-tier` TierRecommended).
     sched = props["schedulePolicy"]
     if sched["schedulePolicyType"] == "SimpleSchedulePolicy":
         sched["scheduleWeeklyFrequency"] = 0

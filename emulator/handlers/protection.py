@@ -11,6 +11,7 @@ resource group, another backup in progress, or the per-day on-demand limit.
 """
 
 import hashlib
+import re
 import uuid
 from datetime import timedelta
 
@@ -132,10 +133,35 @@ def _item_not_found():
 
 # -- renderers ----------------------------------------------------------------------
 
-def item_body(store, vault, item, now):
+# The health entry Azure gives a VM whose last backup succeeded (test_backup_csr #116,
+# test_backup_job #131: code 400239 after the first completed backup).
+GREEN_HEALTH = {"code": 400239, "title": "IaasVmHealthGreenDefault",
+                "message": "Backup pre-check status of this virtual machine is OK.",
+                "recommendations": []}
+EXPAND_EXTENDED = re.compile(r"expand\s+eq\s+'extendedinfo'", re.I)
+
+
+def wants_extended_info(request):
+    """ProtectedItems_Get with $filter=expand eq 'extendedinfo' (as Az PowerShell asks)."""
+    return bool(EXPAND_EXTENDED.search(request.args.get("$filter") or ""))
+
+
+def item_body(store, vault, item, now, extended=False):
+    """The protected item as the newest api-version sends it (apiversions.ITEM removes what
+    older ones do not send).
+
+    extendedInfo only when asked for (``$filter=expand eq 'extendedinfo'``): no recorded item
+    answer has it (test_backup_item #87, every backupProtectedItems list of the recordings),
+    nor the 2026-10-01 examples (Compute_ProtectedItem_Get, BackupProtectedItems_List).
+    policyType only for items of enhanced (V2) policies, as for the policies themselves."""
     vm = vm_of_item(store, item)
     failed = item.get("last_backup_status") == "Failed"
+    completed = item.get("last_backup_status") == "Completed"
     props = {
+        "kpisHealths": {"BackupOperationStatusKPI": {
+            "resourceHealthStatus": "Unhealthy" if failed else "Healthy",
+            "resourceHealthDetails": [{"code": 0, "title": "Success", "message": "",
+                                       "recommendations": []}]}} if completed else {},
         "friendlyName": item["vm_name"],
         "virtualMachineId": item["vm_id"],
         "protectionStatus": "Unhealthy" if failed else "Healthy",
@@ -144,6 +170,8 @@ def item_body(store, vault, item, now):
         "lastBackupStatus": item.get("last_backup_status") or "",
         "lastBackupTime": item.get("last_backup_time") or SENTINEL_BACKUP,
         "protectedItemDataId": item["data_id"],
+        "ConfiguredRPGenerationFrequency": "00:00:00",
+        "sourceSideScanning": 0,
         "protectedItemType": ITEM_TYPE,
         "backupManagementType": "AzureIaasVM",
         "workloadType": "VM",
@@ -159,17 +187,20 @@ def item_body(store, vault, item, now):
     }
     if item.get("last_recovery_point"):
         props["lastRecoveryPoint"] = item["last_recovery_point"]
-    if item.get("policy_type"):
+    if item.get("policy_type") == "V2":
         props["policyType"] = item["policy_type"]
     if failed and item.get("last_error"):
         err = item["last_error"]
         props["healthDetails"] = [{"code": err.get("number", 400000), "title": err["code"],
                                    "message": err["message"],
                                    "recommendations": err.get("recommendations", [])}]
-    props["extendedInfo"] = {"recoveryPointCount": len(item.get("recovery_points", [])),
-                             "policyInconsistent": False}
-    if item.get("oldest_recovery_point"):
-        props["extendedInfo"]["oldestRecoveryPoint"] = item["oldest_recovery_point"]
+    elif completed:
+        props["healthDetails"] = [dict(GREEN_HEALTH)]
+    if extended:
+        props["extendedInfo"] = {"recoveryPointCount": len(item.get("recovery_points", [])),
+                                 "policyInconsistent": False}
+        if item.get("oldest_recovery_point"):
+            props["extendedInfo"]["oldestRecoveryPoint"] = item["oldest_recovery_point"]
     if item.get("disk_exclusion"):
         props["extendedProperties"] = {"diskExclusionProperties": item["disk_exclusion"]}
     if item.get("soft_deleted"):
@@ -178,8 +209,11 @@ def item_body(store, vault, item, now):
         purge = deleted + timedelta(days=days)
         props.update({"deferredDeleteTimeInUTC": item["deleted_at"],
                       "isScheduledForDeferredDelete": True,
-                      "deferredDeleteTimeRemaining": timespan((purge - now).total_seconds()),
-                      "isDeferredDeleteScheduleUpcoming": (purge - now).total_seconds() < 86400})
+                      "deferredDeleteTimeRemaining": timespan((purge - now).total_seconds())})
+        if (purge - now).total_seconds() < 86400:
+            # Sent only when the purge is near: none of the recorded soft-deleted items (14 days
+            # left) has it (test_backup_softdelete #55, older/4ac1441c5/test_backup_softdelete #116).
+            props["isDeferredDeleteScheduleUpcoming"] = True
     if vm is None:
         props["healthStatus"] = "ActionRequired"
     return {"id": item_path(vault, item), "name": "VM;" + item["container"],
@@ -196,7 +230,9 @@ def container_body(vault, item):
                        "registrationStatus": "Registered",
                        "healthStatus": "Healthy", "containerType": ITEM_TYPE,
                        "virtualMachineId": item["vm_id"], "virtualMachineVersion": "Compute",
-                       "resourceGroup": item["vm_rg"]}}
+                       "resourceGroup": item["vm_rg"],
+                       # every recorded container list, 2016-12-01 to 2024-04-01 (test_backup_container #82)
+                       "protectableObjectType": ITEM_TYPE}}
 
 
 def protectable_body(vault, vm):
@@ -374,7 +410,8 @@ def get_item(ctx, sub, rg, vault, fabric, container, item):
     doc, _, _, found = _resolve(ctx, sub, rg, vault, fabric, container, item)
     if found is None:
         raise _item_not_found()
-    return Response(200, item_body(ctx.store, doc, found, ctx.now))
+    return Response(200, item_body(ctx.store, doc, found, ctx.now,
+                                   extended=wants_extended_info(ctx.request)))
 
 
 def _configure_error(message):
@@ -492,6 +529,9 @@ def _enable(ctx, vault, parsed, key, props, source, policy_id, path):
         "recovery_points": [], "disk_exclusion": exclusion, "on_demand": {},
     }
     ctx.store.put("items", key, new_item)
+    if vault.get("storage_version", "Unassigned") == "Unassigned":
+        vault["storage_version"] = "V2"     # see vaults.new_vault_doc
+        ctx.store.put("vaults", vault_key(vault["sub"], vault["rg"], vault["name"]), vault)
     job = jobs.new_job(ctx.emu, vault, "ConfigureBackup", new_item,
                        property_bag={"VM Name": vm["name"], "Policy Name": policy["name"]})
     op = jobs.new_op(ctx.emu, vault, "configure", new_item, job)
@@ -524,7 +564,10 @@ def _stop(ctx, vault, key, item, path):
         item["state"] = "ProtectionStopped"
         item["policy"] = None
         ctx.store.put("items", key, item)
-    job = jobs.new_job(ctx.emu, vault, "DisableBackup", item)
+    # Stop protection's job names the VM and an empty policy (test_backup_protection #59,
+    # test_backup_scenario #223)
+    job = jobs.new_job(ctx.emu, vault, "DisableBackup", item,
+                       property_bag={"VM Name": item["vm_name"], "Policy Name": ""})
     op = jobs.new_op(ctx.emu, vault, "stop", item, job)
     return Response(202, None, jobs.op_headers(ctx, vault, op, path))
 
@@ -535,7 +578,9 @@ def _undelete(ctx, vault, key, item, path):
     item["state"] = "ProtectionStopped"
     item["policy"] = None
     ctx.store.put("items", key, item)
-    job = jobs.new_job(ctx.emu, vault, "Undelete", item)
+    # test_backup_softdelete #62, older/4ac1441c5/test_backup_softdelete #128
+    job = jobs.new_job(ctx.emu, vault, "Undelete", item,
+                       property_bag={"VM Name": item["vm_name"], "Undelete flag": "True"})
     op = jobs.new_op(ctx.emu, vault, "undelete", item, job)
     return Response(202, None, jobs.op_headers(ctx, vault, op, path))
 
@@ -704,10 +749,14 @@ def _backup_done(emu, job, when):
     if job["status"] == "Completed":
         item["last_error"] = None
         rp_time = job["start"]
+        vm_now = vm_of_item(emu.store, item)
         item.setdefault("recovery_points", []).append({
             "id": str(int(parse_iso(rp_time).timestamp() * 1000)), "time": rp_time,
             "type": outcome.get("consistency", "AppConsistent"), "expiry": job.get("expiry"),
-            "size_mb": outcome.get("size_mb", 0)})
+            "size_mb": outcome.get("size_mb", 0), "policy_type": item.get("policy_type") or "V1",
+            # the VM as it was at the backup: a later resize does not change its points
+            **({"vm_size": vm_now.get("size"), "os_type": vm_now.get("os"),
+                "storage_type": source_storage_type(vm_now)} if vm_now else {})})
         item["last_recovery_point"] = rp_time
         item.setdefault("oldest_recovery_point", rp_time)
         item["backup_bytes"] = item.get("backup_bytes", 0) + outcome.get("size_mb", 0) * 1024 * 1024
@@ -784,7 +833,8 @@ def recovery_points(ctx, sub, rg, vault, fabric, container, item):
         raise _item_not_found()
     base = item_path(doc, found) + "/recoveryPoints/"
     rps = sorted(found.get("recovery_points", []), key=lambda r: r["time"], reverse=True)
-    return Response(200, page([_rp_body(base, r) for r in rps], ctx.request, ctx.base_url,
+    vm = vm_of_item(ctx.store, found)
+    return Response(200, page([_rp_body(base, r, vm) for r in rps], ctx.request, ctx.base_url,
                               ctx.emu.page_size))
 
 
@@ -795,25 +845,51 @@ def recovery_point(ctx, sub, rg, vault, fabric, container, item, rp):
         raise _item_not_found()
     for r in found.get("recovery_points", []):
         if r["id"] == rp:
-            return Response(200, _rp_body(item_path(doc, found) + "/recoveryPoints/", r))
+            return Response(200, _rp_body(item_path(doc, found) + "/recoveryPoints/", r,
+                                          vm_of_item(ctx.store, found)))
     raise ArmError(404, "BMSUserErrorRecoveryPointNotFound",
                    "The recovery point '%s' was not found." % rp)
 
 
-def _rp_body(base, rp):
+def source_storage_type(vm):
+    """sourceVMStorageType as Azure Backup reports it: a VM size that takes premium disks (an
+    's' among the size's feature letters: Standard_DS1_v2, Standard_D2s_v5) gives
+    PremiumVMOnPartialPremiumStorage (every recorded recovery point: a Standard_DS1_v2 VM,
+    test_backup_job #138, test_backup_rp #129), any other size NormalStorage."""
+    parts = ((vm or {}).get("size") or "").split("_")
+    match = re.match(r"^([A-Z]+)(\d+)(?:-\d+)?([a-z]*)$", parts[1] if len(parts) > 1 else "")
+    premium = bool(match) and ((len(match.group(1)) > 1 and match.group(1).endswith("S"))
+                               or "s" in match.group(3))
+    return "PremiumVMOnPartialPremiumStorage" if premium else "NormalStorage"
+
+
+def _rp_body(base, rp, vm=None):
+    """A recovery point (shape of every recorded one: test_backup_job #138, test_backup_rp #129).
+
+    No expiryTime: Azure sends none, even for a backup-now point with a retain-until date
+    (test_backup_job: backup-now --retain-until, then #138)."""
     return {"id": base + rp["id"], "name": rp["id"],
             "type": "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/"
                     "protectedItems/recoveryPoints",
             "properties": {"objectType": "IaasVMRecoveryPoint", "recoveryPointType": rp["type"],
                            "recoveryPointTime": rp["time"],
-                           "recoveryPointAdditionalInfo": "", "sourceVMStorageType": "NormalStorage",
+                           "recoveryPointAdditionalInfo": "",
+                           "sourceVMStorageType": rp.get("storage_type") or source_storage_type(vm),
                            "isSourceVMEncrypted": False, "isInstantIlrSessionActive": False,
                            "recoveryPointTierDetails": [{"type": "InstantRP", "status": "Valid"},
                                                         {"type": "HardenedRP", "status": "Valid"}],
-                           "isManagedVirtualMachine": True, "virtualMachineSize": "Standard_D2s_v5",
-                           "originalStorageAccountOption": False, "osType": "",
-                           "recoveryPointMoveReadinessInfo": {},
-                           "expiryTime": rp.get("expiry")}}
+                           "isManagedVirtualMachine": True,
+                           "virtualMachineSize": rp.get("vm_size") or (vm or {}).get("size") or "",
+                           "originalStorageAccountOption": False,
+                           "osType": rp.get("os_type") or (vm or {}).get("os") or "",
+                           "recoveryPointMoveReadinessInfo": {"ArchivedRP": {
+                               "isReadyForMove": False,
+                               "additionalInfo": "We're still determining if this Recovery Point can "
+                                                 "be moved.. Please check again after some time."}},
+                           "securityType": "None",
+                           "isPrivateAccessEnabledOnAnyDisk": False,
+                           "createdWithPolicyType": rp.get("policy_type") or "V1",
+                           "threatStatus": 0}}
 
 
 # -- location-level backup status (what `az backup protection check-vm` calls) --------------

@@ -150,3 +150,11 @@ def pytest_runtest_makereport(item, call):
     if report.when == "call" and report.failed:
         for text in emulator_errors():
             report.sections.append(("emulator stderr", text[-6000:]))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The replay's counts: skipped and not-served-yet requests, each by name (test_replay)."""
+    module = sys.modules.get("emulator.tests.test_replay")
+    if module is not None:
+        for line in module.summary_lines():
+            terminalreporter.write_line(line)

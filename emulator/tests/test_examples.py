@@ -51,6 +51,11 @@ _CLASSIC = ("the example lists a classic VM (Microsoft.ClassicCompute/virtualMac
             "models ARM VMs only, as in the real captures (learn_*_real.json, test_backup_job recording)")
 _IIS = "IIS banner of the 2018 front end, not an ARM header (absent from every 2023-2024 recording)"
 
+_RECONSTRUCTED_TIERING = (
+    "the reconstruction's tieringPolicy is 'the typical service echo, not verified' (its _caveat); "
+    "the recorded DefaultPolicy and EnhancedPolicy have none until a client sets one "
+    "(test_backup_policy #77, #82, #83)")
+
 ALLOW = {
     "vaults_2026-11-01_PUTVault.json": {
         "201": {"sku.tier": _SKU},
@@ -105,9 +110,26 @@ ALLOW = {
         "patchStatus": "guest patching is not modelled; absent from the recorded instance views",
         "isVMInStandbyPool": "standby pools are not modelled; absent from the recorded instance views",
     }},
-    "learn_backupazurevms_enable_protection_real.json": {"response_202_headers": {
-        "headers.X-Powered-By": _IIS,
-    }},
+    "reconstructed_DefaultPolicy_and_EnhancedPolicy.json": {
+        "DefaultPolicy": {
+            "properties.tieringPolicy": _RECONSTRUCTED_TIERING,
+            "properties.policyType": (
+                "the recordings (strongest source) show no policyType on a V1 policy: every recorded "
+                "DefaultPolicy (test_backup_policy, test_backup_item, ... 2019-06-15 to 2024-04-01), "
+                "as the 2026-10-01 examples (ProtectionPolicies_Get, BackupPolicies_List)"),
+        },
+        "EnhancedPolicy": {"properties.tieringPolicy": _RECONSTRUCTED_TIERING},
+    },
+    "learn_backupazurevms_enable_protection_real.json": {
+        "response_202_headers": {"headers.X-Powered-By": _IIS},
+        "final_200_body_protected_item_after_completion": {
+            "properties.extendedInfo":
+                "the 2018 capture (api-version 2016-12-01) has extendedInfo; no item answer of the "
+                "2020-2024 recordings has it without $filter=expand eq 'extendedinfo' (test_backup_item "
+                "#87, every backupProtectedItems list), nor the 2026-10-01 examples "
+                "(Compute_ProtectedItem_Get); the emulator sends it when asked for",
+        },
+    },
     "learn_backupazurevms_trigger_backup_real.json": {
         "response_202_headers": {"headers.X-Powered-By": _IIS},
         "job_get_200_body": {
@@ -438,6 +460,9 @@ def test_vault_list_by_resource_group(world):
     resp = world.arm("GET", world.rg_path("rg-ex-list") + "/providers/Microsoft.RecoveryServices/vaults",
                      VAULT_API)
     check(name, "200", resp)
+    # and no more than the recorded lists carry (apiversions.SHORT_LISTS): the settings come with the GET
+    assert {k for v in resp.json()["value"] for k in v["properties"]} <= {
+        "provisioningState", "publicNetworkAccess", "restoreSettings"}, resp.json()
 
 
 @covers("vaults_2026-11-01_CheckNameAvailability_Available.json",

@@ -13,7 +13,8 @@ description:
     policy, Azure's protection state, the last backup and its coverage (V(protected),
     V(initial_backup_pending), V(last_backup_failed) or V(unprotected)) with the reasons it needs action.
   - The data is the coverage document of M(backupops.azure.backup_coverage_info), read with the same number of
-    Azure calls whatever the number of VMs (beyond paging).
+    Azure calls whatever the number of VMs (beyond paging), without the module's one read per vault (the hosts
+    need only the vaults' names, which the vault list carries).
   - "Default groups C(region_<location>), C(backup_<coverage>) and C(agent_<verdict>) make
     C(hosts: region_westeurope) or C(hosts: backup_unprotected) work without configuration; O(keyed_groups),
     O(groups) and O(compose) add your own."
@@ -198,7 +199,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for sub in dict.fromkeys(wanted):       # each once, in the order given
             documents.append(session.for_subscription(sub).run(lambda s: coverage.read(
                 s, locations=self.get_option("locations"), resource_groups=self.get_option("resource_groups"),
-                next_backup=self.get_option("next_backup_time"))))
+                next_backup=self.get_option("next_backup_time"), vault_settings=False)))
         return documents
 
     def _documents(self, path, cache):

@@ -8,8 +8,9 @@ region and in total, and the reasons a VM needs action, in plain words.
 
 The cost does not grow with the number of VMs beyond paging: two subscription-wide VM lists
 (the models, for tags and OS, and statusOnly=true for the instance views, which may lack model
-fields such as tags), one vault list, one protected-item list per vault of a region that has
-VMs, and one policy list per vault that protects some of them (for the next scheduled backup).
+fields such as tags), one vault list, one read (GET) and one protected-item list per vault of a
+region that has VMs (the list answer carries no storage redundancy), and one policy list per
+vault that protects some of them (for the next scheduled backup).
 
 ``read`` makes the calls; ``build`` turns their answers into the document (no Azure call), so
 it is the part to test with plain data.
@@ -66,11 +67,16 @@ def select(vm_facts, locations=None, resource_groups=None):
     return [f for f in in_region if not groups or f["resource_group"].lower() in groups]
 
 
-def read(module, locations=None, resource_groups=None, next_backup=True, now=None, concurrency=8):
-    """The coverage document of the subscription (optionally only some regions / resource groups)."""
+def read(module, locations=None, resource_groups=None, next_backup=True, now=None, concurrency=8,
+         vault_settings=True):
+    """The coverage document of the subscription (optionally only some regions / resource groups).
+    ``vault_settings=False`` skips the vaults' GETs: the regions' C(storage_redundancy) is then None
+    (for readers that use the VM rows only, which need the vaults' names and ids)."""
     vm_facts = select(read_vms(module), locations, resource_groups)
     regions = {f["location"] for f in vm_facts}
     listed = [v for v in vaults.list_vaults(module) if vms.normalize_location(v.get("location")) in regions]
+    if vault_settings:
+        listed = vaults.read_listed(module, listed, concurrency)     # the list's short body has no redundancy
     module.client("backup")     # built once, before the worker threads share it
     outcomes = run_all(listed, lambda v: vaults.protected_items(module, resource_group_of(v["id"]), v["name"]),
                        concurrency, "list protected items")

@@ -10,6 +10,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 
 import re
 
+from .batch import run_all
 from .errors import AzureBackupError
 from .transform import as_dict, resource_group_of
 from .waiting import finish, poll_kwargs
@@ -51,6 +52,24 @@ def list_vaults(module, resource_group=None):
         pages = client.vaults.list_by_subscription_id()
         action = "list vaults of the subscription"
     return module.azure_call(action, lambda: [as_dict(v) for v in pages])
+
+
+def read_listed(module, listed, concurrency=8):
+    """The full bodies of vaults taken from a list answer: one GET per vault, concurrently.
+
+    Azure's vault lists carry a short body: id, name, location, tags, sku, etag and only
+    provisioningState (plus publicNetworkAccess and restoreSettings with 2023-04-01) in
+    ``properties``; redundancy, soft delete, immutability and the identity come with the
+    vault's GET. Pass only the vaults the caller returns. A vault deleted since the list was
+    read is left out.
+    """
+    listed = list(listed)
+    if not listed:
+        return []
+    module.client("vaults")     # built once, before the worker threads share it
+    outcomes = run_all(listed, lambda v: get_vault(module, resource_group_of(v["id"]), v["name"]),
+                       concurrency, "read vaults")
+    return [outcome.value for outcome in outcomes if outcome.value is not None]
 
 
 def name_availability(module, resource_group, location, name, group_exists=True):

@@ -16,8 +16,9 @@ description:
   - Per region, the vaults (storage redundancy, protected instances) and the counts of each coverage; the same
     counts for the whole subscription.
   - The number of Azure calls does not grow with the number of VMs beyond paging - two VM lists of the
-    subscription (models and statuses), one vault list, one protected-item list per vault of a region with VMs,
-    and one policy list per vault that protects some of them.
+    subscription (models and statuses), one vault list, one read and one protected-item list per vault of a
+    region with VMs (the vault list carries no storage redundancy), and one policy list per vault that protects
+    some of them.
 author:
   - backupops.azure contributors (@backupops)
 options:

@@ -14,6 +14,9 @@ description:
   - Each vault comes with its storage redundancy and, unless O(include_item_counts=false), the number of
     protected VM instances (Azure bills per protected instance), stopped items that keep data, and
     soft-deleted items.
+  - Without O(name), the vaults are listed (one paged call), then each vault returned is read (one call
+    per vault, made concurrently), since Azure's vault list answers carry no redundancy, soft delete,
+    immutability or identity settings. With O(name), the vault is read once.
 author:
   - backupops.azure contributors (@backupops)
 options:
@@ -115,12 +118,16 @@ def run(module):
         listed = [found] if found else []
     else:
         listed = vaults.list_vaults(module, p["resource_group"])
-    facts = [vaults.vault_facts(v) for v in listed]
     if p["location"]:
         region = locations.normalize(p["location"])
-        facts = [f for f in facts if locations.normalize(f["location"]) == region]
-        if not facts:
+        listed = [v for v in listed if locations.normalize(v.get("location")) == region]
+        if not listed:
             locations.require(module, p["location"])    # no vault there: is it a region at all?
+    if not p["name"]:
+        # A list answer carries a short body (no redundancy, soft delete, identity, ...):
+        # read each vault returned, concurrently.
+        listed = vaults.read_listed(module, listed, MAX_PARALLEL)
+    facts = [vaults.vault_facts(v) for v in listed]
     if p["include_item_counts"] and facts:
         module.client("backup")  # build the client once, before the threads share it
         with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(facts))) as pool:

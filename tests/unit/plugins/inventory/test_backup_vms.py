@@ -150,7 +150,8 @@ def test_read_uses_one_session_per_subscription_with_the_same_credential(monkeyp
                         if name in auth_values else base(name))
     seen = []
 
-    def read(session, locations=None, resource_groups=None, next_backup=True):
+    def read(session, locations=None, resource_groups=None, next_backup=True, vault_settings=True):
+        assert vault_settings is False      # the hosts need the vaults' names only: no vault GETs
         seen.append((session.subscription_id, id(session.credential)))
         return {"subscription_id": session.subscription_id, "vms": []}
     monkeypatch.setattr(coverage, "read", read)

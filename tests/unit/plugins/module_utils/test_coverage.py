@@ -208,7 +208,11 @@ class FakeAzure:
         self.vaults = [weu, eus, sea]
         self.items = {weu["id"]: [item("vm-000", rg="rg-b")], eus["id"]: [], sea["id"]: []}
         monkeypatch.setattr(vms, "list_vms", self.list_vms)
-        monkeypatch.setattr(vaults, "list_vaults", lambda module: self.called("vaults") or self.vaults)
+        # the list answer's short body; the vault's GET has the settings
+        monkeypatch.setattr(vaults, "list_vaults", lambda module: self.called("vaults") or [
+            dict(v, properties={"provisioningState": "Succeeded"}) for v in self.vaults])
+        monkeypatch.setattr(vaults, "get_vault", lambda module, rg, name: self.called("vault " + name) or next(
+            v for v in self.vaults if v["name"] == name))
         monkeypatch.setattr(vaults, "protected_items",
                             lambda module, rg, name: self.called("items " + name) or self.items[
                                 protection.vault_id(SUB, rg, name)])
@@ -241,9 +245,17 @@ def test_read_costs_the_same_for_10_and_100_vms(monkeypatch):
         assert document["totals"]["vms"] == size
         counts.append(sorted(fake.calls))
     assert counts[0] == counts[1]
-    # two VM lists, one vault list, items of the vaults of regions with VMs, policies of the vault in use
-    assert counts[0] == sorted(["vms", "vms status", "vaults", "items rsv-weu", "items rsv-eus",
-                                "policies rsv-weu"])
+    # two VM lists, one vault list, a read and the items of each vault of a region with VMs, policies of the
+    # vault in use
+    assert counts[0] == sorted(["vms", "vms status", "vaults", "vault rsv-weu", "vault rsv-eus", "items rsv-weu",
+                                "items rsv-eus", "policies rsv-weu"])
+
+
+def test_read_without_vault_settings_reads_no_vault(monkeypatch):
+    fake = FakeAzure(monkeypatch, 10)
+    document = coverage.read(fake.module, now=NOW, vault_settings=False)
+    assert not [c for c in fake.calls if c.startswith("vault ")]
+    assert by_name(document)["vm-000"]["vault"] == "rsv-weu"
 
 
 def test_read_merges_tags_and_status_and_filters(monkeypatch):
@@ -253,7 +265,8 @@ def test_read_merges_tags_and_status_and_filters(monkeypatch):
     row = by_name(document)["vm-000"]
     assert row["tags"] == {"n": "0"} and row["agent_status"] == "ready" and row["power_state"] == "running"
     assert row["coverage"] == "protected" and row["next_backup_time"] == "2026-11-26T22:00:00Z"
-    assert "items rsv-eus" not in fake.calls
+    assert "items rsv-eus" not in fake.calls and "vault rsv-eus" not in fake.calls
+    assert [v["storage_redundancy"] for v in document["regions"][0]["vaults"]] == ["LocallyRedundant"]
     fake.calls.clear()
     document = coverage.read(fake.module, resource_groups=["RG-A"], next_backup=False, now=NOW)
     assert {r["resource_group"] for r in document["vms"]} == {"rg-a"}
