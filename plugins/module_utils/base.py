@@ -54,6 +54,29 @@ CLIENTS = {
 MIN_RETRY_SECONDS = 120
 
 
+_WARM = set()
+
+
+def warm_models(module_name):
+    """Build each model class's field table of an SDK once, before worker threads deserialise answers.
+
+    The SDKs' generated ``Model.__new__`` builds it lazily and not thread-safely: models first built by
+    concurrent threads come back partly raw (Azure/azure-sdk-for-python#47426), and a VM read that way
+    had no ``vm_agent`` (it was reported AgentNotInstalled)."""
+    if module_name in _WARM:
+        return
+    _WARM.add(module_name)
+    try:
+        models = __import__(module_name + ".models", fromlist=["models"])
+        base = __import__(module_name + "._utils.model_base", fromlist=["Model"]).Model
+    except (ImportError, AttributeError):
+        return      # an SDK without the lazily built models
+    for name in dir(models):
+        cls = getattr(models, name)
+        if isinstance(cls, type) and issubclass(cls, base) and cls is not base:
+            cls.__new__(cls)
+
+
 class MissingLibrary(AzureBackupError):
     """An SDK package is not installed (``package`` says which)."""
 
@@ -153,7 +176,9 @@ class AzureSession:
         }
         if self.params.get("ca_bundle"):
             kwargs["connection_verify"] = self.params["ca_bundle"]
-        return getattr(sdk, class_name)(credential, self.subscription_id, **kwargs)
+        client = getattr(sdk, class_name)(credential, self.subscription_id, **kwargs)
+        warm_models(module_name)
+        return client
 
     def azure_call(self, action, func, *args, **kwargs):
         """Call the SDK; translate its exceptions into AzureBackupError."""
