@@ -48,9 +48,9 @@ CLIENTS = {
 }
 
 # Every request of every client goes through pacing.py (in azure-core's RetryPolicy's place):
-# paced to ARM's budgets and retried until the task's deadline.  A task without wait_timeout has
-# pacing.DEFAULT_TIMEOUT (so has one with wait=false); a short wait_timeout (0: do not wait for the operation) still leaves
-# MIN_RETRY_SECONDS to ride out throttling.
+# paced to ARM's budgets and retried until the task's deadline.  A task without wait_timeout, or
+# with wait=false, has pacing.DEFAULT_TIMEOUT; a short wait_timeout (0: do not wait for the
+# operation) still leaves MIN_RETRY_SECONDS to ride out throttling.
 MIN_RETRY_SECONDS = 120
 
 
