@@ -161,9 +161,9 @@ jobs:
 
 from datetime import timedelta
 
-from ansible_collections.backupops.azure.plugins.module_utils import jobs, vaults, vms
-from ansible_collections.backupops.azure.plugins.module_utils.base import AzureBackupModule
-from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.resources import jobs, vaults, vms
+from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
+from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
 
 
 def select(found, p, refs, start, end):

@@ -254,10 +254,12 @@ counts:
       sample: 0
 """
 
-from ansible_collections.backupops.azure.plugins.module_utils import backups, jobs, vaults, vms, waiting
-from ansible_collections.backupops.azure.plugins.module_utils.base import AzureBackupModule
-from ansible_collections.backupops.azure.plugins.module_utils.batch import BATCH_ARGSPEC
-from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.core import waiting
+from ansible_collections.backupops.azure.plugins.module_utils.engines import backup
+from ansible_collections.backupops.azure.plugins.module_utils.resources import jobs, vaults, vms
+from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
+from ansible_collections.backupops.azure.plugins.module_utils.core.batch import BATCH_ARGSPEC
+from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
 
 
 def run(module):
@@ -265,9 +267,9 @@ def run(module):
     rg, vault = p["resource_group"], p["vault_name"]
     vaults.validate_vault_name(vault)
     refs = vms.refs_from_params(p, module.subscription_id)
-    expiry = backups.retain_until(p["retain_until"], jobs.utcnow())
+    expiry = backup.retain_until(p["retain_until"], jobs.utcnow())
 
-    entries, known = backups.plan(module, rg, vault, refs, initial_only=p["initial_only"],
+    entries, known = backup.plan(module, rg, vault, refs, initial_only=p["initial_only"],
                                   retry_failed=p["retry_failed"])
     already_running = len(known)
     pending, read_error = [], None
@@ -278,7 +280,7 @@ def run(module):
                 entry.changed, entry.retain_until = True, expiry
     else:
         deadline = waiting.Deadline(p["wait_timeout"])
-        since = backups.start(module, rg, vault, entries, expiry, p["concurrency"], deadline=deadline,
+        since = backup.start(module, rg, vault, entries, expiry, p["concurrency"], deadline=deadline,
                               initial_only=p["initial_only"])
         known.update({e.job_key: None for e in entries if e.job_key and e.job_key not in known})
         try:
@@ -286,7 +288,7 @@ def run(module):
                 pending = waiter.wait(known, p["wait_timeout"], since)
             else:
                 waiter.refresh(known, since)
-            backups.adopt_running(module, rg, vault, entries, known, since)
+            backup.adopt_running(module, rg, vault, entries, known, since)
             if p["wait"] and waiter.pending(known):
                 pending = waiter.wait(known, max(0, deadline.remaining()), since, fresh=True)
         except AzureBackupError as err:     # the backups run: report them with the reason
@@ -295,9 +297,9 @@ def run(module):
             else:
                 module.warn("The backups were started, but their jobs could not be read: %s" % err.message)
 
-    results = [backups.vm_result(e, known.get(e.job_key)) for e in entries]
+    results = [backup.vm_result(e, known.get(e.job_key)) for e in entries]
     result = {"changed": any(r["changed"] for r in results), "vms": results,
-              "counts": backups.counts(results, already_running)}
+              "counts": backup.counts(results, already_running)}
     if read_error is not None:
         module.fail(AzureBackupError("The backups were started but their jobs could not be read: %s"
                                      % read_error.message, code=read_error.code, status=read_error.status,
@@ -307,7 +309,7 @@ def run(module):
     if pending:
         labels = {e.job_key: e.ref.label for e in entries if e.job_key}
         module.fail(jobs.timeout_error(vault, known, pending, p["wait_timeout"], waiter.throttled, labels), **result)
-    error = backups.failure(results, p["fail_on_job_failure"])
+    error = backup.failure(results, p["fail_on_job_failure"])
     if error is not None:
         module.fail(error, **result)
     for r in results:

@@ -274,11 +274,11 @@ policy:
       sample: {daily_schedule: {count: 30}, weekly_schedule: null, monthly_schedule: null, yearly_schedule: null}
 """
 
-from ansible_collections.backupops.azure.plugins.module_utils import policies, vaults
-from ansible_collections.backupops.azure.plugins.module_utils.base import AzureBackupModule
-from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError, listed
-from ansible_collections.backupops.azure.plugins.module_utils.transform import diff
-from ansible_collections.backupops.azure.plugins.module_utils.waiting import WAIT_ARGSPEC
+from ansible_collections.backupops.azure.plugins.module_utils.resources import policies, vaults
+from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
+from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError, listed
+from ansible_collections.backupops.azure.plugins.module_utils.core.transform import diff
+from ansible_collections.backupops.azure.plugins.module_utils.core.waiting import WAIT_ARGSPEC
 
 # Lists take no argspec choices: an explicit null (as backup_policy_info returns for a tier's unused
 # format) must mean "not given"; module_utils checks the names with a clear message instead.

@@ -105,8 +105,8 @@ policies:
       sample: {daily_schedule: {count: 30}, weekly_schedule: null, monthly_schedule: null, yearly_schedule: null}
 """
 
-from ansible_collections.backupops.azure.plugins.module_utils import policies, vaults
-from ansible_collections.backupops.azure.plugins.module_utils.base import AzureBackupModule
+from ansible_collections.backupops.azure.plugins.module_utils.resources import policies, vaults
+from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 
 
 def run(module):

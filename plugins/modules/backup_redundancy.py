@@ -69,10 +69,10 @@ redundancy:
       sample: false
 """
 
-from ansible_collections.backupops.azure.plugins.module_utils import redundancy, vaults
-from ansible_collections.backupops.azure.plugins.module_utils.base import AzureBackupModule
-from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError
-from ansible_collections.backupops.azure.plugins.module_utils.transform import diff
+from ansible_collections.backupops.azure.plugins.module_utils.resources import redundancy, vaults
+from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
+from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.core.transform import diff
 
 
 def run(module):

@@ -123,9 +123,10 @@ ownership_lookup:
   returned: always
 """
 
-from ansible_collections.backupops.azure.plugins.module_utils import inventory, vaults
-from ansible_collections.backupops.azure.plugins.module_utils.base import AzureBackupModule
-from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.engines import protection_info
+from ansible_collections.backupops.azure.plugins.module_utils.resources import vaults
+from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
+from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
 
 
 def run(module):
@@ -137,7 +138,7 @@ def run(module):
                                code="ResourceNotFound")
     if p["refresh"] != "never" and module.check_mode:
         module.warn("Check mode: the discovery (refreshContainers) was not run.")
-    report = inventory.protectable_report(module, vault, p["refresh"])
+    report = protection_info.protectable_report(module, vault, p["refresh"])
     module.exit_json(changed=False, **report)
 
 

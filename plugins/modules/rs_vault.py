@@ -150,11 +150,12 @@ vault:
     identity_type: {description: Managed identity type., type: str, returned: when present, sample: None}
 """
 
-from ansible_collections.backupops.azure.plugins.module_utils import locations, redundancy, validation, vaults
-from ansible_collections.backupops.azure.plugins.module_utils.base import AzureBackupModule
-from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError, listed
-from ansible_collections.backupops.azure.plugins.module_utils.transform import diff, purge_tags
-from ansible_collections.backupops.azure.plugins.module_utils.waiting import WAIT_ARGSPEC
+from ansible_collections.backupops.azure.plugins.module_utils.core import validation
+from ansible_collections.backupops.azure.plugins.module_utils.resources import locations, redundancy, vaults
+from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
+from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError, listed
+from ansible_collections.backupops.azure.plugins.module_utils.core.transform import diff, purge_tags
+from ansible_collections.backupops.azure.plugins.module_utils.core.waiting import WAIT_ARGSPEC
 
 MANAGED = ("sku", "tags", "public_network_access", "storage_redundancy", "cross_region_restore",
            "soft_delete_state", "soft_delete_retention_days", "enhanced_security_state", "immutability_state")

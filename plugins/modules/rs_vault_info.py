@@ -104,8 +104,8 @@ vaults:
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible_collections.backupops.azure.plugins.module_utils import locations, vaults
-from ansible_collections.backupops.azure.plugins.module_utils.base import AzureBackupModule
+from ansible_collections.backupops.azure.plugins.module_utils.resources import locations, vaults
+from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 
 MAX_PARALLEL = 8
 

@@ -249,9 +249,10 @@ reads:
   sample: 1
 """
 
-from ansible_collections.backupops.azure.plugins.module_utils import agent, locations, vms
-from ansible_collections.backupops.azure.plugins.module_utils.base import AzureBackupModule
-from ansible_collections.backupops.azure.plugins.module_utils.batch import BATCH_ARGSPEC
+from ansible_collections.backupops.azure.plugins.module_utils.engines import agent
+from ansible_collections.backupops.azure.plugins.module_utils.resources import locations, vms
+from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
+from ansible_collections.backupops.azure.plugins.module_utils.core.batch import BATCH_ARGSPEC
 
 
 def validate(p):

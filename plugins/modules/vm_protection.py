@@ -271,13 +271,13 @@ discovery_ran:
   returned: always
 """
 
-from ansible_collections.backupops.azure.plugins.module_utils.base import AzureBackupModule
-from ansible_collections.backupops.azure.plugins.module_utils.batch import BATCH_ARGSPEC
-from ansible_collections.backupops.azure.plugins.module_utils.errors import listed
-from ansible_collections.backupops.azure.plugins.module_utils.fleet import FleetRun
-from ansible_collections.backupops.azure.plugins.module_utils.transform import diff
-from ansible_collections.backupops.azure.plugins.module_utils.vms import VM_ARGSPEC
-from ansible_collections.backupops.azure.plugins.module_utils.waiting import WAIT_ARGSPEC
+from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
+from ansible_collections.backupops.azure.plugins.module_utils.core.batch import BATCH_ARGSPEC
+from ansible_collections.backupops.azure.plugins.module_utils.core.errors import listed
+from ansible_collections.backupops.azure.plugins.module_utils.engines.protection import FleetRun
+from ansible_collections.backupops.azure.plugins.module_utils.core.transform import diff
+from ansible_collections.backupops.azure.plugins.module_utils.resources.vms import VM_ARGSPEC
+from ansible_collections.backupops.azure.plugins.module_utils.core.waiting import WAIT_ARGSPEC
 
 
 def summary(failed):

@@ -149,11 +149,12 @@ vms:
       returned: always
 """
 
-from ansible_collections.backupops.azure.plugins.module_utils import inventory, protection, vms
-from ansible_collections.backupops.azure.plugins.module_utils.base import AzureBackupModule
-from ansible_collections.backupops.azure.plugins.module_utils.batch import run_all, run_batch
-from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError
-from ansible_collections.backupops.azure.plugins.module_utils.transform import resource_group_of
+from ansible_collections.backupops.azure.plugins.module_utils.engines import protection_info
+from ansible_collections.backupops.azure.plugins.module_utils.resources import protection, vms
+from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
+from ansible_collections.backupops.azure.plugins.module_utils.core.batch import run_all, run_batch
+from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.core.transform import resource_group_of
 
 
 def absent(ref):
@@ -171,7 +172,7 @@ def vault_rows(module, rg, name, keys=None):
     policies = protection.list_vm_policies(module, rg, name) if items else {}
     rows = {}
     for key, item in items.items():
-        facts = inventory.with_schedule(protection.item_facts(item), policies)
+        facts = protection_info.with_schedule(protection.item_facts(item), policies)
         facts.update(vault=name, vault_id=protection.vault_id(module.subscription_id, rg, name))
         rows[key] = facts
     return rows

@@ -9,7 +9,7 @@ import glob
 import os
 import re
 
-from ansible_collections.backupops.azure.plugins.module_utils import errors
+from ansible_collections.backupops.azure.plugins.module_utils.core import errors
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # The ways a code is written in module_utils: raised errors, pre-flight verdicts, report rows.
@@ -19,7 +19,7 @@ PATTERNS = (r'\bcode="([A-Za-z]+)"', r'\bverdict\("([A-Za-z]+)"', r'\breason_cod
 
 def reported_codes():
     codes = set(errors.REMEDIATION) | {"AADSTS%d" % number for number in errors.AADSTS}
-    for path in glob.glob(os.path.join(ROOT, "plugins", "module_utils", "*.py")):
+    for path in glob.glob(os.path.join(ROOT, "plugins", "module_utils", "**", "*.py"), recursive=True):
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
         for pattern in PATTERNS:

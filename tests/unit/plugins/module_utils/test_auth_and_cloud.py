@@ -5,8 +5,8 @@
 
 import pytest
 
-from ansible_collections.backupops.azure.plugins.module_utils import auth, cloud
-from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.core import auth, cloud
+from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
 
 
 def params(**kw):
@@ -114,7 +114,7 @@ class _HTTPError(OSError):
 
 
 def test_the_metadata_document_is_retried_while_its_failures_are_transient_and_read_once(monkeypatch):
-    from ansible_collections.backupops.azure.plugins.module_utils import pacing
+    from ansible_collections.backupops.azure.plugins.module_utils.core import pacing
     clock = {"now": 0.0, "sleeps": []}
     paced = pacing.Pacer(clock=lambda: clock["now"], rand=lambda: 0.0, timeout=600,
                          sleep=lambda s: clock.update(now=clock["now"] + s) or clock["sleeps"].append(s))

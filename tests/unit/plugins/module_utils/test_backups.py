@@ -7,9 +7,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from ansible_collections.backupops.azure.plugins.module_utils import backups, jobs, vaults, vms, waiting
-from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError
-from ansible_collections.backupops.azure.plugins.module_utils.vms import VmRef
+from ansible_collections.backupops.azure.plugins.module_utils.core import waiting
+from ansible_collections.backupops.azure.plugins.module_utils.engines import backup as backups
+from ansible_collections.backupops.azure.plugins.module_utils.resources import jobs, vaults, vms
+from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.resources.vms import VmRef
 
 SUB = "00000000-0000-0000-0000-000000000001"
 NOW = datetime(2026, 5, 13, 10, 18, 5, tzinfo=timezone.utc)

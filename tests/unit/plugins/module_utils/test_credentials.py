@@ -15,8 +15,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from ansible_collections.backupops.azure.plugins.module_utils import auth, cloud
-from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.core import auth, cloud
+from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
 
 PASSWORD = "pem-pass-7c1d"
 PFX_PASSWORD = "pfx-pass-93ab"

@@ -9,7 +9,7 @@ from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, 
 from azure.core.pipeline.transport import HttpResponse
 from azure.mgmt.core.exceptions import ARMErrorFormat
 
-from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError, from_azure
+from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError, from_azure
 
 
 class FakeResponse(HttpResponse):

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 
-from ansible_collections.backupops.azure.plugins.module_utils import pacing, waiting
+from ansible_collections.backupops.azure.plugins.module_utils.core import pacing, waiting
 
 
 class Clock:

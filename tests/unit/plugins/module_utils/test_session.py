@@ -7,8 +7,9 @@
 
 import pytest
 
-from ansible_collections.backupops.azure.plugins.module_utils import auth, base
-from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.core import auth
+from ansible_collections.backupops.azure.plugins.module_utils.core.session import AzureSession
+from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
 
 
 def params(**kw):
@@ -21,9 +22,9 @@ def params(**kw):
 def test_subscription_missing_names_where_to_set_it(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     with pytest.raises(AzureBackupError, match="in module_defaults for group/backupops.azure.all") as raised:
-        base.AzureSession(params(client_id="c", secret="s", tenant="t")).subscription_id
+        AzureSession(params(client_id="c", secret="s", tenant="t")).subscription_id
     assert raised.value.code == "SubscriptionMissing"
-    session = base.AzureSession(params(client_id="c", secret="s", tenant="t"), subscription_hint="in the file")
+    session = AzureSession(params(client_id="c", secret="s", tenant="t"), subscription_hint="in the file")
     with pytest.raises(AzureBackupError, match="set it in the file"):
         session.subscription_id
 
@@ -34,12 +35,12 @@ def test_credentials_file_secrets_reach_the_caller(tmp_path, monkeypatch):
     (tmp_path / ".azure" / "credentials").write_text(
         "[default]\nsubscription_id=sub1\nclient_id=c\nsecret=s3cr3t\ntenant=t\n")
     hidden = []
-    session = base.AzureSession(params(), on_secret=hidden.append)
+    session = AzureSession(params(), on_secret=hidden.append)
     assert session.subscription_id == "sub1" and hidden == ["s3cr3t"]
 
 
 def test_clients_are_built_once_with_one_credential_shared_across_subscriptions(monkeypatch):
-    session = base.AzureSession(params(client_id="c", secret="s", tenant="t", subscription_id="sub-a"))
+    session = AzureSession(params(client_id="c", secret="s", tenant="t", subscription_id="sub-a"))
     made = []
     monkeypatch.setattr(auth.SecretAuth, "credential", lambda self, cloud: made.append(cloud.name) or object())
     compute = session.client("compute")
@@ -53,7 +54,7 @@ def test_clients_are_built_once_with_one_credential_shared_across_subscriptions(
 
 def test_run_translates_sdk_errors():
     from azure.core.exceptions import ServiceRequestError
-    session = base.AzureSession(params())
+    session = AzureSession(params())
 
     def unreachable(_session):
         raise ServiceRequestError("Connection refused")

@@ -8,8 +8,8 @@ shortened in messages."""
 
 import pytest
 
-from ansible_collections.backupops.azure.plugins.module_utils import validation
-from ansible_collections.backupops.azure.plugins.module_utils.errors import AzureBackupError, listed
+from ansible_collections.backupops.azure.plugins.module_utils.core import validation
+from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError, listed
 
 
 @pytest.mark.parametrize("params, ranges, words", [

@@ -5,7 +5,7 @@
 
 import pytest
 
-from ansible_collections.backupops.azure.plugins.module_utils import jobs
+from ansible_collections.backupops.azure.plugins.module_utils.resources import jobs
 from ansible_collections.backupops.azure.plugins.modules import backup_job_info
 
 AUTH = {"subscription_id": "00000000-0000-0000-0000-000000000001", "client_id": "c", "secret": "s", "tenant": "t"}

@@ -6,7 +6,8 @@
 import pytest
 from ansible.module_utils.common.warnings import get_warning_messages
 
-from ansible_collections.backupops.azure.plugins.module_utils import backups, jobs
+from ansible_collections.backupops.azure.plugins.module_utils.engines import backup as backups
+from ansible_collections.backupops.azure.plugins.module_utils.resources import jobs
 from ansible_collections.backupops.azure.plugins.modules import backup_now
 
 AUTH = {"subscription_id": "00000000-0000-0000-0000-000000000001", "client_id": "c", "secret": "s", "tenant": "t"}

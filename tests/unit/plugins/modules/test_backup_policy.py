@@ -10,7 +10,7 @@ import copy
 
 import pytest
 
-from ansible_collections.backupops.azure.plugins.module_utils import policies
+from ansible_collections.backupops.azure.plugins.module_utils.resources import policies
 from ansible_collections.backupops.azure.plugins.modules import backup_policy, backup_policy_info
 
 AUTH = {"subscription_id": "sub", "client_id": "c", "secret": "s", "tenant": "t"}

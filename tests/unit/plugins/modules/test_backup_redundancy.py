@@ -5,7 +5,7 @@
 
 import pytest
 
-from ansible_collections.backupops.azure.plugins.module_utils import redundancy, vaults
+from ansible_collections.backupops.azure.plugins.module_utils.resources import redundancy, vaults
 from ansible_collections.backupops.azure.plugins.modules import backup_redundancy
 
 AUTH = {"subscription_id": "sub", "client_id": "c", "secret": "s", "tenant": "t"}

@@ -7,7 +7,7 @@
 
 import pytest
 
-from ansible_collections.backupops.azure.plugins.module_utils import locations, redundancy, vaults
+from ansible_collections.backupops.azure.plugins.module_utils.resources import locations, redundancy, vaults
 from ansible_collections.backupops.azure.plugins.modules import rs_vault
 
 AUTH = {"subscription_id": "sub", "client_id": "c", "secret": "s", "tenant": "t"}

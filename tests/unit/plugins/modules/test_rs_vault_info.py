@@ -10,7 +10,8 @@ publicNetworkAccess and restoreSettings, in ``properties``); the settings come w
 
 import pytest
 
-from ansible_collections.backupops.azure.plugins.module_utils import base, locations, vaults
+from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
+from ansible_collections.backupops.azure.plugins.module_utils.resources import locations, vaults
 from ansible_collections.backupops.azure.plugins.modules import rs_vault_info
 
 AUTH = {"subscription_id": "sub", "client_id": "c", "secret": "s", "tenant": "t"}
@@ -53,7 +54,7 @@ def azure(monkeypatch):
         state["calls"].append("items %s" % name) or []))
     monkeypatch.setattr(locations, "subscription_locations", lambda module: {
         "westeurope": "westeurope", "eastus": "eastus", "northeurope": "northeurope"})
-    monkeypatch.setattr(base.AzureBackupModule, "client", lambda self, kind: None)
+    monkeypatch.setattr(AzureBackupModule, "client", lambda self, kind: None)
     return state
 
 

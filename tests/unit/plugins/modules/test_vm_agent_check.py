@@ -6,7 +6,9 @@
 import pytest
 from ansible.module_utils import basic
 
-from ansible_collections.backupops.azure.plugins.module_utils import agent, locations, waiting
+from ansible_collections.backupops.azure.plugins.module_utils.core import waiting
+from ansible_collections.backupops.azure.plugins.module_utils.engines import agent
+from ansible_collections.backupops.azure.plugins.module_utils.resources import locations
 from ansible_collections.backupops.azure.plugins.modules import vm_agent_check
 
 AUTH = {"subscription_id": "sub", "client_id": "c", "secret": "s", "tenant": "t"}

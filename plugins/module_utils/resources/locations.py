@@ -17,7 +17,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 import difflib
 import threading
 
-from .errors import LISTED, AzureBackupError, listed
+from ..core.errors import LISTED, AzureBackupError, listed
 from .vaults import _raise_for
 
 API_VERSION = "2022-12-01"

@@ -15,8 +15,8 @@ FOR INTERNAL COLLECTION USE ONLY.
 
 import re
 
-from .errors import AzureBackupError, listed
-from .transform import resource_group_of
+from ..core.errors import AzureBackupError, listed
+from ..core.transform import resource_group_of
 
 LOCKS_API = "2016-09-01"
 # The guide: the Windows agent must be 2.6.1198.718 or later.

@@ -20,10 +20,11 @@ FOR INTERNAL COLLECTION USE ONLY.
 
 from datetime import datetime, timezone
 
-from . import agent, inventory, protection, vaults, vms
-from .batch import run_all
-from .errors import listed
-from .transform import as_dict, iso_utc, resource_group_of
+from . import agent, protection_info
+from ..resources import protection, vaults, vms
+from ..core.batch import run_all
+from ..core.errors import listed
+from ..core.transform import as_dict, iso_utc, resource_group_of
 
 COVERAGE = ("protected", "initial_backup_pending", "last_backup_failed", "unprotected")
 COUNTS = COVERAGE + ("agent_not_ready",)
@@ -194,7 +195,7 @@ def vm_row(vm, vault, item, policies, region_vaults, now=None):
     """One VM of the document."""
     facts = protection.item_facts(item) if item is not None else None
     if facts is not None:
-        inventory.with_schedule(facts, policies.get((vault["id"] or "").lower(), {}), now)
+        protection_info.with_schedule(facts, policies.get((vault["id"] or "").lower(), {}), now)
     coverage = classify(item)
     reasons = [r for r in (coverage_reason(vm, coverage, vault, item, facts, region_vaults), agent_reason(vm)) if r]
     return {

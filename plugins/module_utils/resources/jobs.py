@@ -19,9 +19,9 @@ FOR INTERNAL COLLECTION USE ONLY.
 import re
 from datetime import datetime, timedelta, timezone
 
-from . import pacing, waiting
-from .errors import AzureBackupError, from_azure, listed
-from .transform import as_dict, iso_utc
+from ..core import pacing, waiting
+from ..core.errors import AzureBackupError, from_azure, listed
+from ..core.transform import as_dict, iso_utc
 
 OPERATIONS = ["Backup", "ConfigureBackup", "CrossRegionRestore", "DeleteBackupData", "DisableBackup",
               "Register", "Restore", "UnRegister", "Undelete", "UpdateCustomerManagedKey"]

@@ -22,10 +22,10 @@ import copy
 import re
 from datetime import datetime, timezone
 
-from . import pacing, waiting
-from .errors import AzureBackupError, listed
-from .transform import as_dict
-from .waiting import finish, poll_kwargs
+from ..core import pacing, waiting
+from ..core.errors import AzureBackupError, listed
+from ..core.transform import as_dict
+from ..core.waiting import finish, poll_kwargs
 
 VM_MANAGEMENT_TYPE = "AzureIaasVM"
 POLICY_TYPES = ["V1", "V2"]

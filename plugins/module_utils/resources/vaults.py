@@ -10,10 +10,10 @@ FOR INTERNAL COLLECTION USE ONLY.
 
 import re
 
-from .batch import run_all
-from .errors import AzureBackupError
-from .transform import as_dict, resource_group_of
-from .waiting import finish, poll_kwargs
+from ..core.batch import run_all
+from ..core.errors import AzureBackupError
+from ..core.transform import as_dict, resource_group_of
+from ..core.waiting import finish, poll_kwargs
 
 VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,49}$")
 RESOURCE_GROUP_API = "2022-09-01"
@@ -154,7 +154,7 @@ def _raise_for(response, action):
     if response.status_code < 300:
         return
     from azure.core.exceptions import HttpResponseError
-    from .errors import from_azure
+    from ..core.errors import from_azure
     try:
         response.raise_for_status()
     except HttpResponseError as exc:

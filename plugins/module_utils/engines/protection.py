@@ -17,10 +17,12 @@ and discovery runs at most once per vault per run.  A converged run writes nothi
 FOR INTERNAL COLLECTION USE ONLY.
 """
 
-from . import inventory, locations, policies, preflight, protection, vaults, vms, waiting
-from .batch import run_batch
-from .errors import AzureBackupError, listed as listed_names
-from .transform import as_dict
+from ..core import waiting
+from . import preflight, protection_info
+from ..resources import locations, policies, protection, vaults, vms
+from ..core.batch import run_batch
+from ..core.errors import AzureBackupError, listed as listed_names
+from ..core.transform import as_dict
 
 # Azure's documented limit: "there's a limit of 100 VMs that can be associated to the same
 # backup policy from the portal. We recommend that for more than 100 VMs, create multiple backup
@@ -267,10 +269,10 @@ class FleetRun:
     def _owners(self, entries):
         """Sort VMs the vault does not list by who protects them: another vault (a verdict), this vault
         since its items were read (re-read), or none; returns the last.  Which vault protects them:
-        inventory.protecting_vaults (the vaults' item lists or the location-level backup status,
+        protection_info.protecting_vaults (the vaults' item lists or the location-level backup status,
         whichever costs fewer requests)."""
         try:
-            found, _method = inventory.protecting_vaults(self.module, self.vault["location"],
+            found, _method = protection_info.protecting_vaults(self.module, self.vault["location"],
                                                          [e.ref.id for e in entries], None, self.p["concurrency"])
         except AzureBackupError as err:
             for entry in entries:

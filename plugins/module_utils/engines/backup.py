@@ -21,11 +21,12 @@ FOR INTERNAL COLLECTION USE ONLY.
 
 from datetime import timedelta, timezone
 
-from . import jobs, vaults, vms, waiting
-from .batch import run_batch
-from .errors import REMEDIATION, AzureBackupError, from_azure, listed
-from .transform import as_dict, iso_utc
-from .vms import ref_from_id
+from ..core import waiting
+from ..resources import jobs, vaults, vms
+from ..core.batch import run_batch
+from ..core.errors import REMEDIATION, AzureBackupError, from_azure, listed
+from ..core.transform import as_dict, iso_utc
+from ..resources.vms import ref_from_id
 
 FABRIC = "Azure"
 DEFAULT_RETENTION = timedelta(days=30)

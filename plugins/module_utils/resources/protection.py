@@ -15,9 +15,10 @@ FOR INTERNAL COLLECTION USE ONLY.
 
 from datetime import datetime, timedelta, timezone
 
-from . import pacing, vms, waiting
-from .errors import AzureBackupError
-from .transform import as_dict, iso_utc, resource_group_of
+from ..core import pacing, waiting
+from . import vms
+from ..core.errors import AzureBackupError
+from ..core.transform import as_dict, iso_utc, resource_group_of
 
 VM_FILTER = "backupManagementType eq 'AzureIaasVM'"
 ITEM_FILTER = "backupManagementType eq 'AzureIaasVM' and itemType eq 'VM'"

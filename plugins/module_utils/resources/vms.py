@@ -12,8 +12,8 @@ and ``resource_group``.  References are validated before any Azure call.
 FOR INTERNAL COLLECTION USE ONLY.
 """
 
-from .batch import run_all
-from .errors import AzureBackupError, listed
+from ..core.batch import run_all
+from ..core.errors import AzureBackupError, listed
 
 VM_ARGSPEC = {
     "vm": {"type": "raw"},

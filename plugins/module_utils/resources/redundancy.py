@@ -13,8 +13,8 @@ BEFORE any write, so a refused change writes nothing (and check mode predicts it
 FOR INTERNAL COLLECTION USE ONLY.
 """
 
-from .errors import AzureBackupError, listed
-from .transform import as_dict
+from ..core.errors import AzureBackupError, listed
+from ..core.transform import as_dict
 
 REDUNDANCY_CHOICES = ["GeoRedundant", "LocallyRedundant", "ZoneRedundant"]
 
