@@ -229,12 +229,13 @@ STATIC_ENV := env PATH="$(STATIC_BIN):$$PATH" \
 	GIT_CEILING_DIRECTORIES="$(COLLECTIONS_ROOT)" \
 	NO_COLOR=1
 
-.PHONY: static collection-tree action-group sanity galaxy-import lint changelog-lint docs-lint
+.PHONY: static collection-tree action-group layers sanity galaxy-import lint changelog-lint docs-lint
 
 # One make per check, in this order, so every check gets a fresh copy of the
 # collection (and -j cannot run two of them on the same copy).
 static:
 	$(MAKE) --no-print-directory action-group
+	$(MAKE) --no-print-directory layers
 	$(MAKE) --no-print-directory sanity
 	$(MAKE) --no-print-directory galaxy-import
 	$(MAKE) --no-print-directory lint
@@ -243,6 +244,11 @@ static:
 
 collection-tree: venv
 	$(BIN)/python $(STATIC_TOOLS)/collection_tree.py "$(STATIC_SRC)" "$(COLLECTION_TREE)"
+
+# The import contracts of .importlinter (import-linter): module_utils layers, modules
+# independent of each other, plugins and emulator apart (docs/architecture.md).
+layers: collection-tree
+	PYTHONPATH="$(COLLECTIONS_ROOT):$(CURDIR)" $(BIN)/lint-imports --no-cache --config "$(CURDIR)/.importlinter"
 
 # meta/runtime.yml action_groups.all == plugins/modules/*.py
 action-group: venv
