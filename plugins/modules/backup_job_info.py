@@ -164,6 +164,7 @@ from datetime import timedelta
 from ansible_collections.backupops.azure.plugins.module_utils.resources import jobs, vaults, vms
 from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.core.transform import parse_time
 
 
 def select(found, p, refs, start, end):
@@ -171,7 +172,7 @@ def select(found, p, refs, start, end):
     labels = {r.label.lower() for r in refs}
     out = []
     for job in found:
-        props, when = jobs.props(job), jobs.parse_time(jobs.props(job).get("startTime"))
+        props, when = jobs.props(job), parse_time(jobs.props(job).get("startTime"))
         if p["operation"] and props.get("operation") != p["operation"]:
             continue
         if p["status"] and props.get("status") != p["status"]:

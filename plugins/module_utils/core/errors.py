@@ -200,6 +200,15 @@ def from_azure(exc, action):
                             code=type(exc).__name__)
 
 
+def of_sdk(exc, action):
+    """The AzureBackupError of an exception the Azure SDKs raised (azure.core, azure.identity,
+    azure.mgmt.*).  Anything else - a bug of ours, a KeyboardInterrupt - is raised again as it is:
+    only Azure's failures are translated."""
+    if not type(exc).__module__.startswith("azure."):
+        raise exc
+    return from_azure(exc, action)
+
+
 @contextmanager
 def translated(action):
     """Turn an Azure SDK exception raised inside the block into AzureBackupError."""
@@ -208,6 +217,4 @@ def translated(action):
     except AzureBackupError:
         raise
     except Exception as exc:  # pylint: disable=broad-exception-caught
-        if not type(exc).__module__.startswith("azure."):
-            raise
-        raise from_azure(exc, action) from None
+        raise of_sdk(exc, action) from None

@@ -3,12 +3,13 @@
 # Copyright: Contributors to the backupops.azure project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""SDK objects to plain dicts, times to Azure's UTC text, and the before/after diff a module returns.
+"""SDK objects to plain dicts, Azure's times parsed and written as UTC text, and the before/after diff a module returns.
 
 FOR INTERNAL COLLECTION USE ONLY.
 """
 
-from datetime import timezone
+import re
+from datetime import datetime, timedelta, timezone
 
 
 def as_dict(model):
@@ -24,6 +25,31 @@ def as_dict(model):
         return func(keep_readonly=True)     # msrest models
     except TypeError:
         return func()                       # hybrid models keep read-only fields already
+
+
+def parse_time(text):
+    """An aware UTC datetime from Azure's timestamps (any fractional digits, Z or an offset, none
+    meaning UTC); None when unset, Azure's 0001-01-01 sentinel or not a time.  Hand-written rather
+    than datetime.fromisoformat: modules may run on Python versions whose fromisoformat refuses
+    "Z" and 7 fractional digits."""
+    if not isinstance(text, str) or not text or text.startswith("0001-01-01"):
+        return None
+    match = re.match(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$", text.strip())
+    if not match:
+        return None
+    day, clock, frac, zone = match.groups()
+    try:
+        when = datetime.strptime("%s %s" % (day, clock), "%Y-%m-%d %H:%M:%S")
+    except ValueError:      # 2030-02-30, 25:00:00
+        return None
+    if frac:
+        when += timedelta(microseconds=int((frac[1:] + "000000")[:6]))
+    offset = timedelta(0)
+    if zone and zone != "Z":
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        offset = sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return (when - offset).replace(tzinfo=timezone.utc)
 
 
 def iso_utc(when):

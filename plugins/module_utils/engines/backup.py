@@ -24,8 +24,8 @@ from datetime import timedelta, timezone
 from ..core import waiting
 from ..resources import jobs, vaults, vms
 from ..core.batch import run_batch
-from ..core.errors import REMEDIATION, AzureBackupError, from_azure, listed
-from ..core.transform import as_dict, iso_utc
+from ..core.errors import REMEDIATION, AzureBackupError, listed, of_sdk
+from ..core.transform import as_dict, iso_utc, parse_time
 from ..resources.vms import ref_from_id
 
 FABRIC = "Azure"
@@ -120,7 +120,7 @@ def last_failed(item):
     props = (item or {}).get("properties") or {}
     if props.get("lastBackupStatus") != "Failed":
         return None
-    return iso_utc(jobs.parse_time(props.get("lastBackupTime"))) or "time unknown"
+    return iso_utc(parse_time(props.get("lastBackupTime"))) or "time unknown"
 
 
 def plan(module, resource_group, vault_name, refs, initial_only=False, retry_failed=True):
@@ -216,9 +216,7 @@ def _post(module, resource_group, vault_name, entry, expiry):
     except (ServiceRequestError, ServiceResponseError) as exc:
         raise ResponseLost(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
     except Exception as exc:  # pylint: disable=broad-exception-caught
-        if not type(exc).__module__.startswith("azure."):
-            raise
-        error = from_azure(exc, action)
+        error = of_sdk(exc, action)
         if error.status in UNCERTAIN_STATUS:
             raise ResponseLost("%s (HTTP %s)" % (error.code, error.status)) from None
         raise error from None
@@ -268,12 +266,12 @@ class Recheck:
         """Why the VM's backup is not to be started any more, or None.  A backup ended since the plan read
         the items when the item's last backup is newer than it was then (Azure's times compared with
         Azure's: the host's clock plays no part)."""
-        planned = jobs.parse_time(((entry.item or {}).get("properties") or {}).get("lastBackupTime"))
+        planned = parse_time(((entry.item or {}).get("properties") or {}).get("lastBackupTime"))
         item = self._item(entry)
         if item is not None:
             entry.item = item
         props = (entry.item or {}).get("properties") or {}
-        last = jobs.parse_time(props.get("lastBackupTime"))
+        last = parse_time(props.get("lastBackupTime"))
         if last is not None and (planned is None or last > planned):
             return "a backup of the VM ended (%s) at %s, since this task began" % (
                 props.get("lastBackupStatus") or "status unknown", iso_utc(last))
@@ -361,7 +359,7 @@ def _reconcile(module, resource_group, vault_name, lost, since, posted_at, final
     by_vm = {}
     for job in started:
         props = jobs.props(job)
-        begun, ended = jobs.parse_time(props.get("startTime")), jobs.parse_time(props.get("endTime"))
+        begun, ended = parse_time(props.get("startTime")), parse_time(props.get("endTime"))
         if begun is None or begun < since:
             continue
         if props.get("status") in jobs.RUNNING or (ended is not None and ended >= posted_at - POST_TOLERANCE):

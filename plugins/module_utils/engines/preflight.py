@@ -18,7 +18,6 @@ import re
 from ..core.errors import AzureBackupError, listed
 from ..core.transform import resource_group_of
 
-LOCKS_API = "2016-09-01"
 # The guide: the Windows agent must be 2.6.1198.718 or later.
 MIN_WINDOWS_AGENT = (2, 6, 1198, 718)
 
@@ -144,24 +143,6 @@ def not_discoverable(vault_name):
 
 def backup_rg_pattern(location):
     return re.compile(r"^AzureBackupRG_%s_\d+$" % re.escape(location), re.IGNORECASE)
-
-
-def subscription_locks(module):
-    """Every management lock of the subscription (one paged call)."""
-    from azure.core.rest import HttpRequest
-    client = module.client("vaults")
-    url = "%s/subscriptions/%s/providers/Microsoft.Authorization/locks?api-version=%s" % (
-        module.cloud.resource_manager.rstrip("/"), module.subscription_id, LOCKS_API)
-    locks = []
-    while url:
-        response = module.azure_call("list the management locks", client.send_request, HttpRequest("GET", url))
-        if response.status_code >= 300:
-            raise AzureBackupError("Failed to list the management locks of the subscription: HTTP %s %s" % (
-                response.status_code, response.text()[:300]), code="LocksUnreadable", status=response.status_code)
-        body = response.json()
-        locks.extend(body.get("value") or [])
-        url = body.get("nextLink")
-    return locks
 
 
 def backup_rg_locks(locks, location):

@@ -19,7 +19,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 
 from ..core import waiting
 from . import preflight, protection_info
-from ..resources import locations, policies, protection, vaults, vms
+from ..resources import locations, locks, policies, protection, vaults, vms
 from ..core.batch import run_batch
 from ..core.errors import AzureBackupError, listed as listed_names
 from ..core.transform import as_dict
@@ -184,7 +184,7 @@ class FleetRun:
             return
         facts = self._vm_facts([e.ref for e in pending])
         location = vms.normalize_location(self.vault["location"])
-        locks = preflight.backup_rg_locks(preflight.subscription_locks(self.module), location)
+        rg_locks = preflight.backup_rg_locks(locks.subscription_locks(self.module), location)
         wanted_luns = self.p.get("include_disk_luns") or self.p.get("exclude_disk_luns")
         lookups = []
         for entry in pending:
@@ -198,8 +198,8 @@ class FleetRun:
                     continue
                 for found in preflight.vm_verdicts(entry.facts, self.p["require_agent_ready"], wanted_luns):
                     entry.judge(found)
-                if locks:
-                    entry.judge(preflight.lock_verdict(locks))
+                if rg_locks:
+                    entry.judge(preflight.lock_verdict(rg_locks))
             if entry.error is None:
                 self._plan_write(entry, lookups)
         if lookups:

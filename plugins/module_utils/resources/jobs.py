@@ -20,8 +20,8 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from ..core import pacing, waiting
-from ..core.errors import AzureBackupError, from_azure, listed
-from ..core.transform import as_dict, iso_utc
+from ..core.errors import AzureBackupError, listed, of_sdk
+from ..core.transform import as_dict, iso_utc, parse_time
 
 OPERATIONS = ["Backup", "ConfigureBackup", "CrossRegionRestore", "DeleteBackupData", "DisableBackup",
               "Register", "Restore", "UnRegister", "Undelete", "UpdateCustomerManagedKey"]
@@ -51,28 +51,6 @@ class Throttled(AzureBackupError):
 
 def utcnow():
     return datetime.now(timezone.utc)
-
-
-def parse_time(text):
-    """An aware UTC datetime from Azure's timestamps (7 fractional digits, Z); None when unset."""
-    if not text or text.startswith("0001-01-01"):
-        return None
-    match = re.match(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$", text.strip())
-    if not match:
-        return None
-    day, clock, frac, zone = match.groups()
-    try:
-        when = datetime.strptime("%s %s" % (day, clock), "%Y-%m-%d %H:%M:%S")
-    except ValueError:      # 2030-02-30, 25:00:00
-        return None
-    if frac:
-        when += timedelta(microseconds=int((frac[1:] + "000000")[:6]))
-    offset = timedelta(0)
-    if zone and zone != "Z":
-        sign = -1 if zone[0] == "-" else 1
-        digits = zone[1:].replace(":", "")
-        offset = sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    return (when - offset).replace(tzinfo=timezone.utc)
 
 
 def parse_when(value, option):
@@ -133,9 +111,7 @@ def _read(action, func):
     except AzureBackupError:
         raise
     except Exception as exc:  # pylint: disable=broad-exception-caught
-        if not type(exc).__module__.startswith("azure."):
-            raise
-        error = from_azure(exc, action)
+        error = of_sdk(exc, action)
         if error.status == 429:
             response = getattr(exc, "response", None)
             raise Throttled(error, pacing.retry_after(response.headers if response is not None else None)) from None

@@ -7,7 +7,7 @@
 
 ARM's Subscriptions API lists them (GET /subscriptions/{id}/locations); no SDK client of the
 collection's requirements has that operation, so the request goes through the vault client's
-pipeline (its credential, pacing and TLS settings), as vaults.py does for resource groups.
+pipeline (core/arm.py), as resource groups and locks do.
 Names compare case-insensitively and without spaces: "West Europe" is westeurope.  Logical
 locations (geographies such as "europe") are not regions a resource can be created in.
 
@@ -17,8 +17,8 @@ FOR INTERNAL COLLECTION USE ONLY.
 import difflib
 import threading
 
+from ..core import arm
 from ..core.errors import LISTED, AzureBackupError, listed
-from .vaults import _raise_for
 
 API_VERSION = "2022-12-01"
 SUGGESTIONS = 3     # at most this many close names, within CLOSE_SPREAD of the closest one's similarity
@@ -36,30 +36,25 @@ def normalize(location):
 
 
 def _read(module):
-    from azure.core.rest import HttpRequest
-    client = module.client("vaults")
-    url = "%s/subscriptions/%s/locations?api-version=%s" % (
-        module.cloud.resource_manager.rstrip("/"), module.subscription_id, API_VERSION)
+    try:
+        entries = arm.list_all(module, "/subscriptions/%s/locations" % module.subscription_id, API_VERSION,
+                               "list the locations of the subscription")
+    except AzureBackupError as err:
+        if err.status != 403:
+            raise
+        module.warn("The principal may not list the locations of the subscription (HTTP 403), so the "
+                    "locations of this task were not checked before it ran; Azure checks them when it "
+                    "creates a resource.")
+        return None
     known = {}
-    while url:
-        response = module.azure_call("list the locations of the subscription", client.send_request,
-                                     HttpRequest("GET", url))
-        if response.status_code == 403:
-            module.warn("The principal may not list the locations of the subscription (HTTP 403), so the "
-                        "locations of this task were not checked before it ran; Azure checks them when it "
-                        "creates a resource.")
-            return None
-        _raise_for(response, "list the locations of the subscription")
-        body = response.json()
-        for entry in body.get("value") or []:
-            if ((entry.get("metadata") or {}).get("regionType") or "").lower() == "logical":
-                continue
-            name = entry.get("name")
-            if name:
-                known[normalize(name)] = name
-                if entry.get("displayName"):
-                    known[normalize(entry["displayName"])] = name
-        url = body.get("nextLink")
+    for entry in entries:
+        if ((entry.get("metadata") or {}).get("regionType") or "").lower() == "logical":
+            continue
+        name = entry.get("name")
+        if name:
+            known[normalize(name)] = name
+            if entry.get("displayName"):
+                known[normalize(entry["displayName"])] = name
     return known
 
 

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from ..core import pacing, waiting
 from . import vms
 from ..core.errors import AzureBackupError
-from ..core.transform import as_dict, iso_utc, resource_group_of
+from ..core.transform import as_dict, iso_utc, parse_time, resource_group_of
 
 VM_FILTER = "backupManagementType eq 'AzureIaasVM'"
 ITEM_FILTER = "backupManagementType eq 'AzureIaasVM' and itemType eq 'VM'"
@@ -183,22 +183,9 @@ def operation_status(module, resource_group, vault_name, op_id):
 
 # -- facts ---------------------------------------------------------------------------------------
 
-def _parse_time(text):
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            value = datetime.fromisoformat(text[:19])
-        except ValueError:
-            return None
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
 def real_time(text):
     """An item time, or None for Azure's sentinels (2001-01-01, 0001-01-01)."""
-    value = _parse_time(text)
+    value = parse_time(text)
     return iso_utc(value) if value and value.year > SENTINEL_YEAR else None
 
 
@@ -217,7 +204,7 @@ def retention_days(item):
 def soft_delete_until(item):
     """When Azure purges a soft-deleted item's data (deletion time + the vault's retention)."""
     props = item.get("properties") or {}
-    deleted = _parse_time(props.get("deferredDeleteTimeInUTC"))
+    deleted = parse_time(props.get("deferredDeleteTimeInUTC"))
     if deleted is None:
         return None
     return iso_utc(deleted + timedelta(days=retention_days(item)))

@@ -10,6 +10,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 
 import re
 
+from ..core import arm
 from ..core.batch import run_all
 from ..core.errors import AzureBackupError
 from ..core.transform import as_dict, resource_group_of
@@ -124,50 +125,25 @@ def delete(module, resource_group, name, wait, timeout):
             raise
 
 
-# -- resource groups, through the vault client's own pipeline (auth, retries, TLS) ---------
-
-def _arm(module, method, path, body=None):
-    from azure.core.rest import HttpRequest
-    client = module.client("vaults")
-    url = "%s%s?api-version=%s" % (module.cloud.resource_manager, path, RESOURCE_GROUP_API)
-    request = HttpRequest(method, url, json=body)
-    response = module.azure_call("%s %s" % (method, path), client.send_request, request)
-    return response
-
+# -- resource groups (no SDK client of ours has them: core/arm.py) --------------------------------
 
 def resource_group_exists(module, resource_group):
-    path = "/subscriptions/%s/resourcegroups/%s" % (module.subscription_id, resource_group)
-    response = _arm(module, "GET", path)
+    action = "read resource group %s" % resource_group
+    response = arm.request(module, "GET", _group_path(module, resource_group), RESOURCE_GROUP_API, action)
     if response.status_code == 404:
         return False
-    _raise_for(response, "read resource group %s" % resource_group)
+    arm.raise_for(response, action)
     return True
 
 
 def create_resource_group(module, resource_group, location):
-    path = "/subscriptions/%s/resourcegroups/%s" % (module.subscription_id, resource_group)
-    response = _arm(module, "PUT", path, {"location": location})
-    _raise_for(response, "create resource group %s" % resource_group)
+    action = "create resource group %s" % resource_group
+    arm.raise_for(arm.request(module, "PUT", _group_path(module, resource_group), RESOURCE_GROUP_API, action,
+                              {"location": location}), action)
 
 
-def _raise_for(response, action):
-    if response.status_code < 300:
-        return
-    from azure.core.exceptions import HttpResponseError
-    from ..core.errors import from_azure
-    try:
-        response.raise_for_status()
-    except HttpResponseError as exc:
-        try:
-            error = response.json().get("error", {})
-        except ValueError:
-            error = {}
-        err = from_azure(exc, action)
-        if error.get("code"):
-            err.code = error["code"]
-            err.message = "Failed to %s: %s (HTTP %s): %s" % (
-                action, error["code"], response.status_code, error.get("message", ""))
-        raise err
+def _group_path(module, resource_group):
+    return "/subscriptions/%s/resourcegroups/%s" % (module.subscription_id, resource_group)
 
 
 # -- protected items and facts ---------------------------------------------------------------

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from ansible_collections.backupops.azure.plugins.module_utils.core import transform
 from ansible_collections.backupops.azure.plugins.module_utils.resources import jobs
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
 
@@ -23,11 +24,11 @@ def job(name, status="InProgress", start=T0, operation="Backup", vm="rg-a;web-01
 
 def test_times_and_durations():
     precise = datetime(2024, 5, 13, 10, 18, 5, 733061, tzinfo=timezone.utc)
-    assert jobs.parse_time("2024-05-13T10:18:05.7330616Z") == precise
-    assert jobs.parse_time("2024-05-13T12:18:05+02:00") == datetime(2024, 5, 13, 10, 18, 5, tzinfo=timezone.utc)
-    assert jobs.parse_time("2024-05-13T10:18:05") == datetime(2024, 5, 13, 10, 18, 5, tzinfo=timezone.utc)
-    assert jobs.parse_time("0001-01-01T00:00:00") is None and jobs.parse_time(None) is None
-    assert jobs.parse_time("yesterday") is None
+    assert transform.parse_time("2024-05-13T10:18:05.7330616Z") == precise
+    assert transform.parse_time("2024-05-13T12:18:05+02:00") == datetime(2024, 5, 13, 10, 18, 5, tzinfo=timezone.utc)
+    assert transform.parse_time("2024-05-13T10:18:05") == datetime(2024, 5, 13, 10, 18, 5, tzinfo=timezone.utc)
+    assert transform.parse_time("0001-01-01T00:00:00") is None and transform.parse_time(None) is None
+    assert transform.parse_time("yesterday") is None
     assert jobs.duration_seconds("PT41M16.2122671S") == 2476.212
     assert jobs.duration_seconds("PT1H2M3S") == 3723 and jobs.duration_seconds("PT0S") == 0
     assert jobs.duration_seconds("P1DT1S") == 86401

@@ -31,6 +31,14 @@ class Response:
     def json(self):
         return self._body
 
+    def raise_for_status(self):
+        """As azure.core's HttpResponse: an HttpResponseError for 400 and above."""
+        if self.status_code >= 400:
+            from azure.core.exceptions import HttpResponseError
+            error = HttpResponseError(message="Operation returned an invalid status 'Forbidden'")
+            error.status_code = self.status_code
+            raise error
+
 
 class Module:
     """What locations.py uses of AzureBackupModule, answering the list from pages."""

@@ -8,7 +8,7 @@ from types import SimpleNamespace as NS
 import pytest
 
 from ansible_collections.backupops.azure.plugins.module_utils.engines import preflight
-from ansible_collections.backupops.azure.plugins.module_utils.resources import policies, protection, vaults, vms
+from ansible_collections.backupops.azure.plugins.module_utils.resources import locks, policies, protection, vaults, vms
 from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.modules import vm_protection
 
@@ -64,7 +64,7 @@ def azure(monkeypatch):
     monkeypatch.setattr(vms, "list_vms", list_vms)
     monkeypatch.setattr(vms, "get_vm", get_vm)
     monkeypatch.setattr(AzureBackupModule, "client", lambda self, kind: None)
-    monkeypatch.setattr(preflight, "subscription_locks", lambda module: [])
+    monkeypatch.setattr(locks, "subscription_locks", lambda module: [])
 
     def begin_put(module, rg, vault, ref, props, action, wait=True):
         state["puts"].append((ref.label, props))
