@@ -69,7 +69,7 @@ redundancy:
       sample: false
 """
 
-from ansible_collections.backupops.azure.plugins.module_utils.resources import redundancy, vaults
+from ansible_collections.backupops.azure.plugins.module_utils.resources import protection, redundancy, vaults
 from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
 from ansible_collections.backupops.azure.plugins.module_utils.core.transform import diff
@@ -85,7 +85,7 @@ def run(module):
 
     def names():
         # The protected items (a paged list) are read only to name them when Azure refuses the change.
-        items = vaults.protected_items(module, p["resource_group"], p["vault_name"])
+        items = protection.list_items(module, p["resource_group"], p["vault_name"])
         return [i["properties"].get("friendlyName", i["name"]) for i in items]
     wanted = redundancy.plan(current, p["storage_redundancy"], p["cross_region_restore"], p["vault_name"], names)
     changed = redundancy.changed(current, wanted)

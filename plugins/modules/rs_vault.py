@@ -151,7 +151,7 @@ vault:
 """
 
 from ansible_collections.backupops.azure.plugins.module_utils.core import validation
-from ansible_collections.backupops.azure.plugins.module_utils.resources import locations, redundancy, vaults
+from ansible_collections.backupops.azure.plugins.module_utils.resources import locations, protection, redundancy, vaults
 from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError, listed
 from ansible_collections.backupops.azure.plugins.module_utils.core.transform import diff, purge_tags
@@ -199,7 +199,7 @@ def absent(module, current):
     p = module.params
     if current is None:
         module.exit_json(changed=False, vault={})
-    items = vaults.protected_items(module, p["resource_group"], p["name"], vm_only=False)
+    items = protection.list_items(module, p["resource_group"], p["name"], odata_filter=None)
     if items:
         names = sorted(i["properties"].get("friendlyName", i["name"]) for i in items)
         raise AzureBackupError(

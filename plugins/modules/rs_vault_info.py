@@ -102,9 +102,8 @@ vaults:
       sample: 13
 """
 
-from concurrent.futures import ThreadPoolExecutor
-
-from ansible_collections.backupops.azure.plugins.module_utils.resources import locations, vaults
+from ansible_collections.backupops.azure.plugins.module_utils.resources import locations, protection, vaults
+from ansible_collections.backupops.azure.plugins.module_utils.core.batch import run_all
 from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 
 MAX_PARALLEL = 8
@@ -130,11 +129,10 @@ def run(module):
     facts = [vaults.vault_facts(v) for v in listed]
     if p["include_item_counts"] and facts:
         module.client("backup")  # build the client once, before the threads share it
-        with ThreadPoolExecutor(max_workers=min(MAX_PARALLEL, len(facts))) as pool:
-            counts = list(pool.map(lambda f: vaults.item_counts(vaults.protected_items(
-                module, f["resource_group"], f["name"])), facts))
-        for fact, count in zip(facts, counts):
-            fact.update(count)
+        outcomes = run_all(facts, lambda f: vaults.item_counts(protection.list_items(
+            module, f["resource_group"], f["name"])), MAX_PARALLEL, "list protected items")
+        for outcome in outcomes:
+            outcome.item.update(outcome.value)
     module.exit_json(changed=False, vaults=sorted(facts, key=lambda f: (f["location"], f["name"])))
 
 

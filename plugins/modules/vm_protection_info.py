@@ -150,7 +150,7 @@ vms:
 """
 
 from ansible_collections.backupops.azure.plugins.module_utils.engines import protection_info
-from ansible_collections.backupops.azure.plugins.module_utils.resources import protection, vms
+from ansible_collections.backupops.azure.plugins.module_utils.resources import policies, protection, vms
 from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.core.batch import run_all, run_batch
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
@@ -169,10 +169,10 @@ def vault_rows(module, rg, name, keys=None):
     items = protection.protected_items(module, rg, name)
     if keys is not None:
         items = {k: v for k, v in items.items() if k in keys}
-    policies = protection.list_vm_policies(module, rg, name) if items else {}
+    vm_policies = policies.vm_policies(module, rg, name) if items else {}
     rows = {}
     for key, item in items.items():
-        facts = protection_info.with_schedule(protection.item_facts(item), policies)
+        facts = protection_info.with_schedule(protection.item_facts(item), vm_policies)
         facts.update(vault=name, vault_id=protection.vault_id(module.subscription_id, rg, name))
         rows[key] = facts
     return rows
@@ -185,35 +185,35 @@ def by_vm(module, refs):
     location = {}
     for outcome in listed:
         for vm in outcome.value or []:
-            location[protection.vm_key(vm.id)] = vm.location
-    present = [r for r in refs if protection.vm_key(r.id) in location]
+            location[vms.vm_key(vm.id)] = vm.location
+    present = [r for r in refs if vms.vm_key(r.id) in location]
     if len(present) < len(refs):
-        raise vms.not_found_error([r.label for r in refs if protection.vm_key(r.id) not in location])
-    status = run_all(present, lambda r: protection.backup_status(module, location[protection.vm_key(r.id)], r.id),
+        raise vms.not_found_error([r.label for r in refs if vms.vm_key(r.id) not in location])
+    status = run_all(present, lambda r: protection.backup_status(module, location[vms.vm_key(r.id)], r.id),
                      8, "read the backup status")
     vault_of = {}
     for outcome in status:
         if (outcome.value or {}).get("vaultId"):
-            vault_of[protection.vm_key(outcome.item.id)] = outcome.value["vaultId"].replace(
+            vault_of[vms.vm_key(outcome.item.id)] = outcome.value["vaultId"].replace(
                 "https://management.azure.com", "")
     rows = {}
     for vault_id in sorted(set(vault_of.values())):
         keys = {k for k, v in vault_of.items() if v == vault_id}
         rows.update(vault_rows(module, resource_group_of(vault_id), protection.vault_name_of(vault_id), keys))
-    return [rows.get(protection.vm_key(r.id)) or absent(r) for r in refs]
+    return [rows.get(vms.vm_key(r.id)) or absent(r) for r in refs]
 
 
 def run(module):
     p = module.params
     refs = vms.refs_from_params(p, module.subscription_id)
     if p["vault_name"]:
-        keys = {protection.vm_key(r.id) for r in refs} if refs else None
+        keys = {vms.vm_key(r.id) for r in refs} if refs else None
         rows = vault_rows(module, p["resource_group"], p["vault_name"], keys)
-        unlisted = [r for r in refs if protection.vm_key(r.id) not in rows]
+        unlisted = [r for r in refs if vms.vm_key(r.id) not in rows]
         found = vms.existing(module, unlisted) if unlisted else set()
         if len(found) < len(unlisted):
             raise vms.not_found_error([r.label for r in unlisted if r not in found])
-        found = [rows.get(protection.vm_key(r.id)) or absent(r) for r in refs] if refs else sorted(
+        found = [rows.get(vms.vm_key(r.id)) or absent(r) for r in refs] if refs else sorted(
             rows.values(), key=lambda r: r["vm"].lower())
     elif refs:
         found = by_vm(module, refs)

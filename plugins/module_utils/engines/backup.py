@@ -22,7 +22,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 from datetime import timedelta, timezone
 
 from ..core import waiting
-from ..resources import jobs, vaults, vms
+from ..resources import jobs, protection, vms
 from ..core.batch import run_batch
 from ..core.errors import REMEDIATION, AzureBackupError, listed, of_sdk
 from ..core.transform import as_dict, iso_utc, parse_time
@@ -69,18 +69,16 @@ def expiry_text(when):
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
-class Entry:
+class Entry(vms.VmResult):
     """One VM of the run: its protected item, the job started or found, or its error."""
 
-    __slots__ = ("ref", "item", "job_key", "changed", "error", "retain_until", "lost", "skipped")
+    __slots__ = ("item", "job_key", "retain_until", "lost", "skipped")
 
     def __init__(self, ref):
-        self.ref = ref
+        super().__init__(ref)
         self.skipped = None
         self.item = None
         self.job_key = None
-        self.changed = False
-        self.error = None
         self.retain_until = None
         self.lost = None
 
@@ -128,7 +126,7 @@ def plan(module, resource_group, vault_name, refs, initial_only=False, retry_fai
     With ``initial_only`` a VM that already has a recovery point is skipped (its initial backup is done),
     and without ``retry_failed`` one whose initial backup failed (its cause needs a fix first)."""
     try:
-        items = vaults.protected_items(module, resource_group, vault_name)
+        items = protection.list_items(module, resource_group, vault_name)
     except AzureBackupError as err:
         raise _vault_missing(err, vault_name, resource_group) from None
     by_vm = {}

@@ -21,7 +21,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 from datetime import datetime, timezone
 
 from . import agent, protection_info
-from ..resources import protection, vaults, vms
+from ..resources import policies, protection, vaults, vms
 from ..core.batch import run_all
 from ..core.errors import listed
 from ..core.transform import as_dict, iso_utc, resource_group_of
@@ -40,11 +40,11 @@ def read_vms(module):
     """Every VM of the subscription as agent facts plus tags: the model list (tags, OS) merged with
     the statusOnly list (instance views), two paged calls whatever the number of VMs."""
     models = vms.list_vms(module)
-    statuses = {protection.vm_key(vm.id): as_dict(vm) for vm in vms.list_vms(module, status=True)}
+    statuses = {vms.vm_key(vm.id): as_dict(vm) for vm in vms.list_vms(module, status=True)}
     out = []
     for vm in models:
         wire = as_dict(vm)
-        status = statuses.get(protection.vm_key(wire.get("id")))
+        status = statuses.get(vms.vm_key(wire.get("id")))
         view = ((status or {}).get("properties") or {}).get("instanceView")
         props = dict(wire.get("properties") or {})
         props["instanceView"] = view or {}
@@ -79,22 +79,22 @@ def read(module, locations=None, resource_groups=None, next_backup=True, now=Non
     if vault_settings:
         listed = vaults.read_listed(module, listed, concurrency)     # the list's short body has no redundancy
     module.client("backup")     # built once, before the worker threads share it
-    outcomes = run_all(listed, lambda v: vaults.protected_items(module, resource_group_of(v["id"]), v["name"]),
+    outcomes = run_all(listed, lambda v: protection.list_items(module, resource_group_of(v["id"]), v["name"]),
                        concurrency, "list protected items")
     items = {outcome.item["id"].lower(): outcome.value for outcome in outcomes}
-    policies = {}
+    vault_policies = {}
     if next_backup:
         wanted = {f["id"].lower() for f in vm_facts}
 
         def protects_some(vault):
-            live = {protection.vm_key(protection.source_of(i)) for i in items[vault["id"].lower()]
+            live = {vms.vm_key(protection.source_of(i)) for i in items[vault["id"].lower()]
                     if protection.state_of(i) == "present"}
             return bool(live & wanted)
         using = [v for v in listed if protects_some(v)]
-        outcomes = run_all(using, lambda v: protection.list_vm_policies(module, resource_group_of(v["id"]),
-                                                                        v["name"]), concurrency, "list policies")
-        policies = {outcome.item["id"].lower(): outcome.value for outcome in outcomes}
-    return build(module.subscription_id, vm_facts, listed, items, policies, now)
+        outcomes = run_all(using, lambda v: policies.vm_policies(module, resource_group_of(v["id"]), v["name"]),
+                           concurrency, "list policies")
+        vault_policies = {outcome.item["id"].lower(): outcome.value for outcome in outcomes}
+    return build(module.subscription_id, vm_facts, listed, items, vault_policies, now)
 
 
 # -- the document -------------------------------------------------------------------------------
@@ -105,7 +105,7 @@ def _item_per_vm(vault_list, items):
     for vault in vault_list:
         facts = vaults.vault_facts(vault)
         for item in items.get(vault["id"].lower()) or []:
-            key = protection.vm_key(protection.source_of(item))
+            key = vms.vm_key(protection.source_of(item))
             if not key:
                 continue
             rank = STATE_RANK[protection.state_of(item)]
@@ -238,7 +238,7 @@ def build(subscription_id, vm_facts, vault_list, items, policies=None, now=None)
     facts_by_region = {loc: [vaults.vault_facts(v) for v in listed] for loc, listed in by_region.items()}
     rows = []
     for vm in sorted(vm_facts, key=lambda f: (f["location"], f["resource_group"].lower(), f["name"].lower())):
-        vault, item = owner.get(protection.vm_key(vm["id"]), (None, None))
+        vault, item = owner.get(vms.vm_key(vm["id"]), (None, None))
         rows.append(vm_row(vm, vault, item, policies, facts_by_region.get(vm["location"], []), now))
     regions = []
     for location in sorted({row["location"] for row in rows}):

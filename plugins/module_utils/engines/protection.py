@@ -39,30 +39,31 @@ PENDING = {"enable": "protection being enabled (then initial backup pending)",
            "delete": "backup data being deleted (soft-deleted first when the vault has soft delete on)"}
 
 
-class Entry:
+class Entry(vms.VmResult):
     """One VM of the run: what is there, the verdicts, what to do, what happened."""
 
     def __init__(self, ref):
-        self.ref = ref
+        super().__init__(ref)
         self.facts = None
         self.item = None
         self.verdicts = []
         self.actions = []
-        self.error = None
-        self.changed = False
+        self.preflight = False  # the error is a pre-flight verdict
         self.writes = 0
         self.soft_delete_until = None
         self.policy = None  # the policy the VM is (to be) put on, for a write that sets one
 
-    @property
-    def key(self):
-        return protection.vm_key(self.ref.id)
-
-    def fail(self, code, message, preflight=False):
+    def fail(self, code, message, preflight=False):  # pylint: disable=arguments-differ
         """The VM's error: a pre-flight verdict (the VM cannot be protected as it is), or a failure of
         the run (Azure refused or failed a write, or a transient error outlived the task's deadline)."""
         if self.error is None:
-            self.error = {"code": code, "message": message, "preflight": preflight}
+            super().fail(AzureBackupError(message, code=code))
+            self.preflight = preflight
+
+    def error_dict(self):
+        if self.error is None:
+            return None
+        return {"code": self.error.code, "message": self.error.message, "preflight": self.preflight}
 
     def judge(self, found):
         self.verdicts.append(found)
@@ -211,7 +212,7 @@ class FleetRun:
         """Pre-flight facts of the VMs to write ({vm key: facts}, a VM not found left out): a GET each
         for a few, the subscription's status list for more (vms.read_with_status)."""
         found = vms.read_with_status(self.module, refs, self.p["concurrency"])
-        return {protection.vm_key(ref.id): preflight.vm_facts(vm) for ref, vm in found.items() if vm is not None}
+        return {vms.vm_key(ref.id): preflight.vm_facts(vm) for ref, vm in found.items() if vm is not None}
 
     def _wanted_disks(self):
         return protection.disk_exclusion_body(self.p.get("include_disk_luns"), self.p.get("exclude_disk_luns"))
@@ -466,7 +467,7 @@ class FleetRun:
             "policy": entry.policy if state == "present" and entry.changed else props.get("policyName") or None,
             "verdicts": [dict(v) for v in entry.verdicts],
             "warnings": [v["message"] for v in entry.verdicts if v["level"] == "warning"],
-            "error": entry.error,
+            "error": entry.error_dict(),
             "soft_delete_until": entry.soft_delete_until if state == "soft_deleted" else None,
             "last_backup_time": protection.real_time(props.get("lastBackupTime")),
             # what the initial backup depends on, so that a caller needs no second read of the items

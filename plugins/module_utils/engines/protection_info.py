@@ -41,9 +41,9 @@ def protecting_vaults(module, location, vm_ids, skip_vault_id=None, concurrency=
         for outcome in outcomes:
             status = outcome.value or {}
             if status.get("vaultId") and status.get("protectionStatus") not in (None, "NotProtected"):
-                found[protection.vm_key(outcome.item)] = status["vaultId"]
+                found[vms.vm_key(outcome.item)] = status["vaultId"]
         return found, "backupStatus"
-    wanted = {protection.vm_key(v) for v in vm_ids}
+    wanted = {vms.vm_key(v) for v in vm_ids}
     outcomes = run_all(all_vaults, lambda v: protection.protected_items(
         module, resource_group_of(v["id"]), v["name"]), concurrency, "list protected items")
     found = {}
@@ -76,7 +76,7 @@ def _report(module, vault, rg, name, refreshed, concurrency):
     region = vms.normalize_location(vault["location"])
     eligible, ineligible, unknown = [], [], []
     for vm in vms.list_vms(module):
-        row, key = _vm_row(vm), protection.vm_key(vm.id)
+        row, key = _vm_row(vm), vms.vm_key(vm.id)
         if key in protectable:
             eligible.append(row)
         elif vms.normalize_location(vm.location) != region:
@@ -92,7 +92,7 @@ def _report(module, vault, rg, name, refreshed, concurrency):
     found, method = protecting_vaults(module, vault["location"], [r["id"] for r in unknown], vault["id"],
                                       concurrency)
     for row in unknown:
-        other = found.get(protection.vm_key(row["id"]))
+        other = found.get(vms.vm_key(row["id"]))
         if other:
             row.update(reason_code="ProtectedByAnotherVault", reason="protected by vault %s" %
                        protection.vault_name_of(other), vault=protection.vault_name_of(other))

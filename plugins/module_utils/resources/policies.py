@@ -26,8 +26,8 @@ from ..core import pacing, waiting
 from ..core.errors import AzureBackupError, listed
 from ..core.transform import as_dict
 from ..core.waiting import finish, poll_kwargs
+from .protection import VM_FILTER, VM_MANAGEMENT_TYPE, list_items
 
-VM_MANAGEMENT_TYPE = "AzureIaasVM"
 POLICY_TYPES = ["V1", "V2"]
 FREQUENCIES = ["Daily", "Weekly", "Hourly"]
 DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
@@ -159,19 +159,20 @@ def check_vm_policy(policy, name, vault_name):
 def list_policies(module, resource_group, vault_name, vm_only=False):
     """Every policy of the vault (wire dicts), or only the Azure VM ones."""
     client = module.client("backup")
-    kwargs = {"filter": "backupManagementType eq '%s'" % VM_MANAGEMENT_TYPE} if vm_only else {}
+    kwargs = {"filter": VM_FILTER} if vm_only else {}
     pages = client.backup_policies.list(vault_name, resource_group, **kwargs)
     return module.azure_call("list backup policies of vault %s" % vault_name,
                              lambda: [as_dict(p) for p in pages])
 
 
+def vm_policies(module, resource_group, vault_name):
+    """{policy name lower: wire dict} of the vault's Azure VM policies."""
+    return {p["name"].lower(): p for p in list_policies(module, resource_group, vault_name, vm_only=True)}
+
+
 def items_using(module, resource_group, vault_name, name):
     """Friendly names of the items the policy protects (soft-deleted items are not counted)."""
-    client = module.client("backup")
-    pages = client.backup_protected_items.list(vault_name, resource_group,
-                                               filter="policyName eq '%s'" % name.replace("'", "''"))
-    items = module.azure_call("list the items protected by policy %s of vault %s" % (name, vault_name),
-                              lambda: [as_dict(i) for i in pages])
+    items = list_items(module, resource_group, vault_name, "policyName eq '%s'" % name.replace("'", "''"))
     names = []
     for item in items:
         props = item.get("properties") or {}

@@ -20,8 +20,9 @@ from . import vms
 from ..core.errors import AzureBackupError
 from ..core.transform import as_dict, iso_utc, parse_time, resource_group_of
 
-VM_FILTER = "backupManagementType eq 'AzureIaasVM'"
-ITEM_FILTER = "backupManagementType eq 'AzureIaasVM' and itemType eq 'VM'"
+VM_MANAGEMENT_TYPE = "AzureIaasVM"
+VM_FILTER = "backupManagementType eq '%s'" % VM_MANAGEMENT_TYPE
+ITEM_FILTER = "%s and itemType eq 'VM'" % VM_FILTER
 ITEM_TYPE = "Microsoft.Compute/virtualMachines"
 SENTINEL_YEAR = 2001          # Azure's "never" (lastBackupTime 2001-01-01T00:00:00Z)
 REFRESH_POLL_MAX = 30         # seconds between polls at most, whatever Retry-After says
@@ -58,20 +59,21 @@ def policy_id(subscription, resource_group, vault_name, policy):
     return "%s/backupPolicies/%s" % (vault_id(subscription, resource_group, vault_name), policy)
 
 
-def vm_key(vm_id):
-    """Lower-cased VM id: the one key for VMs, items and protectable items."""
-    return (vm_id or "").lower()
-
-
 # -- reads ------------------------------------------------------------------------------------
+
+def list_items(module, resource_group, vault_name, odata_filter=ITEM_FILTER):
+    """The vault's protected items (wire dicts, soft-deleted and stopped ones included), its Azure
+    VM items unless another OData filter (or None: every item) is given; pages followed."""
+    client = module.client("backup")
+    kwargs = {"filter": odata_filter} if odata_filter else {}
+    pages = client.backup_protected_items.list(vault_name, resource_group, **kwargs)
+    return module.azure_call("list the protected items of vault %s" % vault_name,
+                             lambda: [as_dict(i) for i in pages])
+
 
 def protected_items(module, resource_group, vault_name):
     """{vm key: item wire dict} of the vault's Azure VM items (soft-deleted and stopped included)."""
-    client = module.client("backup")
-    pages = client.backup_protected_items.list(vault_name, resource_group, filter=ITEM_FILTER)
-    items = module.azure_call("list the protected items of vault %s" % vault_name,
-                              lambda: [as_dict(i) for i in pages])
-    return {vm_key(source_of(i)): i for i in items if source_of(i)}
+    return {vms.vm_key(source_of(i)): i for i in list_items(module, resource_group, vault_name) if source_of(i)}
 
 
 def source_of(item):
@@ -86,7 +88,7 @@ def protectable_vms(module, resource_group, vault_name):
     pages = client.backup_protectable_items.list(vault_name, resource_group, filter=VM_FILTER)
     found = module.azure_call("list the VMs vault %s can protect" % vault_name,
                               lambda: [as_dict(i) for i in pages])
-    return {vm_key((i.get("properties") or {}).get("virtualMachineId")): i for i in found}
+    return {vms.vm_key((i.get("properties") or {}).get("virtualMachineId")): i for i in found}
 
 
 def refresh_discovery(module, resource_group, vault_name, timeout=600, sleep=None, clock=None):
@@ -126,15 +128,6 @@ def backup_status(module, location, vm_id):
 def vault_name_of(vault_ref):
     """Vault name from a vault id (or the value itself)."""
     return (vault_ref or "").rstrip("/").rsplit("/", 1)[-1] or None
-
-
-def list_vm_policies(module, resource_group, vault_name):
-    """{policy name lower: wire dict} of the vault's Azure VM policies."""
-    client = module.client("backup")
-    pages = client.backup_policies.list(vault_name, resource_group, filter=VM_FILTER)
-    found = module.azure_call("list the backup policies of vault %s" % vault_name,
-                              lambda: [as_dict(p) for p in pages])
-    return {p["name"].lower(): p for p in found}
 
 
 # -- writes ------------------------------------------------------------------------------------

@@ -148,16 +148,6 @@ def _group_path(module, resource_group):
 
 # -- protected items and facts ---------------------------------------------------------------
 
-def protected_items(module, resource_group, name, vm_only=True):
-    """The vault's protected items (wire dicts); soft-deleted and stopped ones included."""
-    client = module.client("backup")
-    kwargs = {}
-    if vm_only:
-        kwargs["filter"] = "backupManagementType eq 'AzureIaasVM' and itemType eq 'VM'"
-    pages = client.backup_protected_items.list(name, resource_group, **kwargs)
-    return module.azure_call("list protected items of vault %s" % name, lambda: [as_dict(i) for i in pages])
-
-
 def item_counts(items):
     """Counts as Azure bills them: protected instances (live or stopped with data) and soft-deleted."""
     counts = {"protected_item_count": 0, "stopped_item_count": 0, "soft_deleted_item_count": 0}

@@ -32,6 +32,11 @@ VM_PROVIDER = "microsoft.compute"
 VM_TYPE = "virtualmachines"
 
 
+def vm_key(vm_id):
+    """Lower-cased VM id: the one key for VMs, protected and protectable items, backup statuses."""
+    return (vm_id or "").lower()
+
+
 class VmRef:
     """One VM: subscription, resource group and name.  Equal when the same VM (Azure names are
     case-insensitive)."""
@@ -50,7 +55,7 @@ class VmRef:
 
     @property
     def key(self):
-        return (self.subscription.lower(), self.resource_group.lower(), self.name.lower())
+        return vm_key(self.id)
 
     @property
     def label(self):
@@ -64,6 +69,27 @@ class VmRef:
 
     def __repr__(self):
         return "VmRef(%r)" % self.id
+
+
+class VmResult:
+    """One VM of a fleet run (vm_protection's and backup_now's engines): the VM, whether the run
+    changed it, and its error: an AzureBackupError, or None while nothing stopped it (the first
+    error stays).  Each engine adds what it tracks and renders the error in its module's shape."""
+
+    __slots__ = ("ref", "changed", "error")
+
+    def __init__(self, ref):
+        self.ref = ref
+        self.changed = False
+        self.error = None
+
+    @property
+    def key(self):
+        return self.ref.key
+
+    def fail(self, error):
+        if self.error is None:
+            self.error = error
 
 
 def _bad(value, why):

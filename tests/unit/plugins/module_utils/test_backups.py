@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.backupops.azure.plugins.module_utils.core import waiting
 from ansible_collections.backupops.azure.plugins.module_utils.engines import backup as backups
-from ansible_collections.backupops.azure.plugins.module_utils.resources import jobs, vaults, vms
+from ansible_collections.backupops.azure.plugins.module_utils.resources import jobs, protection, vaults, vms
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
 from ansible_collections.backupops.azure.plugins.module_utils.resources.vms import VmRef
 
@@ -87,7 +87,7 @@ def test_plan_reads_items_and_running_backups_once(monkeypatch):
     calls = []
     items = [item("web-01"), item("web-02"), item("old", protectionState="ProtectionStopped"),
              item("gone", isScheduledForDeferredDelete=True)]
-    monkeypatch.setattr(vaults, "protected_items", lambda module, rg, name: calls.append("items") or items)
+    monkeypatch.setattr(protection, "list_items", lambda module, rg, name: calls.append("items") or items)
 
     def list_jobs(module, rg, vault, **filters):
         calls.append(filters)
@@ -111,7 +111,7 @@ def test_plan_reads_items_and_running_backups_once(monkeypatch):
 
 
 def test_plan_tells_a_vm_that_does_not_exist_from_one_not_protected(monkeypatch, existing):
-    monkeypatch.setattr(vaults, "protected_items", lambda module, rg, name: [item("web-01")])
+    monkeypatch.setattr(protection, "list_items", lambda module, rg, name: [item("web-01")])
     monkeypatch.setattr(jobs, "list_jobs", lambda module, rg, vault, **f: [])
     existing["missing"] = {"ghost-01"}
     web, ghost, other = backups.plan(Module(), "rg-v", "v", [ref("web-01"), ref("ghost-01"), ref("other")])[0]
@@ -133,7 +133,7 @@ def test_initial_only_skips_the_vms_that_have_a_recovery_point(monkeypatch):
              item("done", lastRecoveryPoint="2026-05-12T22:30:11Z"),
              item("failed-first", protectionState="IRPending", lastBackupStatus="Failed",
                   lastBackupTime="2026-05-12T22:30:11Z", extendedInfo={"recoveryPointCount": 0})]
-    monkeypatch.setattr(vaults, "protected_items", lambda module, rg, name: calls.append("items") or items)
+    monkeypatch.setattr(protection, "list_items", lambda module, rg, name: calls.append("items") or items)
     monkeypatch.setattr(jobs, "list_jobs", lambda module, rg, vault, **f: calls.append("jobs") or [])
     new, done, failed_first = backups.plan(Module(), "rg-v", "v", [ref("new"), ref("done"), ref("failed-first")],
                                            initial_only=True)[0]
@@ -149,7 +149,7 @@ def test_initial_only_skips_the_vms_that_have_a_recovery_point(monkeypatch):
 def test_plan_names_a_missing_vault(monkeypatch):
     def missing(module, rg, name):
         raise AzureBackupError("Failed: ResourceNotFound", code="ResourceNotFound", status=404)
-    monkeypatch.setattr(vaults, "protected_items", missing)
+    monkeypatch.setattr(protection, "list_items", missing)
     with pytest.raises(AzureBackupError, match="Vault v does not exist in resource group rg-v"):
         backups.plan(Module(), "rg-v", "v", [ref("web-01")])
 
@@ -314,7 +314,7 @@ def test_initial_only_without_retry_failed_skips_a_failed_initial_backup(monkeyp
     items = [item("failed-first", protectionState="IRPending", lastBackupStatus="Failed",
                   lastBackupTime="2026-05-12T22:30:11Z", extendedInfo={"recoveryPointCount": 0}),
              item("new", protectionState="IRPending")]
-    monkeypatch.setattr(vaults, "protected_items", lambda module, rg, name: items)
+    monkeypatch.setattr(protection, "list_items", lambda module, rg, name: items)
     monkeypatch.setattr(jobs, "list_jobs", lambda module, rg, vault, **f: [])
     refs = [ref("failed-first"), ref("new")]
     failed, new = backups.plan(Module(), "rg-v", "v", refs, initial_only=True, retry_failed=False)[0]

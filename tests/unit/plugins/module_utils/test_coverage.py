@@ -4,8 +4,8 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """coverage.py: the document from plain Azure answers, and the calls it makes (mocked at the
-module_utils boundary: vms.list_vms, vaults.list_vaults, vaults.protected_items,
-protection.list_vm_policies)."""
+module_utils boundary: vms.list_vms, vaults.list_vaults, protection.list_items,
+policies.vm_policies)."""
 
 from datetime import datetime, timezone
 from types import SimpleNamespace
@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 from ansible_collections.backupops.azure.plugins.module_utils.engines import agent, coverage
-from ansible_collections.backupops.azure.plugins.module_utils.resources import protection, vaults, vms
+from ansible_collections.backupops.azure.plugins.module_utils.resources import policies, protection, vaults, vms
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
 
 SUB = "00000000-0000-0000-0000-000000000001"
@@ -214,10 +214,10 @@ class FakeAzure:
             dict(v, properties={"provisioningState": "Succeeded"}) for v in self.vaults])
         monkeypatch.setattr(vaults, "get_vault", lambda module, rg, name: self.called("vault " + name) or next(
             v for v in self.vaults if v["name"] == name))
-        monkeypatch.setattr(vaults, "protected_items",
+        monkeypatch.setattr(protection, "list_items",
                             lambda module, rg, name: self.called("items " + name) or self.items[
                                 protection.vault_id(SUB, rg, name)])
-        monkeypatch.setattr(protection, "list_vm_policies", lambda module, rg, name: self.called(
+        monkeypatch.setattr(policies, "vm_policies", lambda module, rg, name: self.called(
             "policies " + name) or DAILY)
         self.module = SimpleNamespace(subscription_id=SUB, client=lambda kind: None)
 
@@ -290,6 +290,6 @@ def test_read_raises_the_first_vault_error(monkeypatch):
     def refuse(module, rg, name):
         raise AzureBackupError("Failed to list protected items of vault %s: AuthorizationFailed" % name,
                                code="AuthorizationFailed")
-    monkeypatch.setattr(vaults, "protected_items", refuse)
+    monkeypatch.setattr(protection, "list_items", refuse)
     with pytest.raises(AzureBackupError, match="AuthorizationFailed"):
         coverage.read(fake.module, now=NOW)

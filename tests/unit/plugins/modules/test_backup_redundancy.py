@@ -5,7 +5,7 @@
 
 import pytest
 
-from ansible_collections.backupops.azure.plugins.module_utils.resources import redundancy, vaults
+from ansible_collections.backupops.azure.plugins.module_utils.resources import protection, redundancy, vaults
 from ansible_collections.backupops.azure.plugins.modules import backup_redundancy
 
 AUTH = {"subscription_id": "sub", "client_id": "c", "secret": "s", "tenant": "t"}
@@ -17,10 +17,10 @@ def azure(monkeypatch):
              "vault": {"id": "x"}, "applied": [], "item_lists": 0}
     monkeypatch.setattr(vaults, "get_vault", lambda module, rg, name: state["vault"])
 
-    def protected_items(module, rg, name, vm_only=True):
+    def list_items(module, rg, name, odata_filter=None):
         state["item_lists"] += 1
         return [{"name": "VM;a", "properties": {"friendlyName": "web-01"}}]
-    monkeypatch.setattr(vaults, "protected_items", protected_items)
+    monkeypatch.setattr(protection, "list_items", list_items)
     monkeypatch.setattr(redundancy, "get_storage_config", lambda module, rg, name: dict(state["config"]))
 
     def apply(module, rg, name, wanted):

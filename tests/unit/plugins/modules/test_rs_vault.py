@@ -7,7 +7,7 @@
 
 import pytest
 
-from ansible_collections.backupops.azure.plugins.module_utils.resources import locations, redundancy, vaults
+from ansible_collections.backupops.azure.plugins.module_utils.resources import locations, protection, redundancy, vaults
 from ansible_collections.backupops.azure.plugins.modules import rs_vault
 
 AUTH = {"subscription_id": "sub", "client_id": "c", "secret": "s", "tenant": "t"}
@@ -36,7 +36,7 @@ def azure(monkeypatch):
             return result() if callable(result) else result
         return func
     monkeypatch.setattr(vaults, "get_vault", lambda module, rg, name: state["vault"])
-    monkeypatch.setattr(vaults, "protected_items", lambda module, rg, name, vm_only=True: state["items"])
+    monkeypatch.setattr(protection, "list_items", lambda module, rg, name, odata_filter=None: state["items"])
     monkeypatch.setattr(vaults, "resource_group_exists", lambda module, rg: state["group"])
     monkeypatch.setattr(vaults, "name_availability", lambda *a: state["available"])
     monkeypatch.setattr(vaults, "create_resource_group", record("create_resource_group"))

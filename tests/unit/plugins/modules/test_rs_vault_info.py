@@ -11,7 +11,7 @@ publicNetworkAccess and restoreSettings, in ``properties``); the settings come w
 import pytest
 
 from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
-from ansible_collections.backupops.azure.plugins.module_utils.resources import locations, vaults
+from ansible_collections.backupops.azure.plugins.module_utils.resources import locations, protection, vaults
 from ansible_collections.backupops.azure.plugins.modules import rs_vault_info
 
 AUTH = {"subscription_id": "sub", "client_id": "c", "secret": "s", "tenant": "t"}
@@ -50,7 +50,7 @@ def azure(monkeypatch):
                     None)
     monkeypatch.setattr(vaults, "list_vaults", list_vaults)
     monkeypatch.setattr(vaults, "get_vault", get_vault)
-    monkeypatch.setattr(vaults, "protected_items", lambda module, rg, name, vm_only=True: (
+    monkeypatch.setattr(protection, "list_items", lambda module, rg, name, odata_filter=None: (
         state["calls"].append("items %s" % name) or []))
     monkeypatch.setattr(locations, "subscription_locations", lambda module: {
         "westeurope": "westeurope", "eastus": "eastus", "northeurope": "northeurope"})

@@ -51,7 +51,7 @@ def azure(monkeypatch):
         "name": name, "properties": {"backupManagementType": "AzureIaasVM", "protectedItemsCount": 0}})
     monkeypatch.setattr(protection, "protected_items", lambda module, rg, name: dict(state["items"]))
     monkeypatch.setattr(protection, "protectable_vms", lambda module, rg, name: {
-        protection.vm_key(v.id): {} for v in state["vms"] if protection.vm_key(v.id) not in state["items"]})
+        vms.vm_key(v.id): {} for v in state["vms"] if vms.vm_key(v.id) not in state["items"]})
     state["reads"] = []
 
     def list_vms(module, resource_group=None, status=False):
@@ -70,7 +70,7 @@ def azure(monkeypatch):
         state["puts"].append((ref.label, props))
         item = {"id": "i", "properties": {"sourceResourceId": ref.id, "protectionState": "IRPending",
                                           "policyName": props["policyId"].rsplit("/", 1)[-1]}}
-        state["items"][protection.vm_key(ref.id)] = item
+        state["items"][vms.vm_key(ref.id)] = item
         return Poller(item)
     monkeypatch.setattr(protection, "begin_put", begin_put)
     return state
@@ -157,9 +157,9 @@ def test_new_vms_join_the_policy_with_most_room_ties_to_the_first_listed(run_mod
 
 def test_vms_on_a_listed_policy_keep_it_and_others_move(run_module, spread):
     spread["counts"].update({"P1": 0, "P2": 50})
-    spread["items"] = {protection.vm_key(vm_id("rg-a", "vm-0")): item("rg-a", "vm-0", "p2"),
-                       protection.vm_key(vm_id("rg-a", "vm-1")): item("rg-a", "vm-1", "Other"),
-                       protection.vm_key(vm_id("rg-a", "vm-2")): item("rg-a", "vm-2", "", "ProtectionStopped")}
+    spread["items"] = {vms.vm_key(vm_id("rg-a", "vm-0")): item("rg-a", "vm-0", "p2"),
+                       vms.vm_key(vm_id("rg-a", "vm-1")): item("rg-a", "vm-1", "Other"),
+                       vms.vm_key(vm_id("rg-a", "vm-2")): item("rg-a", "vm-2", "", "ProtectionStopped")}
     outcome, result = run_module(vm_protection.main, args(vms=names(4), policies=["P2", "P1"]))
     assert outcome == "exit", result
     rows = {r["vm"]: r for r in result["vms"]}
@@ -193,7 +193,7 @@ def test_check_mode_and_diff_show_the_choice_of_the_real_run(run_module, spread)
 
 def test_not_room_enough_fails_before_any_write_naming_the_counts(run_module, spread):
     spread["counts"].update({"P1": 99, "P2": 100})
-    spread["items"] = {protection.vm_key(vm_id("rg-a", "vm-0")): item("rg-a", "vm-0", "P2")}
+    spread["items"] = {vms.vm_key(vm_id("rg-a", "vm-0")): item("rg-a", "vm-0", "P2")}
     outcome, result = run_module(vm_protection.main, args(vms=names(3), policies=["P1", "P2"]))
     assert outcome == "fail" and result["error"]["code"] == "PolicyVmLimitExceeded"
     assert "2 VM(s) would join P1 (99 of 100), P2 (100 of 100) of vault rsv, which have room for 1 more" in result["msg"]
@@ -243,7 +243,7 @@ def test_a_few_vms_are_each_one_get_with_the_instance_view(run_module, azure):
 
 def test_only_the_vms_to_write_are_read(run_module, azure):
     azure["vms"] = [vm_model("rg-a", "vm-%d" % i) for i in range(8)]
-    azure["items"] = {protection.vm_key(vm_id("rg-a", "vm-%d" % i)): item("rg-a", "vm-%d" % i, "DefaultPolicy")
+    azure["items"] = {vms.vm_key(vm_id("rg-a", "vm-%d" % i)): item("rg-a", "vm-%d" % i, "DefaultPolicy")
                       for i in range(3)}
     outcome, result = run_module(vm_protection.main, args(vms=names(3 + vms.READ_EACH_UP_TO)))
     assert outcome == "exit" and result["changed_count"] == vms.READ_EACH_UP_TO
