@@ -114,10 +114,10 @@ import logging
 from ansible.errors import AnsibleParserError
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
-from ansible_collections.backupops.azure.plugins.module_utils.engines import coverage
 from ansible_collections.backupops.azure.plugins.module_utils.core.auth import AUTH_ARGSPEC
-from ansible_collections.backupops.azure.plugins.module_utils.core.session import AzureSession
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.core.session import AzureSession
+from ansible_collections.backupops.azure.plugins.module_utils.engines import coverage
 
 FILE_ENDINGS = ("backup_vms.yml", "backup_vms.yaml", "backup_vms.azure.yml", "backup_vms.azure.yaml")
 AGENT_STATUSES = ("ready", "not_ready", "missing", "outdated", "stopped", "unknown")

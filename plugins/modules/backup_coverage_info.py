@@ -250,10 +250,10 @@ coverage:
       returned: always
 """
 
+from ansible_collections.backupops.azure.plugins.module_utils.core.errors import listed
+from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.engines import coverage
 from ansible_collections.backupops.azure.plugins.module_utils.resources import locations
-from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
-from ansible_collections.backupops.azure.plugins.module_utils.core.errors import listed
 
 
 def run(module):

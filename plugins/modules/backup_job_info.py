@@ -161,10 +161,10 @@ jobs:
 
 from datetime import timedelta
 
-from ansible_collections.backupops.azure.plugins.module_utils.resources import jobs, vaults, vms
-from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.core.transform import parse_time
+from ansible_collections.backupops.azure.plugins.module_utils.resources import jobs, vaults, vms
 
 
 def select(found, p, refs, start, end):
@@ -220,8 +220,7 @@ def run(module):
 
 def main():
     spec = {
-        "vault_name": {"type": "str", "required": True},
-        "resource_group": {"type": "str", "required": True},
+        **vaults.VAULT_ARGSPEC,
         "job_ids": {"type": "list", "elements": "str", "aliases": ["job_id"]},
         "operation": {"type": "str", "choices": jobs.OPERATIONS},
         "status": {"type": "str", "choices": jobs.STATUSES},

@@ -255,11 +255,11 @@ counts:
 """
 
 from ansible_collections.backupops.azure.plugins.module_utils.core import waiting
-from ansible_collections.backupops.azure.plugins.module_utils.engines import backup
-from ansible_collections.backupops.azure.plugins.module_utils.resources import jobs, vaults, vms
-from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.core.batch import BATCH_ARGSPEC
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
+from ansible_collections.backupops.azure.plugins.module_utils.engines import backup
+from ansible_collections.backupops.azure.plugins.module_utils.resources import jobs, vaults, vms
 
 
 def run(module):
@@ -320,8 +320,7 @@ def run(module):
 
 def main():
     spec = {
-        "vault_name": {"type": "str", "required": True},
-        "resource_group": {"type": "str", "required": True},
+        **vaults.VAULT_ARGSPEC,
         "retain_until": {"type": "str"},
         "wait": {"type": "bool", "default": True},
         "wait_timeout": {"type": "int", "default": 7200},

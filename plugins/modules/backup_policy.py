@@ -274,11 +274,11 @@ policy:
       sample: {daily_schedule: {count: 30}, weekly_schedule: null, monthly_schedule: null, yearly_schedule: null}
 """
 
-from ansible_collections.backupops.azure.plugins.module_utils.resources import policies, vaults
-from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError, listed
+from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.core.transform import diff
 from ansible_collections.backupops.azure.plugins.module_utils.core.waiting import WAIT_ARGSPEC
+from ansible_collections.backupops.azure.plugins.module_utils.resources import policies, vaults
 
 # Lists take no argspec choices: an explicit null (as backup_policy_info returns for a tier's unused
 # format) must mean "not given"; module_utils checks the names with a clear message instead.
@@ -346,8 +346,7 @@ def run(module):
 def main():
     tier = {"count": {"type": "int", "required": True}}
     argument_spec = {
-        "vault_name": {"type": "str", "required": True},
-        "resource_group": {"type": "str", "required": True},
+        **vaults.VAULT_ARGSPEC,
         "name": {"type": "str", "required": True},
         "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
         "policy_type": {"type": "str", "choices": policies.POLICY_TYPES},

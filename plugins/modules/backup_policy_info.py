@@ -105,8 +105,8 @@ policies:
       sample: {daily_schedule: {count: 30}, weekly_schedule: null, monthly_schedule: null, yearly_schedule: null}
 """
 
-from ansible_collections.backupops.azure.plugins.module_utils.resources import policies, vaults
 from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
+from ansible_collections.backupops.azure.plugins.module_utils.resources import policies, vaults
 
 
 def run(module):
@@ -127,8 +127,7 @@ def run(module):
 def main():
     module = AzureBackupModule(
         argument_spec={
-            "vault_name": {"type": "str", "required": True},
-            "resource_group": {"type": "str", "required": True},
+            **vaults.VAULT_ARGSPEC,
             "name": {"type": "str"},
             "vm_only": {"type": "bool", "default": False},
         },

@@ -69,10 +69,10 @@ redundancy:
       sample: false
 """
 
-from ansible_collections.backupops.azure.plugins.module_utils.resources import protection, redundancy, vaults
-from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.core.transform import diff
+from ansible_collections.backupops.azure.plugins.module_utils.resources import protection, redundancy, vaults
 
 
 def run(module):
@@ -98,8 +98,7 @@ def run(module):
 def main():
     module = AzureBackupModule(
         argument_spec={
-            "vault_name": {"type": "str", "required": True},
-            "resource_group": {"type": "str", "required": True},
+            **vaults.VAULT_ARGSPEC,
             "storage_redundancy": {"type": "str", "choices": redundancy.REDUNDANCY_CHOICES},
             "cross_region_restore": {"type": "bool"},
         },

@@ -123,10 +123,10 @@ ownership_lookup:
   returned: always
 """
 
+from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.engines import protection_info
 from ansible_collections.backupops.azure.plugins.module_utils.resources import vaults
-from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
-from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
 
 
 def run(module):
@@ -145,8 +145,7 @@ def run(module):
 def main():
     module = AzureBackupModule(
         argument_spec={
-            "vault_name": {"type": "str", "required": True},
-            "resource_group": {"type": "str", "required": True},
+            **vaults.VAULT_ARGSPEC,
             "refresh": {"type": "str", "choices": ["never", "auto", "always"], "default": "never"},
         },
         supports_check_mode=True,

@@ -151,11 +151,11 @@ vault:
 """
 
 from ansible_collections.backupops.azure.plugins.module_utils.core import validation
-from ansible_collections.backupops.azure.plugins.module_utils.resources import locations, protection, redundancy, vaults
-from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError, listed
+from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.core.transform import diff, purge_tags
 from ansible_collections.backupops.azure.plugins.module_utils.core.waiting import WAIT_ARGSPEC
+from ansible_collections.backupops.azure.plugins.module_utils.resources import locations, protection, redundancy, vaults
 
 MANAGED = ("sku", "tags", "public_network_access", "storage_redundancy", "cross_region_restore",
            "soft_delete_state", "soft_delete_retention_days", "enhanced_security_state", "immutability_state")

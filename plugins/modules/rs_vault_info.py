@@ -102,9 +102,9 @@ vaults:
       sample: 13
 """
 
-from ansible_collections.backupops.azure.plugins.module_utils.resources import locations, protection, vaults
 from ansible_collections.backupops.azure.plugins.module_utils.core.batch import run_all
 from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
+from ansible_collections.backupops.azure.plugins.module_utils.resources import locations, protection, vaults
 
 MAX_PARALLEL = 8
 

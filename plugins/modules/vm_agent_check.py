@@ -249,10 +249,10 @@ reads:
   sample: 1
 """
 
+from ansible_collections.backupops.azure.plugins.module_utils.core.batch import BATCH_ARGSPEC
+from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.engines import agent
 from ansible_collections.backupops.azure.plugins.module_utils.resources import locations, vms
-from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
-from ansible_collections.backupops.azure.plugins.module_utils.core.batch import BATCH_ARGSPEC
 
 
 def validate(p):

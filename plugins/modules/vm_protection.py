@@ -271,13 +271,14 @@ discovery_ran:
   returned: always
 """
 
-from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.core.batch import BATCH_ARGSPEC
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import listed
-from ansible_collections.backupops.azure.plugins.module_utils.engines.protection import FleetRun
+from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.core.transform import diff
-from ansible_collections.backupops.azure.plugins.module_utils.resources.vms import VM_ARGSPEC
 from ansible_collections.backupops.azure.plugins.module_utils.core.waiting import WAIT_ARGSPEC
+from ansible_collections.backupops.azure.plugins.module_utils.engines.protection import FleetRun
+from ansible_collections.backupops.azure.plugins.module_utils.resources import vaults
+from ansible_collections.backupops.azure.plugins.module_utils.resources.vms import VM_ARGSPEC
 
 
 def summary(failed):
@@ -310,10 +311,9 @@ def run(module):
 
 def main():
     spec = {
-        "vault_name": {"type": "str", "required": True},
-        "resource_group": {"type": "str", "required": True},
+        **vaults.VAULT_ARGSPEC,
         # mutually_exclusive is checked before defaults are filled in, so the default does not clash
-        # with policies; fleet.wanted_policies ignores policy when policies is given
+        # with policies; the protection engine's wanted_policies ignores policy when policies is given
         "policy": {"type": "str", "default": "DefaultPolicy"},
         "policies": {"type": "list", "elements": "str"},
         "state": {"type": "str", "default": "present", "choices": ["present", "stopped", "absent"]},

@@ -149,12 +149,12 @@ vms:
       returned: always
 """
 
-from ansible_collections.backupops.azure.plugins.module_utils.engines import protection_info
-from ansible_collections.backupops.azure.plugins.module_utils.resources import policies, protection, vms
-from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.core.batch import run_all, run_batch
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.core.transform import resource_group_of
+from ansible_collections.backupops.azure.plugins.module_utils.engines import protection_info
+from ansible_collections.backupops.azure.plugins.module_utils.resources import policies, protection, vms
 
 
 def absent(ref):

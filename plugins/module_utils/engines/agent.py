@@ -17,9 +17,9 @@ FOR INTERNAL COLLECTION USE ONLY.
 import re
 
 from ..core import waiting
-from ..resources import vms
 from ..core.errors import AzureBackupError, listed
 from ..core.transform import as_dict
+from ..resources import vms
 
 # "Validating the VM Agent installation: ... WaAppAgent.exe ... The Product Version field should
 # be 2.6.1198.718 or higher." (Azure Backup: prepare Resource Manager VMs for backup).

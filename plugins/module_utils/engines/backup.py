@@ -22,10 +22,10 @@ FOR INTERNAL COLLECTION USE ONLY.
 from datetime import timedelta, timezone
 
 from ..core import waiting
-from ..resources import jobs, protection, vms
 from ..core.batch import run_batch
 from ..core.errors import REMEDIATION, AzureBackupError, listed, of_sdk
 from ..core.transform import as_dict, iso_utc, parse_time
+from ..resources import jobs, protection, vms
 from ..resources.vms import ref_from_id
 
 FABRIC = "Azure"

@@ -20,11 +20,11 @@ FOR INTERNAL COLLECTION USE ONLY.
 
 from datetime import datetime, timezone
 
-from . import agent, protection_info
-from ..resources import policies, protection, vaults, vms
 from ..core.batch import run_all
 from ..core.errors import listed
 from ..core.transform import as_dict, iso_utc, resource_group_of
+from ..resources import policies, protection, vaults, vms
+from . import agent, protection_info
 
 COVERAGE = ("protected", "initial_backup_pending", "last_backup_failed", "unprotected")
 COUNTS = COVERAGE + ("agent_not_ready",)

@@ -18,11 +18,11 @@ FOR INTERNAL COLLECTION USE ONLY.
 """
 
 from ..core import waiting
-from . import preflight, protection_info
-from ..resources import locations, locks, policies, protection, vaults, vms
 from ..core.batch import run_batch
 from ..core.errors import AzureBackupError, listed as listed_names
 from ..core.transform import as_dict
+from ..resources import locations, locks, policies, protection, vaults, vms
+from . import preflight, protection_info
 
 # Azure's documented limit: "there's a limit of 100 VMs that can be associated to the same
 # backup policy from the portal. We recommend that for more than 100 VMs, create multiple backup

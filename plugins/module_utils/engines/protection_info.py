@@ -13,9 +13,9 @@ call per VM.  ``protecting_vaults`` takes whichever costs fewer.
 FOR INTERNAL COLLECTION USE ONLY.
 """
 
-from ..resources import protection, schedule, vaults, vms
 from ..core.batch import run_all
 from ..core.transform import iso_utc, resource_group_of
+from ..resources import protection, schedule, vaults, vms
 
 
 def _vm_row(vm):

@@ -16,9 +16,9 @@ FOR INTERNAL COLLECTION USE ONLY.
 from datetime import datetime, timedelta, timezone
 
 from ..core import pacing, waiting
-from . import vms
 from ..core.errors import AzureBackupError
 from ..core.transform import as_dict, iso_utc, parse_time, resource_group_of
+from . import vms
 
 VM_MANAGEMENT_TYPE = "AzureIaasVM"
 VM_FILTER = "backupManagementType eq '%s'" % VM_MANAGEMENT_TYPE

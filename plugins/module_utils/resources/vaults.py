@@ -16,6 +16,12 @@ from ..core.errors import AzureBackupError
 from ..core.transform import as_dict, resource_group_of
 from ..core.waiting import finish, poll_kwargs
 
+# The options of a module that works in one vault (the backupops.azure.vault doc fragment).
+VAULT_ARGSPEC = {
+    "vault_name": {"type": "str", "required": True},
+    "resource_group": {"type": "str", "required": True},
+}
+
 VAULT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{1,49}$")
 RESOURCE_GROUP_API = "2022-09-01"
 

@@ -15,8 +15,8 @@ import yaml
 from ansible.module_utils import _internal
 from ansible_collections.backupops.azure.plugins.doc_fragments.azure_auth import ModuleDocFragment
 from ansible_collections.backupops.azure.plugins.module_utils.core import auth
-from ansible_collections.backupops.azure.plugins.module_utils.engines import coverage
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.engines import coverage
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -7,9 +7,9 @@ import copy
 
 import pytest
 
+from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
 from ansible_collections.backupops.azure.plugins.module_utils.engines import agent
 from ansible_collections.backupops.azure.plugins.module_utils.resources import vms
-from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
 
 SUB = "00000000-0000-0000-0000-000000000000"
 

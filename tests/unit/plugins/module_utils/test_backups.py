@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ansible_collections.backupops.azure.plugins.module_utils.core import waiting
+from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
 from ansible_collections.backupops.azure.plugins.module_utils.engines import backup as backups
 from ansible_collections.backupops.azure.plugins.module_utils.resources import jobs, protection, vaults, vms
-from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
 from ansible_collections.backupops.azure.plugins.module_utils.resources.vms import VmRef
 
 SUB = "00000000-0000-0000-0000-000000000001"

@@ -12,9 +12,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
 from ansible_collections.backupops.azure.plugins.module_utils.engines import agent, coverage
 from ansible_collections.backupops.azure.plugins.module_utils.resources import policies, protection, vaults, vms
-from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
 
 SUB = "00000000-0000-0000-0000-000000000001"
 NOW = datetime(2026, 11, 26, 10, 30, tzinfo=timezone.utc)

@@ -6,8 +6,8 @@
 import pytest
 
 from ansible_collections.backupops.azure.plugins.module_utils.core import transform, waiting
-from ansible_collections.backupops.azure.plugins.module_utils.resources import redundancy, vaults
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.resources import redundancy, vaults
 
 UNLOCKED = {"storage_redundancy": "GeoRedundant", "cross_region_restore": False, "locked": False}
 LOCKED = dict(UNLOCKED, locked=True)

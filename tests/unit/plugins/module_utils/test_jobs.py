@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from ansible_collections.backupops.azure.plugins.module_utils.core import transform
-from ansible_collections.backupops.azure.plugins.module_utils.resources import jobs
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.resources import jobs
 
 T0 = datetime(2026, 5, 13, 10, 18, 5, tzinfo=timezone.utc)
 

@@ -10,8 +10,8 @@ import threading
 
 import pytest
 
-from ansible_collections.backupops.azure.plugins.module_utils.resources import locations
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.resources import locations
 
 SUB = "00000000-0000-0000-0000-0000000000aa"
 REGIONS = [

@@ -10,8 +10,8 @@ import copy
 import pytest
 
 from ansible_collections.backupops.azure.plugins.module_utils.core import waiting
-from ansible_collections.backupops.azure.plugins.module_utils.resources import policies
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.resources import policies
 
 OPTIONS = ("policy_type", "time_zone", "schedule_run_frequency", "schedule_run_time", "schedule_run_days",
            "hourly_schedule", "instant_rp_retention_range_in_days", "instant_rp_details", "retention_policy")

@@ -6,9 +6,9 @@
 from datetime import datetime, timezone
 from types import SimpleNamespace as NS
 
+from ansible_collections.backupops.azure.plugins.module_utils.core.transform import iso_utc
 from ansible_collections.backupops.azure.plugins.module_utils.engines import preflight
 from ansible_collections.backupops.azure.plugins.module_utils.resources import protection, schedule
-from ansible_collections.backupops.azure.plugins.module_utils.core.transform import iso_utc
 
 NOW = datetime(2026, 11, 26, 10, 30, tzinfo=timezone.utc)   # a Thursday
 VM_ID = "/subscriptions/s/resourceGroups/rg-a/providers/Microsoft.Compute/virtualMachines/web-01"

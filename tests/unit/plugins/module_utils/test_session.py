@@ -8,8 +8,8 @@
 import pytest
 
 from ansible_collections.backupops.azure.plugins.module_utils.core import auth
-from ansible_collections.backupops.azure.plugins.module_utils.core.session import AzureSession
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.core.session import AzureSession
 
 
 def params(**kw):

@@ -9,8 +9,8 @@ import time
 import pytest
 
 from ansible_collections.backupops.azure.plugins.module_utils.core import batch
-from ansible_collections.backupops.azure.plugins.module_utils.resources import vms
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
+from ansible_collections.backupops.azure.plugins.module_utils.resources import vms
 
 SUB = "00000000-0000-0000-0000-000000000001"
 VM_ID = "/subscriptions/%s/resourceGroups/rg-a/providers/Microsoft.Compute/virtualMachines/web-01" % SUB
