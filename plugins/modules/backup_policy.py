@@ -278,7 +278,7 @@ from ansible_collections.backupops.azure.plugins.module_utils.core.errors import
 from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.core.transform import diff
 from ansible_collections.backupops.azure.plugins.module_utils.core.waiting import WAIT_ARGSPEC
-from ansible_collections.backupops.azure.plugins.module_utils.resources import policies, vaults
+from ansible_collections.backupops.azure.plugins.module_utils.resources import policies, policy_rules, policy_wire, protection, vaults
 
 # Lists take no argspec choices: an explicit null (as backup_policy_info returns for a tier's unused
 # format) must mean "not given"; module_utils checks the names with a clear message instead.
@@ -305,18 +305,18 @@ def absent(module, current):
     if not module.check_mode:
         policies.delete(module, p["resource_group"], p["vault_name"], p["name"], p["wait"], p["wait_timeout"])
     module.exit_json(changed=True, policy={},
-                     diff=diff(_shown(p["name"], policies.policy_shape(current["properties"])), {}))
+                     diff=diff(_shown(p["name"], policy_wire.policy_shape(current["properties"])), {}))
 
 
 def run(module):
     p = module.params
     vaults.validate_vault_name(p["vault_name"])
     if p["state"] == "present":
-        policies.precheck(p)
+        policy_rules.precheck(p)
     else:
-        policies.validate_name(p["name"])
+        policy_rules.validate_name(p["name"])
     current = policies.get_policy(module, p["resource_group"], p["vault_name"], p["name"])
-    if current is not None and current["properties"].get("backupManagementType") != policies.VM_MANAGEMENT_TYPE:
+    if current is not None and current["properties"].get("backupManagementType") != protection.VM_MANAGEMENT_TYPE:
         raise AzureBackupError(
             "Backup policy %s of vault %s is a %s policy; backupops.azure.backup_policy manages Azure VM "
             "(AzureIaasVM) policies only. Nothing was changed." % (
@@ -324,22 +324,22 @@ def run(module):
             code="PolicyWorkloadMismatch")
     if p["state"] == "absent":
         return absent(module, current)
-    before = policies.policy_shape(current["properties"]) if current else None
+    before = policy_wire.policy_shape(current["properties"]) if current else None
     if before:
-        policies.check_type_change(p["name"], before["policy_type"], p["policy_type"])
-    wanted = policies.desired_shape(p, before)
+        policy_rules.check_type_change(p["name"], before["policy_type"], p["policy_type"])
+    wanted = policy_rules.desired_shape(p, before)
     changed = wanted != before
-    facts = policies.policy_facts(current) if current else {
-        "name": p["name"], "backup_management_type": policies.VM_MANAGEMENT_TYPE, "protected_items_count": 0,
+    facts = policy_wire.policy_facts(current) if current else {
+        "name": p["name"], "backup_management_type": protection.VM_MANAGEMENT_TYPE, "protected_items_count": 0,
         "id": "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/%s/backupPolicies/%s"
               % (module.subscription_id, p["resource_group"], p["vault_name"], p["name"])}
     facts.update(wanted)
     if changed and not module.check_mode:
-        body = policies.policy_body(wanted, current["properties"] if current else None)
+        body = policy_wire.policy_body(wanted, current["properties"] if current else None)
         saved = policies.create_or_update(module, p["resource_group"], p["vault_name"], p["name"], body,
                                           p["wait"], p["wait_timeout"])
         if saved is not None:
-            facts = policies.policy_facts(saved)
+            facts = policy_wire.policy_facts(saved)
     module.exit_json(changed=changed, policy=facts, diff=diff(_shown(p["name"], before), _shown(p["name"], wanted)))
 
 
@@ -349,13 +349,13 @@ def main():
         **vaults.VAULT_ARGSPEC,
         "name": {"type": "str", "required": True},
         "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
-        "policy_type": {"type": "str", "choices": policies.POLICY_TYPES},
+        "policy_type": {"type": "str", "choices": policy_wire.POLICY_TYPES},
         "time_zone": {"type": "str"},
-        "schedule_run_frequency": {"type": "str", "choices": policies.FREQUENCIES},
+        "schedule_run_frequency": {"type": "str", "choices": policy_wire.FREQUENCIES},
         "schedule_run_time": {"type": "str"},
         "schedule_run_days": DAYS,
         "hourly_schedule": {"type": "dict", "options": {
-            "interval": {"type": "int", "choices": policies.HOURLY_INTERVALS},
+            "interval": {"type": "int", "choices": policy_rules.HOURLY_INTERVALS},
             "schedule_window_start_time": {"type": "str"},
             "schedule_window_duration": {"type": "int"}}},
         "instant_rp_retention_range_in_days": {"type": "int"},

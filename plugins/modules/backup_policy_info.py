@@ -106,21 +106,21 @@ policies:
 """
 
 from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
-from ansible_collections.backupops.azure.plugins.module_utils.resources import policies, vaults
+from ansible_collections.backupops.azure.plugins.module_utils.resources import policies, policy_rules, policy_wire, protection, vaults
 
 
 def run(module):
     p = module.params
     vaults.validate_vault_name(p["vault_name"])
     if p["name"]:
-        policies.validate_name(p["name"])
+        policy_rules.validate_name(p["name"])
         found = policies.get_policy(module, p["resource_group"], p["vault_name"], p["name"])
         listed = [found] if found else []
         if p["vm_only"]:
-            listed = [f for f in listed if f["properties"].get("backupManagementType") == policies.VM_MANAGEMENT_TYPE]
+            listed = [f for f in listed if f["properties"].get("backupManagementType") == protection.VM_MANAGEMENT_TYPE]
     else:
         listed = policies.list_policies(module, p["resource_group"], p["vault_name"], vm_only=p["vm_only"])
-    facts = [policies.policy_facts(policy) for policy in listed]
+    facts = [policy_wire.policy_facts(policy) for policy in listed]
     module.exit_json(changed=False, policies=sorted(facts, key=lambda f: f["name"].lower()))
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.backupops.azure.plugins.module_utils.core import waiting
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
-from ansible_collections.backupops.azure.plugins.module_utils.resources import policies
+from ansible_collections.backupops.azure.plugins.module_utils.resources import policies, policy_rules, policy_wire
 
 OPTIONS = ("policy_type", "time_zone", "schedule_run_frequency", "schedule_run_time", "schedule_run_days",
            "hourly_schedule", "instant_rp_retention_range_in_days", "instant_rp_details", "retention_policy")
@@ -79,13 +79,13 @@ def params(**kw):
 
 
 def tiers(**kw):
-    out = dict.fromkeys(policies.TIERS)
+    out = dict.fromkeys(policy_wire.TIERS)
     out.update(kw)
     return out
 
 
 def test_recorded_default_policy_reads_as_v1_daily():
-    assert policies.policy_shape(RECORDED_DEFAULT) == {
+    assert policy_wire.policy_shape(RECORDED_DEFAULT) == {
         "policy_type": "V1", "time_zone": "UTC", "schedule_run_frequency": "Daily", "schedule_run_time": "16:30",
         "schedule_run_days": None, "hourly_schedule": None, "instant_rp_retention_range_in_days": 2,
         "instant_rp_details": {"azure_backup_rg_name_prefix": None, "azure_backup_rg_name_suffix": None},
@@ -93,24 +93,24 @@ def test_recorded_default_policy_reads_as_v1_daily():
 
 
 def test_recorded_enhanced_policy_reads_as_v2_hourly_and_is_what_a_bare_v2_task_asks_for():
-    shape = policies.policy_shape(RECORDED_ENHANCED)
+    shape = policy_wire.policy_shape(RECORDED_ENHANCED)
     assert shape["policy_type"] == "V2" and shape["schedule_run_time"] is None
     assert shape["hourly_schedule"] == {"interval": 4, "schedule_window_start_time": "08:00",
                                         "schedule_window_duration": 12}
-    assert policies.desired_shape(params(policy_type="V2")) == shape
+    assert policy_rules.desired_shape(params(policy_type="V2")) == shape
 
 
 def test_spec_examples_read_in_the_option_shape():
-    weekly = policies.policy_shape(SPEC_COMPLEX)
+    weekly = policy_wire.policy_shape(SPEC_COMPLEX)
     assert weekly["schedule_run_days"] == ["Monday", "Wednesday", "Thursday"]
     assert weekly["retention_policy"]["monthly_schedule"] == {
         "count": 2, "days_of_the_week": ["Wednesday", "Thursday"], "weeks_of_the_month": ["First", "Third"],
         "days_of_the_month": None}
     assert weekly["retention_policy"]["yearly_schedule"]["months_of_year"] == ["February", "November"]
     assert weekly["instant_rp_retention_range_in_days"] is None
-    assert policies.policy_shape(dict(SPEC_COMPLEX, timeZone="pacific standard time"))["time_zone"] == \
+    assert policy_wire.policy_shape(dict(SPEC_COMPLEX, timeZone="pacific standard time"))["time_zone"] == \
         "Pacific Standard Time"
-    daily = policies.policy_shape(SPEC_V2_DAILY)
+    daily = policy_wire.policy_shape(SPEC_V2_DAILY)
     assert daily["schedule_run_time"] == "10:00" and daily["time_zone"] == "India Standard Time"
     assert daily["retention_policy"]["monthly_schedule"]["weeks_of_the_month"] == ["First"]
 
@@ -134,20 +134,20 @@ def test_spec_examples_read_in_the_option_shape():
      "instant_rp_retention_range_in_days": 22, "retention_policy": {"daily_schedule": {"count": 9999}}},
 ])
 def test_shape_to_wire_and_back_is_the_same_shape(task):
-    shape = policies.desired_shape(params(**task))
-    body = policies.policy_body(shape)
+    shape = policy_rules.desired_shape(params(**task))
+    body = policy_wire.policy_body(shape)
     assert body["properties"]["backupManagementType"] == "AzureIaasVM"
-    assert policies.policy_shape(body["properties"]) == shape
+    assert policy_wire.policy_shape(body["properties"]) == shape
     # ... and the wire body re-read, re-written, is the same body
-    assert policies.policy_body(policies.policy_shape(body["properties"])) == body
+    assert policy_wire.policy_body(policy_wire.policy_shape(body["properties"])) == body
 
 
 def test_wire_body_details():
-    shape = policies.desired_shape(params(
+    shape = policy_rules.desired_shape(params(
         time_zone="utc", schedule_run_time="22:30",
         retention_policy={"daily_schedule": {"count": 30},
                           "monthly_schedule": {"count": 6, "days_of_the_month": [1, "Last"]}}))
-    props = policies.policy_body(shape)["properties"]
+    props = policy_wire.policy_body(shape)["properties"]
     assert props["timeZone"] == "UTC" and props["policyType"] == "V1" and props["instantRPDetails"] == {}
     assert props["schedulePolicy"] == {"schedulePolicyType": "SimpleSchedulePolicy", "scheduleRunFrequency": "Daily",
                                        "scheduleRunTimes": ["2020-01-01T22:30:00Z"], "scheduleWeeklyFrequency": 0}
@@ -158,7 +158,7 @@ def test_wire_body_details():
     assert monthly["retentionTimes"] == ["2020-01-01T22:30:00Z"]
     assert monthly["retentionDuration"] == {"count": 6, "durationType": "Months"}
     # the date sent is in the past: Azure refuses a future date in these date-times
-    assert policies.WIRE_DATE < "2024-01-01"
+    assert policy_wire.WIRE_DATE < "2024-01-01"
 
 
 def test_body_keeps_the_fields_the_module_does_not_manage():
@@ -166,46 +166,46 @@ def test_body_keeps_the_fields_the_module_does_not_manage():
     current["tieringPolicy"] = {"ArchivedRP": {"tieringMode": "TierRecommended", "duration": 0,
                                                "durationType": "Invalid"}}
     current["protectedItemsCount"] = 3
-    shape = policies.policy_shape(current)
+    shape = policy_wire.policy_shape(current)
     shape["instant_rp_retention_range_in_days"] = 10
-    props = policies.policy_body(shape, current)["properties"]
+    props = policy_wire.policy_body(shape, current)["properties"]
     assert props["tieringPolicy"]["ArchivedRP"]["tieringMode"] == "TierRecommended"
     assert props["snapshotConsistencyType"] == "OnlyCrashConsistent" and props["instantAccessSnapshotEnabled"]
     assert "protectedItemsCount" not in props and props["instantRpRetentionRangeInDays"] == 10
 
 
 def test_facts_of_a_non_vm_policy_carry_no_option_shape():
-    facts = policies.policy_facts({"id": "/x/backupPolicies/HourlyLogBackup", "name": "HourlyLogBackup",
+    facts = policy_wire.policy_facts({"id": "/x/backupPolicies/HourlyLogBackup", "name": "HourlyLogBackup",
                                    "properties": {"backupManagementType": "AzureWorkload",
                                                   "workLoadType": "SQLDataBase", "protectedItemsCount": 2}})
     assert facts == {"name": "HourlyLogBackup", "id": "/x/backupPolicies/HourlyLogBackup",
                      "backup_management_type": "AzureWorkload", "protected_items_count": 2,
                      "workload_type": "SQLDataBase"}
-    vm = policies.policy_facts({"id": "i", "name": "DefaultPolicy", "properties": RECORDED_DEFAULT})
+    vm = policy_wire.policy_facts({"id": "i", "name": "DefaultPolicy", "properties": RECORDED_DEFAULT})
     assert vm["protected_items_count"] == 0 and vm["schedule_run_time"] == "16:30"
 
 
 def test_options_left_out_keep_the_current_values():
-    current = policies.desired_shape(params(**{
+    current = policy_rules.desired_shape(params(**{
         "time_zone": "W. Europe Standard Time", "schedule_run_time": "22:30", "instant_rp_retention_range_in_days": 5,
         "retention_policy": {"daily_schedule": {"count": 30},
                              "weekly_schedule": {"count": 4, "days_of_the_week": ["Sunday"]}}}))
-    assert policies.desired_shape(params(), current) == current
-    changed = policies.desired_shape(params(instant_rp_retention_range_in_days=3), current)
+    assert policy_rules.desired_shape(params(), current) == current
+    changed = policy_rules.desired_shape(params(instant_rp_retention_range_in_days=3), current)
     assert {k for k in current if current[k] != changed[k]} == {"instant_rp_retention_range_in_days"}
     # retention_policy given replaces the tiers as a whole
-    only_daily = policies.desired_shape(params(retention_policy={"daily_schedule": {"count": 7}}), current)
+    only_daily = policy_rules.desired_shape(params(retention_policy={"daily_schedule": {"count": 7}}), current)
     assert only_daily["retention_policy"] == tiers(daily_schedule={"count": 7})
     # an empty instant_rp_details returns to Azure's default resource group
-    named = policies.desired_shape(params(instant_rp_details={"azure_backup_rg_name_prefix": "rg-"}), current)
-    back = policies.desired_shape(params(instant_rp_details={}), named)
+    named = policy_rules.desired_shape(params(instant_rp_details={"azure_backup_rg_name_prefix": "rg-"}), current)
+    back = policy_rules.desired_shape(params(instant_rp_details={}), named)
     assert back["instant_rp_details"] == {"azure_backup_rg_name_prefix": None, "azure_backup_rg_name_suffix": None}
 
 
 def test_defaults_of_a_new_policy():
-    assert policies.desired_shape(params())["schedule_run_time"] == "00:00"
-    assert policies.desired_shape(params(policy_type="V2", schedule_run_frequency="Daily"))["schedule_run_time"] == "08:00"
-    weekly = policies.desired_shape(params(schedule_run_frequency="Weekly", schedule_run_days=["Sunday"],
+    assert policy_rules.desired_shape(params())["schedule_run_time"] == "00:00"
+    assert policy_rules.desired_shape(params(policy_type="V2", schedule_run_frequency="Daily"))["schedule_run_time"] == "08:00"
+    weekly = policy_rules.desired_shape(params(schedule_run_frequency="Weekly", schedule_run_days=["Sunday"],
                                            retention_policy={"weekly_schedule": {"count": 4,
                                                                                  "days_of_the_week": ["Sunday"]}}))
     assert weekly["instant_rp_retention_range_in_days"] == 5
@@ -298,7 +298,7 @@ BAD = [
 @pytest.mark.parametrize("task,words", BAD, ids=[words for task, words in BAD])
 def test_rules_refuse_with_one_clear_message(task, words):
     with pytest.raises(AzureBackupError) as err:
-        policies.desired_shape(params(**task))
+        policy_rules.desired_shape(params(**task))
     assert words in err.value.message, err.value.message
     assert err.value.code == "InvalidPolicyInput"
 
@@ -315,31 +315,31 @@ CHECKED_WITHOUT_AZURE = [task for task, words in BAD if words not in (
 @pytest.mark.parametrize("task", CHECKED_WITHOUT_AZURE)
 def test_the_options_alone_are_checked_before_any_call(task):
     with pytest.raises(AzureBackupError):
-        policies.precheck(params(**task))
+        policy_rules.precheck(params(**task))
 
 
 def test_precheck_accepts_a_partial_task():
-    policies.precheck(params(instant_rp_retention_range_in_days=20))                  # type not known yet
-    policies.precheck(params(schedule_run_frequency="Hourly"))                        # an existing V2 policy?
+    policy_rules.precheck(params(instant_rp_retention_range_in_days=20))                  # type not known yet
+    policy_rules.precheck(params(schedule_run_frequency="Hourly"))                        # an existing V2 policy?
     with pytest.raises(AzureBackupError):
-        policies.precheck(params(policy_type="V1", schedule_run_frequency="Hourly"))
-    policies.precheck(params(retention_policy={"weekly_schedule": {"count": 4, "days_of_the_week": ["Sunday"]}}))
+        policy_rules.precheck(params(policy_type="V1", schedule_run_frequency="Hourly"))
+    policy_rules.precheck(params(retention_policy={"weekly_schedule": {"count": 4, "days_of_the_week": ["Sunday"]}}))
     with pytest.raises(AzureBackupError):
-        policies.precheck(params(instant_rp_retention_range_in_days=31))
+        policy_rules.precheck(params(instant_rp_retention_range_in_days=31))
 
 
 @pytest.mark.parametrize("name", ["", " pol", "a/b", "a#b", "x" * 151, None])
 def test_policy_names(name):
     with pytest.raises(AzureBackupError) as err:
-        policies.validate_name(name)
+        policy_rules.validate_name(name)
     assert err.value.code == "InvalidPolicyName"
 
 
 def test_type_change_is_refused():
-    policies.check_type_change("p", "V1", None)
-    policies.check_type_change("p", "V2", "V2")
+    policy_rules.check_type_change("p", "V1", None)
+    policy_rules.check_type_change("p", "V2", "V2")
     with pytest.raises(AzureBackupError) as err:
-        policies.check_type_change("p", "V1", "V2")
+        policy_rules.check_type_change("p", "V1", "V2")
     assert err.value.code == "PolicyTypeChangeNotAllowed" and "V1 (standard)" in err.value.message
     assert "Create a new policy" in err.value.full_message()
 

@@ -10,7 +10,7 @@ import copy
 
 import pytest
 
-from ansible_collections.backupops.azure.plugins.module_utils.resources import policies
+from ansible_collections.backupops.azure.plugins.module_utils.resources import policies, policy_rules, policy_wire
 from ansible_collections.backupops.azure.plugins.modules import backup_policy, backup_policy_info
 
 AUTH = {"subscription_id": "sub", "client_id": "c", "secret": "s", "tenant": "t"}
@@ -18,12 +18,12 @@ VAULT_ID = "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.RecoverySer
 
 
 def wire(name, shape, count=0):
-    props = policies.policy_body(shape)["properties"]
+    props = policy_wire.policy_body(shape)["properties"]
     props["protectedItemsCount"] = count
     return {"id": VAULT_ID + "/backupPolicies/" + name, "name": name, "properties": props}
 
 
-DAILY = policies.desired_shape({"name": "p"})
+DAILY = policy_rules.desired_shape({"name": "p"})
 SQL = {"id": VAULT_ID + "/backupPolicies/HourlyLogBackup", "name": "HourlyLogBackup",
        "properties": {"backupManagementType": "AzureWorkload", "workLoadType": "SQLDataBase"}}
 
@@ -157,7 +157,7 @@ def test_info_lists_reads_one_and_feeds_back(run_module, azure):
     entry = result["policies"][0]
     assert entry["protected_items_count"] == 0 and entry["policy_type"] == "V1"
     # the entry, given back as options (nulls included), changes nothing
-    options = {k: entry[k] for k in policies.policy_shape({}).keys()}
+    options = {k: entry[k] for k in policy_wire.policy_shape({}).keys()}
     azure["calls"].clear()
     outcome, result = run_module(backup_policy.main, args("DefaultPolicy", **options))
     assert outcome == "exit" and not result["changed"] and writes(azure) == []
