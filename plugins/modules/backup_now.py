@@ -18,16 +18,20 @@ description:
   - A response lost after Azure accepted the request (connection dropped) does not start a second
     backup; the vault's jobs are checked before the request is ever repeated.
   - Never starts a second backup of a VM whose backup started or ended since the task began, for example
-    by another run at the same time. Each VM's protected item is read right before its backup starts, and
-    a backup Azure refuses because another one of the VM runs (C(UserErrorBackupOperationInProgress)) is
-    replaced by that running backup in the result.
+    by another run at the same time. Right before its backup starts, each VM's protected item is checked
+    on a list of the vault's items at most a second old (no Azure VM backup starts and ends within a
+    second), and a backup Azure refuses because another one of the VM runs
+    (C(UserErrorBackupOperationInProgress)) is replaced by that running backup in the result.
   - Azure allows nine on-demand backup attempts per VM and UTC day (one scheduled and three
     on-demand backups a day are recommended); past it the VM's backup fails with Azure's error and
     the advice to retry after 00:00 UTC.
   - All checks run in two reads whatever the number of VMs (the vault's protected items and its
-    running backup jobs); each backup then costs three requests (its protected item read again, the
-    trigger, and the operation status that names its job); waiting reads one list of the vault's jobs
-    per poll round, never each job, within Azure Backup's limit of 150 job reads per hour.
+    running backup jobs); each backup then costs two requests (the trigger and the operation status
+    that names its job). The check right before each backup uses the first read while it is at most a
+    second old (a batch started at once reads nothing more); backups started later share one list of
+    the vault's protected items per second of starting them, never a read per VM. Waiting reads one list
+    of the vault's jobs per poll round, never each job, within Azure Backup's limit of 150 job reads per
+    hour.
 author:
   - backupops.azure contributors (@backupops)
 options:

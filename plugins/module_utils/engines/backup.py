@@ -7,10 +7,13 @@
 job id, and the lost response.
 
 Requests per run: ONE list of the vault's protected items and ONE list of its in-progress backup
-jobs, whatever the number of VMs; then per VM a GET of its protected item right before the trigger
-(Recheck: a backup that ended since the plan, another run's, is not taken twice), the POST
-.../backup and one GET of the operation status (vault level, as the az CLI's track_backup_job does)
-that names the job.  A VM whose backup already runs is not triggered again: its running job is
+jobs, whatever the number of VMs; then per VM the POST .../backup and one GET of the operation status
+(vault level, as the az CLI's track_backup_job does) that names the job.  Right before each trigger
+the VM's protected item is checked again (Recheck: a backup that ended since the plan, another
+run's, is not taken twice) on a view of the vault's items at most FRESH_SECONDS old: the plan's list
+while it is that fresh (a batch triggered at once costs nothing more), then ONE re-list of the
+vault's items (one request per 200-item page) shared by every trigger of the next FRESH_SECONDS -
+never a GET per VM.  A VM whose backup already runs is not triggered again: its running job is
 returned.  A POST whose response is lost
 (the connection dropped after Azure may have accepted it) is never repeated blindly: the vault's
 backup jobs started since the trigger are listed first, and the POST is only repeated when none
@@ -19,6 +22,7 @@ belongs to that VM.
 FOR INTERNAL COLLECTION USE ONLY.
 """
 
+import threading
 from datetime import timedelta, timezone
 
 from ..core import waiting
@@ -26,7 +30,6 @@ from ..core.batch import run_batch
 from ..core.errors import REMEDIATION, AzureBackupError, listed, of_sdk
 from ..core.transform import as_dict, iso_utc, parse_time
 from ..resources import jobs, protection, vms
-from ..resources.vms import ref_from_id
 
 FABRIC = "Azure"
 DEFAULT_RETENTION = timedelta(days=30)
@@ -37,6 +40,13 @@ OPERATION_WAIT = 300        # seconds Azure may take to acknowledge a trigger wi
 STOPPED = ("ProtectionStopped", "BackupsSuspended")
 POST_TOLERANCE = timedelta(seconds=1)   # a job that ended before the lost POST is not its job
 BUSY = "UserErrorBackupOperationInProgress"
+# How old (host seconds, monotonic: a duration, so the host's clock skew plays no part) a view of the
+# vault's protected items may be when a VM's backup is started on it (Recheck).  Far shorter than any
+# Azure VM backup from its start to its end (the shortest that ends, a failure, takes a minute or
+# more; the emulator's Key Vault failure lasts 120 s of Azure time, 1.2 s at the time scale 0.01 of the
+# concurrent-runs test): a backup missing from the view cannot have started AND ended before the trigger,
+# and one still running makes Azure refuse the trigger (adopt_running).
+FRESH_SECONDS = 1.0
 
 
 def retain_until(value, now):
@@ -72,24 +82,16 @@ def expiry_text(when):
 class Entry(vms.VmResult):
     """One VM of the run: its protected item, the job started or found, or its error."""
 
-    __slots__ = ("item", "job_key", "retain_until", "lost", "skipped")
+    __slots__ = ("item", "job_key", "retain_until", "lost", "skipped", "read_at")
 
     def __init__(self, ref):
         super().__init__(ref)
+        self.read_at = None     # when (waiting.CLOCK) the list that gave ``item`` was requested
         self.skipped = None
         self.item = None
         self.job_key = None
         self.retain_until = None
         self.lost = None
-
-
-def _ref_of_item(item):
-    props = item.get("properties") or {}
-    source = props.get("sourceResourceId") or props.get("virtualMachineId")
-    try:
-        return ref_from_id(source) if source else None
-    except AzureBackupError:
-        return None
 
 
 def item_path(item):
@@ -125,18 +127,14 @@ def plan(module, resource_group, vault_name, refs, initial_only=False, retry_fai
     """Entries for the VMs, and the vault's running backup jobs ({lower-case id: job}), in two reads.
     With ``initial_only`` a VM that already has a recovery point is skipped (its initial backup is done),
     and without ``retry_failed`` one whose initial backup failed (its cause needs a fix first)."""
+    read_at = waiting.CLOCK()
     try:
-        items = protection.list_items(module, resource_group, vault_name)
+        by_vm = protection.protected_items(module, resource_group, vault_name)
     except AzureBackupError as err:
         raise _vault_missing(err, vault_name, resource_group) from None
-    by_vm = {}
-    for item in items:
-        ref = _ref_of_item(item)
-        if ref is not None:
-            by_vm[ref.key] = item
     entries = [Entry(ref) for ref in refs]
     for entry in entries:
-        entry.item = by_vm.get(entry.ref.key)
+        entry.item, entry.read_at = by_vm.get(entry.ref.key), read_at
         entry.error = _not_ready(entry, vault_name)
         if initial_only and entry.error is None and recovery_point_time(entry.item):
             entry.skipped = "the initial backup is done: a recovery point exists (%s)" % recovery_point_time(entry.item)
@@ -249,25 +247,38 @@ def job_of_operation(module, resource_group, vault_name, operation_id, label, sl
 
 
 class Recheck:
-    """Right before a VM's backup is started, its protected item as Azure shows it then (one GET): a
-    backup that ended since the task began - another run's, say - is not started a second time.  The
-    plan's list of items is not enough: under ARM's write budget a fleet's backups take minutes to
-    start, and a backup may start and end meanwhile."""
+    """Right before a VM's backup is started, its protected item as Azure shows it then: a backup that
+    ended since the task began - another run's, say - is not started a second time.  The plan's list
+    of items is not enough by itself: under ARM's write budget a fleet's backups take minutes to start,
+    and a backup may start and end meanwhile.
 
-    def __init__(self, module, resource_group, vault_name, initial_only):
+    Such a backup started after the plan's reads (one running then is in the plan's in-progress jobs and
+    adopted, and Azure refuses a second backup while one runs: adopt_running), so it shows only on a
+    view of the items read after it ended.  A view at most FRESH_SECONDS old at the trigger is enough:
+    no backup starts and ends in that time.  The plan's list serves while it is that fresh; after it, one
+    re-list of the vault's items (under a lock) serves every trigger of the next FRESH_SECONDS, and the
+    triggers that waited for a re-list use it even when it took longer (it was requested after they
+    needed it, as a GET of their own would have been).  ``reads`` counts the re-lists."""
+
+    def __init__(self, module, resource_group, vault_name, initial_only, clock=None):
         self.module = module
         self.resource_group = resource_group
         self.vault_name = vault_name
         self.initial_only = initial_only
+        self.clock = clock or waiting.CLOCK
+        self.reads = 0
+        self._lock = threading.Lock()
+        self._view, self._view_at = None, None
 
     def done_meanwhile(self, entry):
         """Why the VM's backup is not to be started any more, or None.  A backup ended since the plan read
         the items when the item's last backup is newer than it was then (Azure's times compared with
         Azure's: the host's clock plays no part)."""
         planned = parse_time(((entry.item or {}).get("properties") or {}).get("lastBackupTime"))
-        item = self._item(entry)
-        if item is not None:
-            entry.item = item
+        if not self._fresh(entry.read_at, self.clock()):
+            item, entry.read_at = self._item(entry)
+            if item is not None:
+                entry.item = item
         props = (entry.item or {}).get("properties") or {}
         last = parse_time(props.get("lastBackupTime"))
         if last is not None and (planned is None or last > planned):
@@ -277,17 +288,21 @@ class Recheck:
             return "the initial backup is done: a recovery point exists (%s)" % recovery_point_time(entry.item)
         return None
 
+    @staticmethod
+    def _fresh(read_at, now):
+        return read_at is not None and now - read_at <= FRESH_SECONDS
+
     def _item(self, entry):
-        client = self.module.client("backup")
-        container, item = item_path(entry.item)
-        try:
-            return as_dict(self.module.azure_call("read the protected item of VM %s" % entry.ref.label,
-                                                  client.protected_items.get, self.vault_name,
-                                                  self.resource_group, FABRIC, container, item))
-        except AzureBackupError as err:
-            if err.status == 404:
-                return None
-            raise
+        """The VM's item in a view of the vault's items fresh enough (re-listed when not), and the time
+        that view was requested.  None when the vault no longer lists it (the plan's item serves)."""
+        needed = self.clock()
+        with self._lock:
+            if self._view_at is None or not (self._view_at >= needed or self._fresh(self._view_at, self.clock())):
+                read_at = self.clock()
+                self._view = protection.protected_items(self.module, self.resource_group, self.vault_name)
+                self._view_at = read_at
+                self.reads += 1
+            return self._view.get(entry.ref.key), self._view_at
 
 
 def trigger(module, resource_group, vault_name, entry, expiry, recheck=None):

@@ -3,6 +3,7 @@
 # Copyright: Contributors to the backupops.azure project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from ansible_collections.backupops.azure.plugins.module_utils.core import waiting
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
 from ansible_collections.backupops.azure.plugins.module_utils.engines import backup as backups
-from ansible_collections.backupops.azure.plugins.module_utils.resources import jobs, protection, vaults, vms
+from ansible_collections.backupops.azure.plugins.module_utils.resources import jobs, protection, vms
 from ansible_collections.backupops.azure.plugins.module_utils.resources.vms import VmRef
 
 SUB = "00000000-0000-0000-0000-000000000001"
@@ -323,27 +324,178 @@ def test_initial_only_without_retry_failed_skips_a_failed_initial_backup(monkeyp
     assert failed.skipped is None and new.skipped is None        # retried by default
 
 
-class ItemModule(Module):
-    """The GET of one protected item (Recheck), answering in turn."""
+class Arm(Module):
+    """The module boundary counting every request: the protected items lists (protection.list_items),
+    the triggers (_post) and the operation reads (job_of_operation) are scripted by ``arm``; any other
+    Azure call - a GET of one protected item, say - is counted too (azure_call, or a client's method)."""
 
-    def __init__(self, answers):
-        self.answers = list(answers)
+    def __init__(self):
+        self.requests = []
 
     def client(self, kind):
-        return type("Client", (), {"protected_items": type("Items", (), {"get": None})})()
+        arm = self
 
-    def azure_call(self, action, func, *args):
-        return self.answers.pop(0)
+        class Operations:
+            def __getattr__(self, name):
+                return lambda *args, **kwargs: arm.requests.append("%s.%s" % (kind, name))
+
+        class Client:
+            def __getattr__(self, name):
+                return Operations()
+        return Client()
+
+    def azure_call(self, action, func, *args, **kwargs):
+        self.requests.append(action)
+        return {}
 
 
-def test_a_backup_that_ended_since_the_plan_is_not_started_again():
-    planned = entries_for("a")[0]
+class FakeClock:
+    """waiting.CLOCK: moved by hand, and by each trigger."""
+
+    def __init__(self, now=0.0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def arm(monkeypatch):
+    """A vault of VMs vm-00.. whose items the test edits (``items``); each trigger moves the clock by
+    ``post_seconds``.  ``module.requests`` lists every request in order."""
+    module, clock = Arm(), FakeClock()
+    state = {"module": module, "clock": clock, "items": {}, "post_seconds": 0.0}
+
+    def protected_items(mod, rg, vault):
+        mod.requests.append("LIST items")
+        return [dict(i, properties=dict(i["properties"])) for i in state["items"].values()]
+
+    def post(mod, rg, vault, entry, expiry):
+        mod.requests.append("POST %s" % entry.ref.name)
+        clock.now += state["post_seconds"]
+        return "op-" + entry.ref.name
+
+    def operation(mod, rg, vault, operation_id, label, sleep=None, clock=None):
+        mod.requests.append("GET %s" % operation_id)
+        return "job-" + operation_id[3:]
+    monkeypatch.setattr(waiting, "CLOCK", clock)
+    monkeypatch.setattr(protection, "list_items", protected_items)
+    monkeypatch.setattr(jobs, "list_jobs", lambda mod, rg, vault, **f: mod.requests.append("LIST jobs") or [])
+    monkeypatch.setattr(backups, "_post", post)
+    monkeypatch.setattr(backups, "job_of_operation", operation)
+    return state
+
+
+def fleet(arm, count):
+    names = ["vm-%02d" % n for n in range(count)]
+    arm["items"] = {name: item(name, lastBackupTime="2001-01-01T00:00:00Z") for name in names}
+    return [ref(name) for name in names]
+
+
+def test_the_recheck_costs_no_request_per_vm(arm):
+    module, clock = arm["module"], arm["clock"]
+    # a batch triggered right after the plan: the plan's list is the recheck's view, nothing more is read
+    entries, _ = backups.plan(module, "rg-v", "v", fleet(arm, 20))
+    clock.now += 0.5
+    backups.start(module, "rg-v", "v", entries, NOW + timedelta(days=1), concurrency=8)
+    assert all(e.changed and e.job_key for e in entries)
+    assert module.requests[:2] == ["LIST items", "LIST jobs"] and len(module.requests) == 2 + 2 * 20
+    assert sorted(module.requests[2:]) == sorted(["POST vm-%02d" % n for n in range(20)]
+                                                 + ["GET op-vm-%02d" % n for n in range(20)])
+    # the triggers come later than FRESH_SECONDS after the plan: ONE list of the items serves them all
+    module.requests.clear()
+    entries, _ = backups.plan(module, "rg-v", "v", fleet(arm, 20))
+    clock.now += 5
+    backups.start(module, "rg-v", "v", entries, NOW + timedelta(days=1), concurrency=8)
+    assert module.requests.count("LIST items") == 2 and len(module.requests) == 3 + 2 * 20
+    # triggers spread over 5 s (paced writes): one list per FRESH_SECONDS of triggering, not one per VM
+    module.requests.clear()
+    arm["post_seconds"] = 0.25
+    entries, _ = backups.plan(module, "rg-v", "v", fleet(arm, 20))
+    clock.now += 5
+    backups.start(module, "rg-v", "v", entries, NOW + timedelta(days=1), concurrency=1)
+    assert module.requests.count("LIST items") == 1 + 4 and len(module.requests) == 2 + 4 + 2 * 20
+    assert backups.FRESH_SECONDS == 1.0
+
+
+def test_a_backup_that_ended_after_the_plan_read_is_not_started_again(arm):
+    module, clock = arm["module"], arm["clock"]
+    entries, _ = backups.plan(module, "rg-v", "v", fleet(arm, 3))
+    assert all(e.error is None and not e.skipped for e in entries)
+    # meanwhile another run backs vm-01 up (started after this run's reads, so in no list of it) and
+    # its backup ends; vm-02's ends failed
+    arm["items"]["vm-01"]["properties"].update(lastBackupTime="2026-05-13T10:19:00Z", lastBackupStatus="Completed")
+    arm["items"]["vm-02"]["properties"].update(lastBackupTime="2026-05-13T10:20:00Z", lastBackupStatus="Failed")
+    clock.now += 120
+    module.requests.clear()
+    backups.start(module, "rg-v", "v", entries, NOW + timedelta(days=1), concurrency=8)
+    first, second, third = entries
+    assert first.changed and first.skipped is None
+    assert not second.changed and second.job_key is None and not third.changed and third.job_key is None
+    assert second.skipped == "a backup of the VM ended (Completed) at 2026-05-13T10:19:00Z, since this task began"
+    assert third.skipped == "a backup of the VM ended (Failed) at 2026-05-13T10:20:00Z, since this task began"
+    assert module.requests == ["LIST items", "POST vm-00", "GET op-vm-00"]
+    assert backups.vm_result(second, None)["skipped"] == second.skipped
+    assert backups.counts([backups.vm_result(e, None) for e in entries], 0)["skipped"] == 2
+
+
+def test_the_recheck_compares_azure_times_with_azure_times(arm):
+    module, clock = arm["module"], arm["clock"]
+    names = fleet(arm, 2)
+    recheck = backups.Recheck(module, "rg-v", "v", initial_only=False)
+    planned = entries_for("vm-00")[0]
     planned.item["properties"]["lastBackupTime"] = "2001-01-01T00:00:00Z"        # Azure's "never"
-    ended = item("a", lastBackupTime="2026-05-13T10:19:00Z", lastBackupStatus="Completed")
-    assert "ended (Completed) at 2026-05-13T10:19:00Z" in backups.Recheck(
-        ItemModule([ended]), "rg-v", "v", initial_only=False).done_meanwhile(planned)
+    arm["items"]["vm-00"]["properties"].update(lastBackupTime="2026-05-13T10:19:00Z", lastBackupStatus="Completed")
+    assert "ended (Completed) at 2026-05-13T10:19:00Z" in recheck.done_meanwhile(planned)
     # the same last backup as when the plan read it: a backup the user asks for is started
-    again = entries_for("b")[0]
-    again.item["properties"]["lastBackupTime"] = "2026-05-13T10:00:00Z"
-    same = item("b", lastBackupTime="2026-05-13T10:00:00Z", lastBackupStatus="Completed")
-    assert backups.Recheck(ItemModule([same]), "rg-v", "v", initial_only=False).done_meanwhile(again) is None
+    again = backups.Entry(names[1])
+    again.item = item("vm-01", lastBackupTime="2026-05-13T10:00:00Z", lastBackupStatus="Completed")
+    arm["items"]["vm-01"] = item("vm-01", lastBackupTime="2026-05-13T10:00:00Z", lastBackupStatus="Completed")
+    clock.now += 0.5
+    assert recheck.done_meanwhile(again) is None
+    assert recheck.reads == 1 and module.requests == ["LIST items"]      # one view served both VMs
+    # a VM the vault no longer lists keeps the plan's item (its trigger then gets Azure's own answer)
+    del arm["items"]["vm-01"]
+    clock.now += 5
+    assert recheck.done_meanwhile(again) is None and again.item["properties"]["friendlyName"] == "vm-01"
+    assert recheck.reads == 2
+
+
+def test_triggers_that_waited_for_a_slow_list_share_it(arm, monkeypatch):
+    """A list throttled for longer than FRESH_SECONDS still serves the triggers that waited for it: it was
+    requested after they needed it, as a GET of their own would have been."""
+    module = arm["module"]
+    fleet(arm, 2)
+    asked, listing, release = threading.Event(), threading.Event(), threading.Event()
+
+    class Clock(FakeClock):
+        def __call__(self):
+            if threading.current_thread().name == "second":
+                asked.set()
+            return self.now
+    clock = Clock(10.0)
+
+    def slow_list(mod, rg, vault):
+        mod.requests.append("LIST items")
+        listing.set()
+        release.wait(5)
+        clock.now += 3          # Retry-After: the answer comes 3 s later
+        return [dict(i, properties=dict(i["properties"])) for i in arm["items"].values()]
+    monkeypatch.setattr(protection, "list_items", slow_list)
+    recheck = backups.Recheck(module, "rg-v", "v", initial_only=False, clock=clock)
+    first, second = entries_for("vm-00", "vm-01")
+    for entry in (first, second):
+        entry.item, entry.read_at = arm["items"][entry.ref.name], 0.0
+    results = {}
+    one = threading.Thread(target=lambda: results.update(first=recheck.done_meanwhile(first)), name="first")
+    one.start()
+    assert listing.wait(5)
+    two = threading.Thread(target=lambda: results.update(second=recheck.done_meanwhile(second)), name="second")
+    two.start()
+    assert asked.wait(5)        # the second trigger needs a view while the first one's list is in flight
+    release.set()
+    one.join(5)
+    two.join(5)
+    assert results == {"first": None, "second": None}
+    assert recheck.reads == 1 and module.requests == ["LIST items"]
+    assert first.read_at == second.read_at == 10.0
