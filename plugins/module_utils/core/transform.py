@@ -52,6 +52,12 @@ def parse_time(text):
     return (when - offset).replace(tzinfo=timezone.utc)
 
 
+def read_pages(module, action, pages):
+    """Every entry of an SDK pager as wire dicts.  The pages are fetched inside the module's
+    azure_call, so a failure on any page is translated like the first request's."""
+    return module.azure_call(action, lambda: [as_dict(entry) for entry in pages])
+
+
 def iso_utc(when):
     """An aware datetime as ISO 8601 UTC text with a Z (None stays None)."""
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if when else None

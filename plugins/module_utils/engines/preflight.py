@@ -15,7 +15,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 
 import re
 
-from ..core.errors import AzureBackupError, listed
+from ..core.errors import listed
 from ..core.transform import resource_group_of
 
 # The guide: the Windows agent must be 2.6.1198.718 or later.

@@ -12,7 +12,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 
 from ..core import pacing, waiting
 from ..core.errors import AzureBackupError
-from ..core.transform import as_dict
+from ..core.transform import as_dict, read_pages
 from ..core.waiting import finish, poll_kwargs
 from .protection import VM_FILTER, VM_MANAGEMENT_TYPE, list_items
 
@@ -77,10 +77,8 @@ def check_vm_policy(policy, name, vault_name):
 def list_policies(module, resource_group, vault_name, vm_only=False):
     """Every policy of the vault (wire dicts), or only the Azure VM ones."""
     client = module.client("backup")
-    kwargs = {"filter": VM_FILTER} if vm_only else {}
-    pages = client.backup_policies.list(vault_name, resource_group, **kwargs)
-    return module.azure_call("list backup policies of vault %s" % vault_name,
-                             lambda: [as_dict(p) for p in pages])
+    pages = client.backup_policies.list(vault_name, resource_group, **({"filter": VM_FILTER} if vm_only else {}))
+    return read_pages(module, "list backup policies of vault %s" % vault_name, pages)
 
 
 def vm_policies(module, resource_group, vault_name):

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone
 
 from ..core import pacing, waiting
 from ..core.errors import AzureBackupError
-from ..core.transform import as_dict, iso_utc, parse_time, resource_group_of
+from ..core.transform import as_dict, iso_utc, parse_time, read_pages, resource_group_of
 from . import vms
 
 VM_MANAGEMENT_TYPE = "AzureIaasVM"
@@ -65,10 +65,9 @@ def list_items(module, resource_group, vault_name, odata_filter=ITEM_FILTER):
     """The vault's protected items (wire dicts, soft-deleted and stopped ones included), its Azure
     VM items unless another OData filter (or None: every item) is given; pages followed."""
     client = module.client("backup")
-    kwargs = {"filter": odata_filter} if odata_filter else {}
-    pages = client.backup_protected_items.list(vault_name, resource_group, **kwargs)
-    return module.azure_call("list the protected items of vault %s" % vault_name,
-                             lambda: [as_dict(i) for i in pages])
+    pages = client.backup_protected_items.list(vault_name, resource_group,
+                                               **({"filter": odata_filter} if odata_filter else {}))
+    return read_pages(module, "list the protected items of vault %s" % vault_name, pages)
 
 
 def protected_items(module, resource_group, vault_name):
@@ -86,8 +85,7 @@ def protectable_vms(module, resource_group, vault_name):
     same region, not protected by any vault)."""
     client = module.client("backup")
     pages = client.backup_protectable_items.list(vault_name, resource_group, filter=VM_FILTER)
-    found = module.azure_call("list the VMs vault %s can protect" % vault_name,
-                              lambda: [as_dict(i) for i in pages])
+    found = read_pages(module, "list the VMs vault %s can protect" % vault_name, pages)
     return {vms.vm_key((i.get("properties") or {}).get("virtualMachineId")): i for i in found}
 
 

@@ -13,7 +13,7 @@ import re
 from ..core import arm
 from ..core.batch import run_all
 from ..core.errors import AzureBackupError
-from ..core.transform import as_dict, resource_group_of
+from ..core.transform import as_dict, read_pages, resource_group_of
 from ..core.waiting import finish, poll_kwargs
 
 # The options of a module that works in one vault (the backupops.azure.vault doc fragment).
@@ -58,7 +58,7 @@ def list_vaults(module, resource_group=None):
     else:
         pages = client.vaults.list_by_subscription_id()
         action = "list vaults of the subscription"
-    return module.azure_call(action, lambda: [as_dict(v) for v in pages])
+    return read_pages(module, action, pages)
 
 
 def read_listed(module, listed, concurrency=8):
