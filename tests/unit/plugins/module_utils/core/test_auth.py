@@ -3,8 +3,9 @@
 # Copyright: Contributors to the backupops.azure project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""A certificate or a federated token file that cannot work is one clear error when the credential is
-built: which part is wrong, with a code, and never the password or the key in the message."""
+"""core/auth.py: a certificate or a federated token file that cannot work is one clear error when the
+credential is built: which part is wrong, with a code, and never the password or the key in the message.
+And which credential source auth_source chooses."""
 
 import datetime
 
@@ -125,3 +126,60 @@ def test_federated_token_file(tmp_path, monkeypatch):
     with pytest.raises(AzureBackupError) as err:
         method.credential(cloud.resolve_cloud("AzureCloud"))
     assert err.value.code == "FederatedTokenFileUnreadable"
+
+
+# -- which credential source (auth_source), and its options ------------------------------------------
+
+def params(**kw):
+    base = {key: None for key in auth.AUTH_ARGSPEC}
+    base["auth_source"] = "auto"
+    base["cloud_environment"] = "AzureCloud"
+    base.update(kw)
+    return base
+
+
+def test_auto_prefers_explicit_credentials(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert isinstance(auth.choose(params(client_id="c", secret="s", tenant="t")), auth.SecretAuth)
+    assert isinstance(auth.choose(params(client_id="c", x509_certificate_path="/p", tenant="t")), auth.CertificateAuth)
+    assert isinstance(auth.choose(params(client_id="c", federated_token_file="/f", tenant="t")),
+                      auth.WorkloadIdentityAuth)
+    assert isinstance(auth.choose(params()), auth.DefaultAuth)
+
+
+def test_auto_uses_the_credentials_file_before_the_default_chain(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / ".azure").mkdir()
+    (tmp_path / ".azure" / "credentials").write_text(
+        "[default]\nsubscription_id=sub1\nclient_id=c\nsecret=s3cr3t\ntenant=t\n")
+    method = auth.choose(params())
+    assert isinstance(method, auth.CredentialFileAuth)
+    assert method.subscription_id() == "sub1" and method.secrets() == ["s3cr3t"]
+    assert auth.CredentialFileAuth(params(subscription_id="explicit")).subscription_id() == "explicit"
+
+
+def test_env_source_requires_a_service_principal():
+    with pytest.raises(AzureBackupError) as err:
+        auth.choose(params(auth_source="env", client_id="c"))
+    assert err.value.code == "CredentialsMissing"
+
+
+def test_explicit_sources(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert isinstance(auth.choose(params(auth_source="msi")), auth.ManagedIdentityAuth)
+    assert isinstance(auth.choose(params(auth_source="default")), auth.DefaultAuth)
+    with pytest.raises(AzureBackupError) as err:
+        auth.choose(params(auth_source="credential_file"))
+    assert err.value.code == "CredentialFileNotFound"
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(AzureBackupError) as err:
+        auth.choose(params(auth_source="cli"))
+    assert err.value.code == "AzureCliNotFound"
+
+
+def test_instance_discovery_is_off_for_unknown_login_hosts():
+    public = cloud.resolve_cloud("AzureCloud")
+    private = cloud.Cloud("stack", "https://arm.local", "https://login.local", "https://arm.local/")
+    assert "disable_instance_discovery" not in auth._common(public, params())
+    assert auth._common(private, params())["disable_instance_discovery"] is True
+    assert "disable_instance_discovery" not in auth._common(private, params(disable_instance_discovery=False))

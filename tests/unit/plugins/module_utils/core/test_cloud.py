@@ -3,65 +3,12 @@
 # Copyright: Contributors to the backupops.azure project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+"""core/cloud.py: where ARM and Entra ID are for each cloud, and a cloud's metadata document read once."""
+
 import pytest
 
-from ansible_collections.backupops.azure.plugins.module_utils.core import auth, cloud
+from ansible_collections.backupops.azure.plugins.module_utils.core import cloud
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
-
-
-def params(**kw):
-    base = {key: None for key in auth.AUTH_ARGSPEC}
-    base["auth_source"] = "auto"
-    base["cloud_environment"] = "AzureCloud"
-    base.update(kw)
-    return base
-
-
-def test_auto_prefers_explicit_credentials(tmp_path, monkeypatch):
-    monkeypatch.setenv("HOME", str(tmp_path))
-    assert isinstance(auth.choose(params(client_id="c", secret="s", tenant="t")), auth.SecretAuth)
-    assert isinstance(auth.choose(params(client_id="c", x509_certificate_path="/p", tenant="t")), auth.CertificateAuth)
-    assert isinstance(auth.choose(params(client_id="c", federated_token_file="/f", tenant="t")),
-                      auth.WorkloadIdentityAuth)
-    assert isinstance(auth.choose(params()), auth.DefaultAuth)
-
-
-def test_auto_uses_the_credentials_file_before_the_default_chain(tmp_path, monkeypatch):
-    monkeypatch.setenv("HOME", str(tmp_path))
-    (tmp_path / ".azure").mkdir()
-    (tmp_path / ".azure" / "credentials").write_text(
-        "[default]\nsubscription_id=sub1\nclient_id=c\nsecret=s3cr3t\ntenant=t\n")
-    method = auth.choose(params())
-    assert isinstance(method, auth.CredentialFileAuth)
-    assert method.subscription_id() == "sub1" and method.secrets() == ["s3cr3t"]
-    assert auth.CredentialFileAuth(params(subscription_id="explicit")).subscription_id() == "explicit"
-
-
-def test_env_source_requires_a_service_principal():
-    with pytest.raises(AzureBackupError) as err:
-        auth.choose(params(auth_source="env", client_id="c"))
-    assert err.value.code == "CredentialsMissing"
-
-
-def test_explicit_sources(tmp_path, monkeypatch):
-    monkeypatch.setenv("HOME", str(tmp_path))
-    assert isinstance(auth.choose(params(auth_source="msi")), auth.ManagedIdentityAuth)
-    assert isinstance(auth.choose(params(auth_source="default")), auth.DefaultAuth)
-    with pytest.raises(AzureBackupError) as err:
-        auth.choose(params(auth_source="credential_file"))
-    assert err.value.code == "CredentialFileNotFound"
-    monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(AzureBackupError) as err:
-        auth.choose(params(auth_source="cli"))
-    assert err.value.code == "AzureCliNotFound"
-
-
-def test_instance_discovery_is_off_for_unknown_login_hosts():
-    public = cloud.resolve_cloud("AzureCloud")
-    private = cloud.Cloud("stack", "https://arm.local", "https://login.local", "https://arm.local/")
-    assert "disable_instance_discovery" not in auth._common(public, params())
-    assert auth._common(private, params())["disable_instance_discovery"] is True
-    assert "disable_instance_discovery" not in auth._common(private, params(disable_instance_discovery=False))
 
 
 def test_named_clouds():
