@@ -3,13 +3,16 @@
 # Copyright: Contributors to the backupops.azure project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
+"""core/errors.py: Azure's errors as one message with Azure's code and what to do; long lists of names
+shortened in messages."""
+
 import json
 
 from azure.core.exceptions import ClientAuthenticationError, HttpResponseError, ServiceRequestError
 from azure.core.pipeline.transport import HttpResponse
 from azure.mgmt.core.exceptions import ARMErrorFormat
 
-from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError, from_azure
+from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError, from_azure, listed
 
 
 class FakeResponse(HttpResponse):
@@ -71,3 +74,13 @@ def test_tls_and_connection_failures():
 def test_azure_backup_error_passes_through():
     original = AzureBackupError("x", code="C")
     assert from_azure(original, "y") is original
+
+
+def test_listed_shows_ten_names_then_how_many_more():
+    assert listed(["a", "b"]) == "a, b"
+    assert listed([]) == ""
+    names = ["vm-%04d" % i for i in range(2000)]
+    text = listed(names)
+    assert text == ", ".join(names[:10]) + ", and 1990 more"
+    assert listed(names[:11], "; ") == "; ".join(names[:10]) + "; and 1 more"
+    assert listed(names, limit=3) == "vm-0000, vm-0001, vm-0002, and 1997 more"

@@ -3,7 +3,7 @@
 # Copyright: Contributors to the backupops.azure project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""pacing.py and waiting.py on a fake clock: what is retried, for how long, and how requests are spaced."""
+"""core/pacing.py on a fake clock: what is retried, for how long, and how requests are spaced."""
 
 import json
 from email.utils import format_datetime
@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 
-from ansible_collections.backupops.azure.plugins.module_utils.core import pacing, waiting
+from ansible_collections.backupops.azure.plugins.module_utils.core import pacing
 
 
 class Clock:
@@ -313,43 +313,3 @@ def test_one_pacer_per_subscription_and_the_tasks_deadline():
     assert pacing.for_subscription("sub-1") is first and pacing.for_subscription("sub-2") is not first
     pacing.set_timeout(42)
     assert 41 < first.remaining() <= 42 and 41 < pacing.for_subscription("sub-3").remaining() <= 42
-
-
-# -- waiting ---------------------------------------------------------------------------------------
-
-def test_poll_until_done_with_the_delay_it_is_given():
-    clock = Clock()
-    values = iter([1, 2, 3])
-    value, ended = waiting.poll(lambda: next(values), lambda v: v == 3, waiting.Deadline(60, clock),
-                                waiting.backoff(2.0, 2.0, 10.0), clock.sleep)
-    assert (value, ended) == (3, True) and clock.sleeps == [2.0, 4.0]
-
-
-def test_poll_stops_at_the_deadline_after_a_last_read():
-    clock = Clock()
-    reads = []
-    value, ended = waiting.poll(lambda: reads.append(clock()) or "running", lambda v: v == "done",
-                                waiting.Deadline(25, clock), lambda v, p: 10, clock.sleep)
-    assert not ended and value == "running" and reads == [1000.0, 1010.0, 1020.0, 1025.0]
-
-
-def test_poll_honours_retry_after_of_each_answer():
-    clock = Clock()
-    answers = iter([({"Retry-After": "3"}, 202), ({"Retry-After": "50"}, 202), ({}, 204)])
-    _value, ended = waiting.poll(lambda: next(answers), lambda a: a[1] != 202, waiting.Deadline(600, clock),
-                                 waiting.after_headers(lambda a: a[0], default=5.0, cap=30.0), clock.sleep)
-    assert ended and clock.sleeps == [3.0, 30.0]
-
-
-@pytest.mark.parametrize("status, outcome", [
-    ("Succeeded", "succeeded"), ("succeeded", "succeeded"), ("Failed", "failed"), ("Canceled", "failed"),
-    ("Cancelled", "failed"), ("Invalid", "failed"), ("InProgress", "running"), (None, "running")])
-def test_one_list_of_the_states_that_end_an_operation(status, outcome):
-    assert waiting.outcome(status) == outcome
-
-
-def test_operation_id_from_the_headers_of_an_accepted_request():
-    assert waiting.operation_id({"Azure-AsyncOperation": VAULT + "/backupOperations/op-1?api-version=1",
-                                 "Location": VAULT + "/backupOperationResults/op-2"}) == "op-1"
-    assert waiting.operation_id({"Location": VAULT + "/operationResults/op-2/"}) == "op-2"
-    assert waiting.operation_id({}) is None and waiting.operation_id(None) is None

@@ -3,13 +3,12 @@
 # Copyright: Contributors to the backupops.azure project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Numbers in their range and Azure's tag rules, checked before any Azure call; long lists of names
-shortened in messages."""
+"""core/validation.py: numbers in their range and Azure's tag rules, checked before any Azure call."""
 
 import pytest
 
 from ansible_collections.backupops.azure.plugins.module_utils.core import validation
-from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError, listed
+from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
 
 
 @pytest.mark.parametrize("params, ranges, words", [
@@ -61,13 +60,3 @@ def test_a_tag_message_stays_short():
     with pytest.raises(AzureBackupError) as err:
         validation.check_tags(tags)
     assert "and 40 more" in err.value.message and len(err.value.message) < 1200      # 50 names of 600 characters
-
-
-def test_listed_shows_ten_names_then_how_many_more():
-    assert listed(["a", "b"]) == "a, b"
-    assert listed([]) == ""
-    names = ["vm-%04d" % i for i in range(2000)]
-    text = listed(names)
-    assert text == ", ".join(names[:10]) + ", and 1990 more"
-    assert listed(names[:11], "; ") == "; ".join(names[:10]) + "; and 1 more"
-    assert listed(names, limit=3) == "vm-0000, vm-0001, vm-0002, and 1997 more"
