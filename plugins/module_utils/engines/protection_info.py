@@ -29,9 +29,9 @@ def protecting_vaults(module, location, vm_ids, skip_vault_id=None, concurrency=
     if not vm_ids:
         return {}, None
     region = vms.normalize_location(location)
+    skip = (skip_vault_id or "").lower()
     all_vaults = None
     if len(vm_ids) > 2:
-        skip = (skip_vault_id or "").lower()
         all_vaults = [v for v in vaults.list_vaults(module)
                       if vms.normalize_location(v.get("location")) == region and (v.get("id") or "").lower() != skip]
     if all_vaults is None or len(vm_ids) <= len(all_vaults):
@@ -40,7 +40,8 @@ def protecting_vaults(module, location, vm_ids, skip_vault_id=None, concurrency=
         found = {}
         for outcome in outcomes:
             status = outcome.value or {}
-            if status.get("vaultId") and status.get("protectionStatus") not in (None, "NotProtected"):
+            if status.get("vaultId") and status["vaultId"].lower() != skip and status.get(
+                    "protectionStatus") not in (None, "NotProtected"):
                 found[vms.vm_key(outcome.item)] = status["vaultId"]
         return found, "backupStatus"
     wanted = {vms.vm_key(v) for v in vm_ids}

@@ -147,6 +147,16 @@ def test_the_skipped_vault_is_not_read(azure):
     assert "LIST items rsv-1" not in azure.requests and "LIST items rsv-2" in azure.requests
 
 
+def test_the_skipped_vault_is_not_named_by_the_backup_status_either(azure):
+    # up to 2 VMs take the backupStatus route: the vault to skip (the caller's own) is not
+    # "another vault" there either
+    azure.vaults = [vault("rsv-1"), vault("rsv-2")]
+    azure.items = {"rsv-1": [item("a")], "rsv-2": [item("b")]}
+    found, method = protection_info.protecting_vaults(Module(), "westeurope", [vm_id("a"), vm_id("b")],
+                                                      skip_vault_id=vault("rsv-1")["id"].upper())
+    assert method == "backupStatus" and found == {vms.vm_key(vm_id("b")): vault("rsv-2")["id"]}
+
+
 def test_an_unreadable_status_is_raised(azure, monkeypatch):
     def refused(module, location, vm):
         raise AzureBackupError("Failed to read the backup status: AuthorizationFailed", code="AuthorizationFailed")
