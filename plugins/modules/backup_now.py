@@ -274,7 +274,7 @@ def run(module):
     expiry = backup.retain_until(p["retain_until"], jobs.utcnow())
 
     entries, known = backup.plan(module, rg, vault, refs, initial_only=p["initial_only"],
-                                  retry_failed=p["retry_failed"])
+                                 retry_failed=p["retry_failed"])
     already_running = len(known)
     pending, read_error = [], None
     waiter = jobs.Waiter(module, rg, vault, operation="Backup")
@@ -285,7 +285,7 @@ def run(module):
     else:
         deadline = waiting.Deadline(p["wait_timeout"])
         since = backup.start(module, rg, vault, entries, expiry, p["concurrency"], deadline=deadline,
-                              initial_only=p["initial_only"])
+                             initial_only=p["initial_only"])
         known.update({e.job_key: None for e in entries if e.job_key and e.job_key not in known})
         try:
             if p["wait"]:

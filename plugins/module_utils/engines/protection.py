@@ -274,7 +274,7 @@ class FleetRun:
         whichever costs fewer requests)."""
         try:
             found, _method = protection_info.protecting_vaults(self.module, self.vault["location"],
-                                                         [e.ref.id for e in entries], None, self.p["concurrency"])
+                                                               [e.ref.id for e in entries], None, self.p["concurrency"])
         except AzureBackupError as err:
             for entry in entries:
                 entry.fail(err.code or "BackupStatusUnreadable", err.full_message())

@@ -150,4 +150,3 @@ def delete(module, resource_group, vault_name, name, wait=True, timeout=900):
     poller = module.azure_call(action, client.protection_policies.begin_delete, vault_name, resource_group,
                                name, **poll_kwargs(wait))
     finish(poller, action, wait, timeout)
-

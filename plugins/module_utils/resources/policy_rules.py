@@ -375,5 +375,3 @@ def check_type_change(name, current_type, wanted_type):
 
 def _label(policy_type):
     return "enhanced" if policy_type == "V2" else "standard"
-
-

@@ -71,8 +71,6 @@ Line Islands Standard Time""".replace("\n", "|").split("|"))
 ZONES = {z.lower(): z for z in TIME_ZONES}
 
 
-
-
 # -- wire -> option shape -------------------------------------------------------------------
 
 def _hhmm(value):
@@ -253,5 +251,3 @@ def policy_body(shape, current_props=None):
         "retentionPolicy": retention,
     })
     return {"properties": props}
-
-

@@ -8,7 +8,6 @@ from types import SimpleNamespace as NS
 import pytest
 
 from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
-from ansible_collections.backupops.azure.plugins.module_utils.engines import preflight
 from ansible_collections.backupops.azure.plugins.module_utils.resources import locks, policies, protection, vaults, vms
 from ansible_collections.backupops.azure.plugins.modules import vm_protection
 

@@ -395,7 +395,7 @@ def fleet(arm, count):
 def test_the_recheck_costs_no_request_per_vm(arm):
     module, clock = arm["module"], arm["clock"]
     # a batch triggered right after the plan: the plan's list is the recheck's view, nothing more is read
-    entries, _ = backups.plan(module, "rg-v", "v", fleet(arm, 20))
+    entries, _known = backups.plan(module, "rg-v", "v", fleet(arm, 20))
     clock.now += 0.5
     backups.start(module, "rg-v", "v", entries, NOW + timedelta(days=1), concurrency=8)
     assert all(e.changed and e.job_key for e in entries)
@@ -404,14 +404,14 @@ def test_the_recheck_costs_no_request_per_vm(arm):
                                                  + ["GET op-vm-%02d" % n for n in range(20)])
     # the triggers come later than FRESH_SECONDS after the plan: ONE list of the items serves them all
     module.requests.clear()
-    entries, _ = backups.plan(module, "rg-v", "v", fleet(arm, 20))
+    entries, _known = backups.plan(module, "rg-v", "v", fleet(arm, 20))
     clock.now += 5
     backups.start(module, "rg-v", "v", entries, NOW + timedelta(days=1), concurrency=8)
     assert module.requests.count("LIST items") == 2 and len(module.requests) == 3 + 2 * 20
     # triggers spread over 5 s (paced writes): one list per FRESH_SECONDS of triggering, not one per VM
     module.requests.clear()
     arm["post_seconds"] = 0.25
-    entries, _ = backups.plan(module, "rg-v", "v", fleet(arm, 20))
+    entries, _known = backups.plan(module, "rg-v", "v", fleet(arm, 20))
     clock.now += 5
     backups.start(module, "rg-v", "v", entries, NOW + timedelta(days=1), concurrency=1)
     assert module.requests.count("LIST items") == 1 + 4 and len(module.requests) == 2 + 4 + 2 * 20
@@ -420,7 +420,7 @@ def test_the_recheck_costs_no_request_per_vm(arm):
 
 def test_a_backup_that_ended_after_the_plan_read_is_not_started_again(arm):
     module, clock = arm["module"], arm["clock"]
-    entries, _ = backups.plan(module, "rg-v", "v", fleet(arm, 3))
+    entries, _known = backups.plan(module, "rg-v", "v", fleet(arm, 3))
     assert all(e.error is None and not e.skipped for e in entries)
     # meanwhile another run backs vm-01 up (started after this run's reads, so in no list of it) and
     # its backup ends; vm-02's ends failed

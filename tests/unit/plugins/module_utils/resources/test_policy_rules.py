@@ -48,8 +48,8 @@ def test_defaults_of_a_new_policy():
     assert policy_rules.desired_shape(params())["schedule_run_time"] == "00:00"
     assert policy_rules.desired_shape(params(policy_type="V2", schedule_run_frequency="Daily"))["schedule_run_time"] == "08:00"
     weekly = policy_rules.desired_shape(params(schedule_run_frequency="Weekly", schedule_run_days=["Sunday"],
-                                           retention_policy={"weekly_schedule": {"count": 4,
-                                                                                 "days_of_the_week": ["Sunday"]}}))
+                                               retention_policy={"weekly_schedule": {"count": 4,
+                                                                                     "days_of_the_week": ["Sunday"]}}))
     assert weekly["instant_rp_retention_range_in_days"] == 5
 
 

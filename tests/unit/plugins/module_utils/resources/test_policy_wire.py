@@ -174,8 +174,8 @@ def test_body_keeps_the_fields_the_module_does_not_manage():
 
 def test_facts_of_a_non_vm_policy_carry_no_option_shape():
     facts = policy_wire.policy_facts({"id": "/x/backupPolicies/HourlyLogBackup", "name": "HourlyLogBackup",
-                                   "properties": {"backupManagementType": "AzureWorkload",
-                                                  "workLoadType": "SQLDataBase", "protectedItemsCount": 2}})
+                                      "properties": {"backupManagementType": "AzureWorkload",
+                                                     "workLoadType": "SQLDataBase", "protectedItemsCount": 2}})
     assert facts == {"name": "HourlyLogBackup", "id": "/x/backupPolicies/HourlyLogBackup",
                      "backup_management_type": "AzureWorkload", "protected_items_count": 2,
                      "workload_type": "SQLDataBase"}
