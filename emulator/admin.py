@@ -5,8 +5,9 @@ import copy
 import json
 
 from .arm import iso
-from .handlers import compute
-from .handlers.common import rg_key
+from .handlers.common import vm_id
+from .model import AGENT_VERSION
+from .queries import get_vm, rg_key, vm_key
 from .seed import SeedError, apply_seed, seed_location, vm_from_spec
 
 
@@ -51,7 +52,7 @@ def _default_sub(emu, request):
 
 def _vm(emu, request, rg, name):
     sub = _default_sub(emu, request)
-    doc = compute.get_vm(emu.store, sub, rg, name)
+    doc = get_vm(emu.store, sub, rg, name)
     if doc is None:
         raise AdminError(404, "VM %s/%s not found" % (rg, name))
     return doc
@@ -158,8 +159,8 @@ def handle(emu, request):
             doc = vm_from_spec(spec, sub, group["location"], emu.clock.now())
         except (SeedError, KeyError, TypeError, ValueError) as exc:
             raise AdminError(400, str(exc))
-        emu.store.put("vms", compute.vm_key(sub, spec["resource_group"], spec["name"]), doc)
-        return 201, {"id": compute.vm_id(sub, spec["resource_group"], spec["name"])}
+        emu.store.put("vms", vm_key(sub, spec["resource_group"], spec["name"]), doc)
+        return 201, {"id": vm_id(sub, spec["resource_group"], spec["name"])}
     if len(parts) == 4 and parts[0] == "vms" and method in ("PUT", "POST"):
         _, rg, name, action = parts
         doc = _vm(emu, request, rg, name)
@@ -174,7 +175,7 @@ def handle(emu, request):
             if agent.get("ready"):
                 agent["installed"] = True
             if agent.get("installed") and not agent.get("version"):
-                agent["version"] = compute.AGENT_VERSION[doc["os"]]
+                agent["version"] = AGENT_VERSION[doc["os"]]
             agent["heartbeat"] = iso(emu.clock.now())
         elif action == "power":
             state = body.get("state")
@@ -187,7 +188,7 @@ def handle(emu, request):
             doc["allow_extension_operations"] = bool(body.get("allowed", True))
         else:
             raise AdminError(404, "unknown VM action %s" % action)
-        emu.store.put("vms", compute.vm_key(doc["sub"], doc["rg"], doc["name"]), doc)
+        emu.store.put("vms", vm_key(doc["sub"], doc["rg"], doc["name"]), doc)
         return 200, {"vm": copy.deepcopy(doc)}
     if parts == ["locks"] and method in ("PUT", "POST"):
         body = _body(request)

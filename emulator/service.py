@@ -18,7 +18,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response as WResponse
 
-from . import admin, apiversions, identity_routes
+from . import admin, apiversions, identity_routes, model
 from .arm import ArmError, Response, gateway_error, iso
 from .auth import EntraError, Identity
 from .clock import Clock, DEFAULT_TIME_SCALE, Scheduler
@@ -27,8 +27,13 @@ from .proxy import SERVICES
 from .routing import Router
 from .store import Store
 
-# Handler modules register their routes and events on import.
-from .handlers import backup, compute, jobs, policies, protection, resources, vaults  # noqa: F401
+from .handlers import (backups, compute, discovery, jobs, locks, policies, protecteditems, resources,
+                       vaultconfig, vaults)
+
+# One handler module per ARM area: importing it registers its routes (routing.arm); its
+# register_events, where it has one, registers its scheduler events on each Emulator.
+HANDLERS = (backups, compute, discovery, jobs, locks, policies, protecteditems, resources, vaultconfig,
+            vaults)
 
 LOG_LIMIT = 500000
 DEFAULT_PAGE_SIZE = 200
@@ -75,7 +80,8 @@ class Emulator:
         self.log = deque(maxlen=LOG_LIMIT)
         self._log_lock = threading.Lock()
         self.counters = {"reads": 0, "writes": 0, "deletes": 0, "token": 0, "faults": 0}
-        for module in (backup, compute, jobs, policies, protection, resources, vaults):
+        model.register_events(self)
+        for module in HANDLERS:
             register = getattr(module, "register_events", None)
             if register:
                 register(self)
