@@ -19,7 +19,7 @@ class QuietHandler(WSGIRequestHandler):
     10 ms for stray request bytes, so every request paid a new TCP connection, a TLS
     handshake (done one at a time in the accept loop) and a new thread: about 300
     requests/s at most, with 100 ms latencies at 32 clients, whatever the handlers cost
-    (emulator/README.md, "Performance").  ``run_wsgi`` below is Werkzeug's with two changes: the
+    (benchmarks/EMULATOR.md).  ``run_wsgi`` below is Werkzeug's with two changes: the
     connection stays open unless the client asked to close it (or its request body cannot
     be accounted for: chunked, or over SKIP_LIMIT unread), and a request body the
     application did not read is skipped to its Content-Length instead of the 10 ms wait

@@ -4,7 +4,7 @@ One ``Emulator`` holds the state and answers WSGI requests.  Every request
 (admin ones included) first runs the scheduler's due events, then its handler,
 then commits, all under the store's lock: requests are serialised, which keeps
 the model simple and the state consistent; each takes well under a millisecond
-of work, so this is not a bottleneck (see README, "Performance").
+of work, so this is not a bottleneck (see benchmarks/EMULATOR.md).
 """
 
 import json
