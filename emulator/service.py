@@ -75,6 +75,7 @@ class Emulator:
         self.identity = Identity(self.store, self.clock)
         self.faults = Faults(faults)
         self.router = Router()
+        self.admin_router = Router("admin")
         self.page_size = page_size
         self.base_url = None
         self.log = deque(maxlen=LOG_LIMIT)
@@ -340,7 +341,11 @@ class Emulator:
             self.scheduler.run_due()
             self.store.commit()
             try:
-                status, body = admin.handle(self, request)
+                try:
+                    func, _, params, _ = self.admin_router.match(request.path, request.method)
+                except (NotFound, MethodNotAllowed):
+                    raise admin.unknown(request)
+                status, body = func(self, request, **params)
                 self.store.commit()
             except admin.AdminError as err:
                 self.store.discard()
