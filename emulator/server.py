@@ -25,6 +25,9 @@ class QuietHandler(WSGIRequestHandler):
     application did not read is skipped to its Content-Length instead of the 10 ms wait
     (which stays for the connections that close).  Nagle is off, so a response written
     in two parts (headers, body) is not held back by the client's delayed ACK.
+
+    Werkzeug is pinned (requirements-dev.in); emulator/tests/test_server.py fails when the
+    installed one is not the pinned one or when the Werkzeug code copied here has changed.
     """
 
     protocol_version = "HTTP/1.1"
