@@ -56,6 +56,12 @@ def _default_sub(emu, request):
     return subs[0]
 
 
+def _subscription(emu, request, body):
+    """The subscription a VM or lock body names, else the default; its names checked."""
+    _strings(body, "subscription", "resource_group", "name", "location")
+    return body.get("subscription") or _default_sub(emu, request)
+
+
 def _vm(emu, request, rg, name):
     sub = _default_sub(emu, request)
     doc = get_vm(emu.store, sub, rg, name)
@@ -189,8 +195,7 @@ def settings(emu, request):
 @admin("POST", A + "/vms")
 def add_vm(emu, request):
     spec = _body(request)
-    _strings(spec, "subscription", "resource_group", "name", "location")
-    sub = spec.get("subscription") or _default_sub(emu, request)
+    sub = _subscription(emu, request, spec)
     group = emu.store.get("resourcegroups", rg_key(sub, spec.get("resource_group", "")))
     if group is None:
         raise AdminError(404, "resource group %s not found" % spec.get("resource_group"))
@@ -255,8 +260,7 @@ def vm_action(emu, request, rg, name, action):
 @admin("POST", A + "/locks")
 def add_lock(emu, request):
     body = _body(request)
-    _strings(body, "subscription", "resource_group", "name", "location")
-    sub = body.get("subscription") or _default_sub(emu, request)
+    sub = _subscription(emu, request, body)
     rg = body.get("resource_group")
     if not rg:
         raise AdminError(400, "resource_group is required")

@@ -14,7 +14,7 @@ from .. import model
 from ..arm import ArmError, Response, iso, load_json_body, obj, page, parse_iso
 from ..queries import agent_state, job_key, jobs_of_vault, locks_of, rg_key, vm_of_item
 from ..routing import arm
-from .common import P, item_not_found, item_path, op_headers, resolve_item
+from .common import P, item_path, op_headers, require_item
 
 
 ON_DEMAND_PER_DAY = 9
@@ -79,9 +79,7 @@ def _spread(seed, seconds):
 
 @arm("POST", P + "/backup")
 def trigger_backup(ctx, sub, rg, vault, fabric, container, item):
-    doc, _, key, found = resolve_item(ctx, sub, rg, vault, fabric, container, item)
-    if found is None:
-        raise item_not_found()
+    doc, key, found = require_item(ctx, sub, rg, vault, fabric, container, item)
     if found.get("soft_deleted"):
         raise ArmError(400, "UserErrorOperationNotAllowedOnSoftDeletedItem",
                        "The item is in soft deleted state. Undelete it before taking a backup.")
@@ -215,9 +213,7 @@ def register_events(emu):
 
 @arm("GET", P + "/recoverypoints")
 def recovery_points(ctx, sub, rg, vault, fabric, container, item):
-    doc, _, _, found = resolve_item(ctx, sub, rg, vault, fabric, container, item)
-    if found is None:
-        raise item_not_found()
+    doc, _, found = require_item(ctx, sub, rg, vault, fabric, container, item)
     base = item_path(doc, found) + "/recoveryPoints/"
     rps = sorted(found.get("recovery_points", []), key=lambda r: r["time"], reverse=True)
     vm = vm_of_item(ctx.store, found)
@@ -227,9 +223,7 @@ def recovery_points(ctx, sub, rg, vault, fabric, container, item):
 
 @arm("GET", P + "/recoverypoints/<rp>")
 def recovery_point(ctx, sub, rg, vault, fabric, container, item, rp):
-    doc, _, _, found = resolve_item(ctx, sub, rg, vault, fabric, container, item)
-    if found is None:
-        raise item_not_found()
+    doc, _, found = require_item(ctx, sub, rg, vault, fabric, container, item)
     for r in found.get("recovery_points", []):
         if r["id"] == rp:
             return Response(200, _rp_body(item_path(doc, found) + "/recoveryPoints/", r,

@@ -195,6 +195,14 @@ def resolve_item(ctx, sub, rg, vault, fabric, container, item):
     return doc, parsed_c, key, ctx.store.get("items", key)
 
 
+def require_item(ctx, sub, rg, vault, fabric, container, item):
+    """(vault, item key, item) of an existing protected item's route, else item_not_found."""
+    doc, _, key, found = resolve_item(ctx, sub, rg, vault, fabric, container, item)
+    if found is None:
+        raise item_not_found()
+    return doc, key, found
+
+
 # -- the Backup service's asynchronous operations (item, vault and job level) ----------------
 
 def op_headers(ctx, vault, op, item_path=None):

@@ -1,4 +1,7 @@
-"""Backup jobs and the Backup service's asynchronous operations.
+"""Backup jobs (list, get, cancel) and the vault-level operation endpoints.
+
+Jobs and operations are started in model.py (new_job, new_op); the item-level operation
+endpoints are in protecteditems.py, both answered by common.op_status / op_result.
 
 An operation (the 202 of a PUT/POST/DELETE on a protected item) only
 acknowledges the request and names its job; the job does the work.  Both are

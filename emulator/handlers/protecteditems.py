@@ -20,7 +20,7 @@ from ..queries import (container_name, discoverable, get_policy, item_for_vm, it
                        vault_key, vm_of_item)
 from ..routing import arm
 from .common import (ITEM_TYPE, P, V, item_not_found, item_path, norm_location, op_headers, op_result,
-                     op_status, parse_vm_id, require_vault, resolve_item, vault_id, vm_id)
+                     op_status, parse_vm_id, require_item, require_vault, resolve_item, vault_id, vm_id)
 from .odata import parse_filter
 
 SENTINEL_BACKUP = "2001-01-01T00:00:00Z"
@@ -148,11 +148,16 @@ def protected_items(ctx, sub, rg, vault):
 
 @arm("GET", P)
 def get_item(ctx, sub, rg, vault, fabric, container, item):
-    doc, _, _, found = resolve_item(ctx, sub, rg, vault, fabric, container, item)
-    if found is None:
-        raise item_not_found()
+    doc, _, found = require_item(ctx, sub, rg, vault, fabric, container, item)
     return Response(200, item_body(ctx.store, doc, found, ctx.now,
                                    extended=wants_extended_info(ctx.request)))
+
+
+def _accepted(ctx, vault, item, operation, kind, property_bag, path):
+    """Start the item's job and the operation that acknowledges it; (operation, the 202)."""
+    job = model.new_job(ctx.emu, vault, operation, item, property_bag=property_bag)
+    op = model.new_op(ctx.emu, vault, kind, item, job)
+    return op, Response(202, None, op_headers(ctx, vault, op, path))
 
 
 def _configure_error(message):
@@ -273,10 +278,8 @@ def _enable(ctx, vault, parsed, key, props, source, policy_id, path):
     if vault.get("storage_version", "Unassigned") == "Unassigned":
         vault["storage_version"] = "V2"     # see vaults.new_vault_doc
         ctx.store.put("vaults", vault_key(vault["sub"], vault["rg"], vault["name"]), vault)
-    job = model.new_job(ctx.emu, vault, "ConfigureBackup", new_item,
-                        property_bag={"VM Name": vm["name"], "Policy Name": policy["name"]})
-    op = model.new_op(ctx.emu, vault, "configure", new_item, job)
-    return Response(202, None, op_headers(ctx, vault, op, path))
+    return _accepted(ctx, vault, new_item, "ConfigureBackup", "configure",
+                     {"VM Name": vm["name"], "Policy Name": policy["name"]}, path)[1]
 
 
 def _change_policy(ctx, vault, key, item, props, policy_id, path):
@@ -294,10 +297,8 @@ def _change_policy(ctx, vault, key, item, props, policy_id, path):
     if item["state"] in ("ProtectionStopped", "BackupsSuspended"):
         item["state"] = "Protected" if item.get("recovery_points") else "IRPending"
     ctx.store.put("items", key, item)
-    job = model.new_job(ctx.emu, vault, "ConfigureBackup", item,
-                        property_bag={"VM Name": item["vm_name"], "Policy Name": policy["name"]})
-    op = model.new_op(ctx.emu, vault, "configure", item, job)
-    return Response(202, None, op_headers(ctx, vault, op, path))
+    return _accepted(ctx, vault, item, "ConfigureBackup", "configure",
+                     {"VM Name": item["vm_name"], "Policy Name": policy["name"]}, path)[1]
 
 
 def _stop(ctx, vault, key, item, path):
@@ -307,10 +308,8 @@ def _stop(ctx, vault, key, item, path):
         ctx.store.put("items", key, item)
     # Stop protection's job names the VM and an empty policy (test_backup_protection #59,
     # test_backup_scenario #223)
-    job = model.new_job(ctx.emu, vault, "DisableBackup", item,
-                        property_bag={"VM Name": item["vm_name"], "Policy Name": ""})
-    op = model.new_op(ctx.emu, vault, "stop", item, job)
-    return Response(202, None, op_headers(ctx, vault, op, path))
+    return _accepted(ctx, vault, item, "DisableBackup", "stop",
+                     {"VM Name": item["vm_name"], "Policy Name": ""}, path)[1]
 
 
 def _undelete(ctx, vault, key, item, path):
@@ -320,17 +319,13 @@ def _undelete(ctx, vault, key, item, path):
     item["policy"] = None
     ctx.store.put("items", key, item)
     # test_backup_softdelete #62, older/4ac1441c5/test_backup_softdelete #128
-    job = model.new_job(ctx.emu, vault, "Undelete", item,
-                        property_bag={"VM Name": item["vm_name"], "Undelete flag": "True"})
-    op = model.new_op(ctx.emu, vault, "undelete", item, job)
-    return Response(202, None, op_headers(ctx, vault, op, path))
+    return _accepted(ctx, vault, item, "Undelete", "undelete",
+                     {"VM Name": item["vm_name"], "Undelete flag": "True"}, path)[1]
 
 
 @arm("DELETE", P)
 def delete_item(ctx, sub, rg, vault, fabric, container, item):
-    doc, _, key, found = resolve_item(ctx, sub, rg, vault, fabric, container, item)
-    if found is None:
-        raise item_not_found()
+    doc, key, found = require_item(ctx, sub, rg, vault, fabric, container, item)
     if found.get("soft_deleted"):
         raise ArmError(400, "UserErrorOperationNotAllowedOnSoftDeletedItem",
                        "The item is already deleted and is in soft deleted state.")
@@ -340,12 +335,11 @@ def delete_item(ctx, sub, rg, vault, fabric, container, item):
                        "operations are not supported. The Vault and Backup Item is immutable, "
                        "hence operation is denied. Refer to the documentation to learn more: "
                        "https://aka.ms/AB-ImmutableVaults-States ")
-    job = model.new_job(ctx.emu, doc, "DeleteBackupData", found, property_bag={
-                        "VM Name": found["vm_name"],
-                        "Number of Recovery Points": str(len(found.get("recovery_points", [])))})
-    op = model.new_op(ctx.emu, doc, "delete", found, job)
+    op, accepted = _accepted(ctx, doc, found, "DeleteBackupData", "delete", {
+        "VM Name": found["vm_name"],
+        "Number of Recovery Points": str(len(found.get("recovery_points", [])))}, None)
     ctx.emu.scheduler.at(parse_iso(op["end"]), "item_deleted", item=key)
-    return Response(202, None, op_headers(ctx, doc, op, None))
+    return accepted
 
 
 @arm("GET", P + "/operationsstatus/<op>")

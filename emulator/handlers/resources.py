@@ -1,4 +1,4 @@
-"""Subscriptions, tenants, resource groups, resource locks, provider registration."""
+"""Subscriptions, tenants, locations, resource groups, provider registration (locks: locks.py)."""
 
 from .. import regions
 from ..arm import Response, gateway_error, load_json_body, page
