@@ -1,16 +1,23 @@
 """The admin API under /_emulator/ (loopback only, no token): what a test needs
-that a real estate has, plus the request log and fault controls.  See README.md."""
+that a real estate has, plus the request log and fault controls.  See README.md.
+
+Each call is a function registered with ``@admin`` (routing.py, the same mechanism as
+ARM's routes); it gets the emulator, the request and the path's values, and returns
+(status, body) or raises AdminError."""
 
 import copy
 import json
 
 from .arm import iso
-from .handlers import compute
-from .handlers.common import rg_key
+from .handlers.common import vm_id
+from .model import AGENT_VERSION
+from .queries import child_key, get_vm, rg_key, vm_key
+from .routing import admin
 from .seed import SeedError, apply_seed, seed_location, vm_from_spec
 
 
 MAX_ADVANCE = 100 * 365 * 86400
+A = "/_emulator"
 
 
 class AdminError(Exception):
@@ -49,9 +56,15 @@ def _default_sub(emu, request):
     return subs[0]
 
 
+def _subscription(emu, request, body):
+    """The subscription a VM or lock body names, else the default; its names checked."""
+    _strings(body, "subscription", "resource_group", "name", "location")
+    return body.get("subscription") or _default_sub(emu, request)
+
+
 def _vm(emu, request, rg, name):
     sub = _default_sub(emu, request)
-    doc = compute.get_vm(emu.store, sub, rg, name)
+    doc = get_vm(emu.store, sub, rg, name)
     if doc is None:
         raise AdminError(404, "VM %s/%s not found" % (rg, name))
     return doc
@@ -69,146 +82,200 @@ def _redacted(snapshot):
     return snapshot
 
 
-def handle(emu, request):
-    """Return (status, body)."""
-    parts = [p for p in request.path.split("/") if p][1:]
-    method = request.method
-    if parts == ["health"]:
-        return 200, {"status": "ok", "pending_events": emu.scheduler.pending()}
-    if parts == ["requests"]:
-        if method == "GET":
-            entries = emu.requests_log()
-            since = request.args.get("since")
-            if since is not None:
-                if not since.isdigit():
-                    raise AdminError(400, "since must be a non-negative integer")
-                entries = entries[int(since):]
-            return 200, entries
-        if method == "DELETE":
-            emu.clear_log()
-            return 200, {"cleared": True}
-    if parts == ["counters"] and method == "GET":
-        return 200, dict(emu.counters, log_length=len(emu.log))
-    if parts == ["faults"]:
-        if method == "GET":
-            return 200, emu.faults.describe()
-        if method in ("PUT", "POST"):
-            body = _body(request)
-            try:
-                if "spec" in body:
-                    emu.faults.configure_spec(body["spec"])
-                else:
-                    emu.faults.configure(**{k: body[k] for k in (
-                        "rules", "seed", "throttle", "job_reads_per_hour") if k in body})
-            except (TypeError, ValueError, AttributeError) as exc:   # e.g. rules not objects
-                raise AdminError(400, str(exc))
-            return 200, emu.faults.describe()
-    if parts == ["limits", "reset"] and method == "POST":
-        emu.faults.reset_counters()
-        return 200, {"reset": True}
-    if parts == ["state"] and method == "GET":
-        return 200, _redacted(emu.store.snapshot())
-    if parts == ["reset"] and method == "POST":
-        seed = (emu.store.get("meta", "seed") or {}).get("doc")
-        emu.store.clear()
-        emu.scheduler._heap.clear()
-        emu.faults.reset_counters()
-        emu.clock.offset = 0.0
-        try:
-            apply_seed(emu, seed)
-        except (SeedError, KeyError, TypeError) as exc:
-            raise AdminError(400, "cannot re-apply the seed: %s" % exc)
-        emu.clear_log()
-        return 200, {"reset": True}
-    if parts == ["clock"] and method == "POST":
-        body = _body(request)
-        seconds = body.get("advance")
-        # NaN, infinity or centuries would push the clock past datetime's range and break
-        # every later request; 100 years per call (1000 in all) is far beyond any test's need.
-        if (not isinstance(seconds, (int, float)) or not 0 <= seconds <= MAX_ADVANCE
-                or emu.clock.offset + seconds > 10 * MAX_ADVANCE):
-            raise AdminError(400, "advance must be a number of seconds between 0 and %d" % MAX_ADVANCE)
-        emu.clock.advance(seconds)
-        emu.scheduler.run_due()
-        return 200, {"now": iso(emu.clock.now()), "offset": emu.clock.offset}
-    if parts == ["settings"]:
-        if method in ("PUT", "POST"):
-            body = _body(request)
-            if "token_lifetime" in body:
-                if not isinstance(body["token_lifetime"], int) or body["token_lifetime"] < 1:
-                    raise AdminError(400, "token_lifetime must be a positive integer")
-                emu.identity.set_token_lifetime(body["token_lifetime"])
-            if "page_size" in body:
-                if not isinstance(body["page_size"], int) or body["page_size"] < 1:
-                    raise AdminError(400, "page_size must be a positive integer")
-                emu.page_size = body["page_size"]
-        return 200, {"token_lifetime": emu.identity.token_lifetime(), "page_size": emu.page_size,
-                     "time_scale": emu.clock.time_scale}
-    if parts == ["vms"] and method in ("PUT", "POST"):
-        spec = _body(request)
-        _strings(spec, "subscription", "resource_group", "name", "location")
-        sub = spec.get("subscription") or _default_sub(emu, request)
-        group = emu.store.get("resourcegroups", rg_key(sub, spec.get("resource_group", "")))
-        if group is None:
-            raise AdminError(404, "resource group %s not found" % spec.get("resource_group"))
-        if not spec.get("name"):
-            raise AdminError(400, "name is required")
-        spec.setdefault("discovered", False)
-        try:
-            doc = vm_from_spec(spec, sub, group["location"], emu.clock.now())
-        except (SeedError, KeyError, TypeError, ValueError) as exc:
-            raise AdminError(400, str(exc))
-        emu.store.put("vms", compute.vm_key(sub, spec["resource_group"], spec["name"]), doc)
-        return 201, {"id": compute.vm_id(sub, spec["resource_group"], spec["name"])}
-    if len(parts) == 4 and parts[0] == "vms" and method in ("PUT", "POST"):
-        _, rg, name, action = parts
-        doc = _vm(emu, request, rg, name)
-        body = _body(request)
-        if action == "agent":
-            agent = doc.setdefault("agent", {})
-            for key in ("installed", "ready"):
-                if key in body:
-                    agent[key] = bool(body[key])
-            if "version" in body:
-                agent["version"] = str(body["version"])
-            if agent.get("ready"):
-                agent["installed"] = True
-            if agent.get("installed") and not agent.get("version"):
-                agent["version"] = compute.AGENT_VERSION[doc["os"]]
-            agent["heartbeat"] = iso(emu.clock.now())
-        elif action == "power":
-            state = body.get("state")
-            if state not in ("running", "deallocated", "stopped"):
-                raise AdminError(400, "state must be running, deallocated or stopped")
-            doc["power"] = state
-        elif action == "keyvault-access":
-            doc["key_vault_access"] = bool(body.get("granted", True))
-        elif action == "extension-operations":
-            doc["allow_extension_operations"] = bool(body.get("allowed", True))
+def unknown(request):
+    return AdminError(404, "unknown admin endpoint %s %s" % (request.method, request.path))
+
+
+@admin("GET", A + "/health")
+def health(emu, request):
+    return 200, {"status": "ok", "pending_events": emu.scheduler.pending()}
+
+
+@admin("GET", A + "/requests")
+def requests_log(emu, request):
+    entries = emu.requests_log()
+    since = request.args.get("since")
+    if since is not None:
+        if not since.isdigit():
+            raise AdminError(400, "since must be a non-negative integer")
+        entries = entries[int(since):]
+    return 200, entries
+
+
+@admin("DELETE", A + "/requests")
+def clear_requests(emu, request):
+    emu.clear_log()
+    return 200, {"cleared": True}
+
+
+@admin("GET", A + "/counters")
+def counters(emu, request):
+    return 200, dict(emu.counters, log_length=len(emu.log))
+
+
+@admin("GET", A + "/faults")
+def faults(emu, request):
+    return 200, emu.faults.describe()
+
+
+@admin("PUT", A + "/faults")
+@admin("POST", A + "/faults")
+def set_faults(emu, request):
+    body = _body(request)
+    try:
+        if "spec" in body:
+            emu.faults.configure_spec(body["spec"])
         else:
-            raise AdminError(404, "unknown VM action %s" % action)
-        emu.store.put("vms", compute.vm_key(doc["sub"], doc["rg"], doc["name"]), doc)
-        return 200, {"vm": copy.deepcopy(doc)}
-    if parts == ["locks"] and method in ("PUT", "POST"):
+            emu.faults.configure(**{k: body[k] for k in (
+                "rules", "seed", "throttle", "job_reads_per_hour") if k in body})
+    except (TypeError, ValueError, AttributeError) as exc:   # e.g. rules not objects
+        raise AdminError(400, str(exc))
+    return 200, emu.faults.describe()
+
+
+@admin("POST", A + "/limits/reset")
+def reset_limits(emu, request):
+    emu.faults.reset_counters()
+    return 200, {"reset": True}
+
+
+@admin("GET", A + "/state")
+def state(emu, request):
+    return 200, _redacted(emu.store.snapshot())
+
+
+@admin("POST", A + "/reset")
+def reset(emu, request):
+    seed = (emu.store.get("meta", "seed") or {}).get("doc")
+    emu.store.clear()
+    emu.scheduler.clear()
+    emu.faults.reset_counters()
+    emu.clock.reset()
+    try:
+        apply_seed(emu, seed)
+    except (SeedError, KeyError, TypeError) as exc:
+        raise AdminError(400, "cannot re-apply the seed: %s" % exc)
+    emu.clear_log()
+    return 200, {"reset": True}
+
+
+@admin("POST", A + "/clock")
+def advance_clock(emu, request):
+    body = _body(request)
+    seconds = body.get("advance")
+    # NaN, infinity or centuries would push the clock past datetime's range and break
+    # every later request; 100 years per call (1000 in all) is far beyond any test's need.
+    if (not isinstance(seconds, (int, float)) or not 0 <= seconds <= MAX_ADVANCE
+            or emu.clock.offset + seconds > 10 * MAX_ADVANCE):
+        raise AdminError(400, "advance must be a number of seconds between 0 and %d" % MAX_ADVANCE)
+    emu.clock.advance(seconds)
+    emu.scheduler.run_due()
+    return 200, {"now": iso(emu.clock.now()), "offset": emu.clock.offset}
+
+
+@admin("GET", A + "/settings")
+@admin("PUT", A + "/settings")
+@admin("POST", A + "/settings")
+def settings(emu, request):
+    if request.method in ("PUT", "POST"):
         body = _body(request)
-        _strings(body, "subscription", "resource_group", "name", "location")
-        sub = body.get("subscription") or _default_sub(emu, request)
-        rg = body.get("resource_group")
-        if not rg:
-            raise AdminError(400, "resource_group is required")
-        key = rg_key(sub, rg)
-        if emu.store.get("resourcegroups", key) is None:
-            try:
-                location = seed_location(body.get("location") or "westeurope", "location")
-            except SeedError as exc:
-                raise AdminError(400, str(exc))
-            emu.store.put("resourcegroups", key, {"sub": sub, "name": rg, "location": location,
-                                                  "tags": {}})
-        name = body.get("name") or "backup-lock"     # null or "" means the default name
-        level = body.get("level", "CanNotDelete")
-        if level not in ("CanNotDelete", "ReadOnly"):
-            raise AdminError(400, "level must be CanNotDelete or ReadOnly")
-        emu.store.put("locks", key + "/" + name.lower(), {"sub": sub, "rg": rg, "name": name,
-                                                          "level": level, "notes": ""})
-        return 201, {"lock": name}
-    raise AdminError(404, "unknown admin endpoint %s %s" % (method, request.path))
+        if "token_lifetime" in body:
+            if not isinstance(body["token_lifetime"], int) or body["token_lifetime"] < 1:
+                raise AdminError(400, "token_lifetime must be a positive integer")
+            emu.identity.set_token_lifetime(body["token_lifetime"])
+        if "page_size" in body:
+            if not isinstance(body["page_size"], int) or body["page_size"] < 1:
+                raise AdminError(400, "page_size must be a positive integer")
+            emu.page_size = body["page_size"]
+    return 200, {"token_lifetime": emu.identity.token_lifetime(), "page_size": emu.page_size,
+                 "time_scale": emu.clock.time_scale}
+
+
+@admin("PUT", A + "/vms")
+@admin("POST", A + "/vms")
+def add_vm(emu, request):
+    spec = _body(request)
+    sub = _subscription(emu, request, spec)
+    group = emu.store.get("resourcegroups", rg_key(sub, spec.get("resource_group", "")))
+    if group is None:
+        raise AdminError(404, "resource group %s not found" % spec.get("resource_group"))
+    if not spec.get("name"):
+        raise AdminError(400, "name is required")
+    spec.setdefault("discovered", False)
+    try:
+        doc = vm_from_spec(spec, sub, group["location"], emu.clock.now())
+    except (SeedError, KeyError, TypeError, ValueError) as exc:
+        raise AdminError(400, str(exc))
+    emu.store.put("vms", vm_key(sub, spec["resource_group"], spec["name"]), doc)
+    return 201, {"id": vm_id(sub, spec["resource_group"], spec["name"])}
+
+
+def _agent(emu, doc, body):
+    agent = doc.setdefault("agent", {})
+    for key in ("installed", "ready"):
+        if key in body:
+            agent[key] = bool(body[key])
+    if "version" in body:
+        agent["version"] = str(body["version"])
+    if agent.get("ready"):
+        agent["installed"] = True
+    if agent.get("installed") and not agent.get("version"):
+        agent["version"] = AGENT_VERSION[doc["os"]]
+    agent["heartbeat"] = iso(emu.clock.now())
+
+
+def _power(emu, doc, body):
+    state = body.get("state")
+    if state not in ("running", "deallocated", "stopped"):
+        raise AdminError(400, "state must be running, deallocated or stopped")
+    doc["power"] = state
+
+
+def _keyvault_access(emu, doc, body):
+    doc["key_vault_access"] = bool(body.get("granted", True))
+
+
+def _extension_operations(emu, doc, body):
+    doc["allow_extension_operations"] = bool(body.get("allowed", True))
+
+
+VM_ACTIONS = {"agent": _agent, "power": _power, "keyvault-access": _keyvault_access,
+              "extension-operations": _extension_operations}
+
+
+@admin("PUT", A + "/vms/<rg>/<name>/<action>")
+@admin("POST", A + "/vms/<rg>/<name>/<action>")
+def vm_action(emu, request, rg, name, action):
+    doc = _vm(emu, request, rg, name)
+    body = _body(request)
+    change = VM_ACTIONS.get(action)
+    if change is None:
+        raise AdminError(404, "unknown VM action %s" % action)
+    change(emu, doc, body)
+    emu.store.put("vms", vm_key(doc["sub"], doc["rg"], doc["name"]), doc)
+    return 200, {"vm": copy.deepcopy(doc)}
+
+
+@admin("PUT", A + "/locks")
+@admin("POST", A + "/locks")
+def add_lock(emu, request):
+    body = _body(request)
+    sub = _subscription(emu, request, body)
+    rg = body.get("resource_group")
+    if not rg:
+        raise AdminError(400, "resource_group is required")
+    key = rg_key(sub, rg)
+    if emu.store.get("resourcegroups", key) is None:
+        try:
+            location = seed_location(body.get("location") or "westeurope", "location")
+        except SeedError as exc:
+            raise AdminError(400, str(exc))
+        emu.store.put("resourcegroups", key, {"sub": sub, "name": rg, "location": location,
+                                              "tags": {}})
+    name = body.get("name") or "backup-lock"     # null or "" means the default name
+    level = body.get("level", "CanNotDelete")
+    if level not in ("CanNotDelete", "ReadOnly"):
+        raise AdminError(400, "level must be CanNotDelete or ReadOnly")
+    emu.store.put("locks", child_key(key, name), {"sub": sub, "rg": rg, "name": name,
+                                                  "level": level, "notes": ""})
+    return 201, {"lock": name}

@@ -30,6 +30,10 @@ class Clock:
         self.offset += float(seconds)
         self.store.put("meta", "clock", {"offset": self.offset})
 
+    def reset(self):
+        """Back to real time (the admin API's reset; the store, cleared, forgets the offset)."""
+        self.offset = 0.0
+
     def later(self, azure_seconds):
         """The wall-clock moment an Azure duration from now ends."""
         return self.now() + timedelta(seconds=azure_seconds * self.time_scale)
@@ -75,6 +79,10 @@ class Scheduler:
 
     def pending(self):
         return len(self._heap)
+
+    def clear(self):
+        """Forget every pending event (the admin API's reset, after the store was cleared)."""
+        self._heap.clear()
 
 
 def mark_done(store, kind, key, when, status="Succeeded"):

@@ -10,8 +10,8 @@ import yaml
 from . import regions
 from .arm import iso
 from .auth import new_secret
-from .handlers.common import rg_key
-from .handlers.compute import AGENT_VERSION, new_vm, vm_key
+from .model import AGENT_VERSION, new_vm
+from .queries import rg_key, vm_key
 
 DEFAULT_SEED = os.path.join(os.path.dirname(__file__), "seeds", "default.yaml")
 REGIONS = list(regions.GENERATOR_REGIONS)

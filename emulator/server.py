@@ -19,12 +19,15 @@ class QuietHandler(WSGIRequestHandler):
     10 ms for stray request bytes, so every request paid a new TCP connection, a TLS
     handshake (done one at a time in the accept loop) and a new thread: about 300
     requests/s at most, with 100 ms latencies at 32 clients, whatever the handlers cost
-    (emulator/README.md, "Performance").  ``run_wsgi`` below is Werkzeug's with two changes: the
+    (benchmarks/EMULATOR.md).  ``run_wsgi`` below is Werkzeug's with two changes: the
     connection stays open unless the client asked to close it (or its request body cannot
     be accounted for: chunked, or over SKIP_LIMIT unread), and a request body the
     application did not read is skipped to its Content-Length instead of the 10 ms wait
     (which stays for the connections that close).  Nagle is off, so a response written
     in two parts (headers, body) is not held back by the client's delayed ACK.
+
+    Werkzeug is pinned (requirements-dev.in); emulator/tests/test_server.py fails when the
+    installed one is not the pinned one or when the Werkzeug code copied here has changed.
     """
 
     protocol_version = "HTTP/1.1"

@@ -4,7 +4,7 @@ One ``Emulator`` holds the state and answers WSGI requests.  Every request
 (admin ones included) first runs the scheduler's due events, then its handler,
 then commits, all under the store's lock: requests are serialised, which keeps
 the model simple and the state consistent; each takes well under a millisecond
-of work, so this is not a bottleneck (see README, "Performance").
+of work, so this is not a bottleneck (see benchmarks/EMULATOR.md).
 """
 
 import json
@@ -18,7 +18,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response as WResponse
 
-from . import admin, apiversions, identity_routes
+from . import admin, apiversions, identity_routes, model
 from .arm import ArmError, Response, gateway_error, iso
 from .auth import EntraError, Identity
 from .clock import Clock, DEFAULT_TIME_SCALE, Scheduler
@@ -27,8 +27,13 @@ from .proxy import SERVICES
 from .routing import Router
 from .store import Store
 
-# Handler modules register their routes and events on import.
-from .handlers import backup, compute, jobs, policies, protection, resources, vaults  # noqa: F401
+from .handlers import (backups, compute, discovery, jobs, locks, policies, protecteditems, resources,
+                       vaultconfig, vaults)
+
+# One handler module per ARM area: importing it registers its routes (routing.arm); its
+# register_events, where it has one, registers its scheduler events on each Emulator.
+HANDLERS = (backups, compute, discovery, jobs, locks, policies, protecteditems, resources, vaultconfig,
+            vaults)
 
 LOG_LIMIT = 500000
 DEFAULT_PAGE_SIZE = 200
@@ -70,12 +75,14 @@ class Emulator:
         self.identity = Identity(self.store, self.clock)
         self.faults = Faults(faults)
         self.router = Router()
+        self.admin_router = Router("admin")
         self.page_size = page_size
         self.base_url = None
         self.log = deque(maxlen=LOG_LIMIT)
         self._log_lock = threading.Lock()
         self.counters = {"reads": 0, "writes": 0, "deletes": 0, "token": 0, "faults": 0}
-        for module in (backup, compute, jobs, policies, protection, resources, vaults):
+        model.register_events(self)
+        for module in HANDLERS:
             register = getattr(module, "register_events", None)
             if register:
                 register(self)
@@ -334,7 +341,11 @@ class Emulator:
             self.scheduler.run_due()
             self.store.commit()
             try:
-                status, body = admin.handle(self, request)
+                try:
+                    func, _, params, _ = self.admin_router.match(request.path, request.method)
+                except (NotFound, MethodNotAllowed):
+                    raise admin.unknown(request)
+                status, body = func(self, request, **params)
                 self.store.commit()
             except admin.AdminError as err:
                 self.store.discard()

@@ -37,7 +37,7 @@ Two load shapes:
     measures capacity, not latency.
 
 Results go to emulator/bench/results.json (one entry per scenario, merged into the file)
-unless --no-save; ``--markdown`` prints its tables, which emulator/README.md ("Performance") quotes.
+unless --no-save; ``--markdown`` prints its tables, which benchmarks/EMULATOR.md quotes.
 ``--emulator-command`` runs the same load against another build (see with_server.py).
 """
 
@@ -532,7 +532,7 @@ def print_run(i, run):
 
 
 def markdown(path):
-    """The tables of emulator/README.md ("Performance"), from results.json."""
+    """The tables of benchmarks/EMULATOR.md, from results.json."""
     with open(path) as handle:
         data = json.load(handle)
     lines = ["| scenario | runs | req/s | errors | p50 ms | p90 ms | p99 ms | max ms "

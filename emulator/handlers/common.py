@@ -1,21 +1,25 @@
-"""Keys and ids shared by the handler modules."""
+"""What the handler modules share that is not a handler: route prefixes, ids, ARM errors,
+input checks, the lookups that answer 404, and the Backup service's operation endpoints.
+
+Store keys and reads are in ../queries.py, shared document changes in ../model.py.
+"""
 
 from .. import regions
-from ..arm import ArmError, gateway_error
+from ..arm import ArmError, Response, SENTINEL_TIME, gateway_error
+from ..model import OP_ACK_SECONDS
+from ..queries import get_vault, item_key, op_key, vault_key
+
+V = "/subscriptions/<sub>/resourcegroups/<rg>/providers/microsoft.recoveryservices/vaults/<vault>"
+FABRIC = V + "/backupfabrics/<fabric>"
+P = FABRIC + "/protectioncontainers/<container>/protecteditems/<item>"
+VAULT_TYPE = "Microsoft.RecoveryServices/vaults"
+ITEM_TYPE = "Microsoft.Compute/virtualMachines"
 
 # Azure's documented tag limits (Learn, "Use tags to organize your Azure resources": 50 tag
 # name/value pairs per resource or resource group, names up to 512 characters, values up to 256).
 MAX_TAGS = 50
 MAX_TAG_NAME = 512
 MAX_TAG_VALUE = 256
-
-
-def rg_key(sub, rg):
-    return ("%s/%s" % (sub, rg)).lower()
-
-
-def res_key(sub, rg, name):
-    return ("%s/%s/%s" % (sub, rg, name)).lower()
 
 
 def rg_id(sub, rg):
@@ -125,3 +129,145 @@ def tags_of(body):
                             "length. Maximum allowed length for tag value - '%d' characters." % (
                                 ", ".join(long_values), MAX_TAG_VALUE))
     return tags
+
+
+# -- lookups that answer 404 -------------------------------------------------------------
+
+def require_vault(store, sub, rg, name):
+    doc = get_vault(store, sub, rg, name)
+    if doc is None:
+        raise not_found(VAULT_TYPE, name, rg)
+    return doc
+
+
+# -- protection containers and protected items ----------------------------------------------
+
+def item_path(vault, item):
+    return "%s/backupFabrics/Azure/protectionContainers/IaasVMContainer;%s/protectedItems/VM;%s" % (
+        vault_id(vault["sub"], vault["rg"], vault["name"]), item["container"], item["container"])
+
+
+def parse_container(container):
+    """(rg, vm) from 'iaasvmcontainer;iaasvmcontainerv2;rg;vm' (case-insensitive)."""
+    parts = container.split(";")
+    low = [p.lower() for p in parts]
+    if len(parts) == 4 and low[0] == "iaasvmcontainer" and low[1] == "iaasvmcontainerv2":
+        return parts[2], parts[3]
+    if len(parts) == 3 and low[0] == "iaasvmcontainerv2":
+        return parts[1], parts[2]
+    return None
+
+
+def parse_item(name):
+    parts = name.split(";")
+    low = [p.lower() for p in parts]
+    if len(parts) == 4 and low[0] == "vm" and low[1] == "iaasvmcontainerv2":
+        return parts[2], parts[3]
+    if len(parts) == 3 and low[0] == "vm":
+        return parts[1], parts[2]
+    return None
+
+
+def check_fabric(fabric):
+    if fabric.lower() != "azure":
+        raise ArmError(404, "BMSUserErrorFabricNotFound",
+                       "The fabric '%s' was not found. The only fabric for Azure VMs is 'Azure'." % fabric)
+
+
+def item_not_found():
+    return ArmError(404, "BMSUserErrorDataSourceObjectNotFound",
+                    "Item not found. Selected item might have been deleted. Please check if item is "
+                    "registered to the vault.")
+
+
+def resolve_item(ctx, sub, rg, vault, fabric, container, item):
+    """(vault, (rg, vm), item key, item or None) named by a protected item's route."""
+    check_fabric(fabric)
+    doc = require_vault(ctx.store, sub, rg, vault)
+    parsed_c = parse_container(container)
+    parsed_i = parse_item(item)
+    if parsed_c is None or parsed_i is None or [p.lower() for p in parsed_c] != [
+            p.lower() for p in parsed_i]:
+        raise ArmError(400, "BMSUserErrorInvalidConfigureProtectionRequest",
+                       "Input for configure protection is not in proper format\r\nPlease ensure "
+                       "that container exists and other parameters are in valid format")
+    key = item_key(vault_key(doc["sub"], doc["rg"], doc["name"]), *parsed_c)
+    return doc, parsed_c, key, ctx.store.get("items", key)
+
+
+def require_item(ctx, sub, rg, vault, fabric, container, item):
+    """(vault, item key, item) of an existing protected item's route, else item_not_found."""
+    doc, _, key, found = resolve_item(ctx, sub, rg, vault, fabric, container, item)
+    if found is None:
+        raise item_not_found()
+    return doc, key, found
+
+
+# -- the Backup service's asynchronous operations (item, vault and job level) ----------------
+
+def op_headers(ctx, vault, op, item_path=None):
+    """Azure-AsyncOperation / Location / Retry-After for a 202."""
+    v = vault_id(vault["sub"], vault["rg"], vault["name"])
+    if item_path:
+        status = item_path + "/operationsStatus/" + op["id"]
+        result = item_path + "/operationResults/" + op["id"]
+    else:
+        status = v + "/backupOperations/" + op["id"]
+        result = v + "/backupOperationResults/" + op["id"]
+    return {"Azure-AsyncOperation": ctx.url(status), "Location": ctx.url(result),
+            "Retry-After": ctx.emu.clock.retry_after(OP_ACK_SECONDS)}
+
+
+def op_status_body(op):
+    body = {"id": op["id"], "name": op["id"], "status": op["status"], "startTime": op["start"]}
+    if op["status"] == "InProgress":
+        body["endTime"] = SENTINEL_TIME
+        return body
+    body["endTime"] = op["end"]
+    if op["status"] == "Failed" and op.get("error"):
+        body["error"] = {"code": op["error"]["code"], "message": op["error"]["message"]}
+    elif op.get("job"):
+        body["properties"] = {"objectType": "OperationStatusJobExtendedInfo", "jobId": op["job"]}
+    return body
+
+
+def _find_op(ctx, sub, rg, vault, op):
+    doc = ctx.store.get("ops", op_key(vault_key(sub, rg, vault), op))
+    if doc is None:
+        raise ArmError(404, "BMSUserErrorOperationNotFound",
+                       "The operation '%s' was not found. Please check the operation id." % op)
+    return doc
+
+
+def op_status(ctx, sub, rg, vault, op):
+    require_vault(ctx.store, sub, rg, vault)
+    doc = _find_op(ctx, sub, rg, vault, op)
+    headers = {}
+    if doc["status"] == "InProgress":
+        headers["Retry-After"] = ctx.emu.clock.retry_after(OP_ACK_SECONDS)
+    return Response(200, op_status_body(doc), headers)
+
+
+def op_result(ctx, sub, rg, vault, op, self_path, item_body=None):
+    require_vault(ctx.store, sub, rg, vault)
+    doc = _find_op(ctx, sub, rg, vault, op)
+    if doc["status"] == "InProgress":
+        headers = {"Location": ctx.url(self_path),
+                   "Retry-After": ctx.emu.clock.retry_after(OP_ACK_SECONDS)}
+        # The 202 also names the status URL of the same operation (spec examples
+        # ProtectedItemOperationResults, ProtectedItem_Delete_OperationResult).
+        head, _, last = self_path.rstrip("/").rpartition("/")
+        base, _, kind = head.rpartition("/")
+        status = {"operationresults": "operationsStatus",
+                  "backupoperationresults": "backupOperations"}.get(kind.lower())
+        if status:
+            headers["Azure-AsyncOperation"] = ctx.url("%s/%s/%s" % (base, status, last))
+        return Response(202, None, headers)
+    if doc["status"] == "Failed":
+        err = doc["error"]
+        raise ArmError(400, err["code"], err["message"])
+    if item_body is not None:
+        body = item_body(doc)
+        if body is not None:
+            return Response(200, body)
+    return Response(204, None)

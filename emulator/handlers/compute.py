@@ -3,26 +3,17 @@
 import uuid
 
 from ..arm import ArmError, Response, gateway_error, iso, load_json_body, obj, page
+from ..model import AGENT_VERSION, new_vm
+from ..queries import agent_state, get_vm, vm_key
 from ..routing import arm
-from .common import norm_location, not_found, require_type_location, res_key, tags_of, vm_id
+from .common import norm_location, not_found, require_type_location, tags_of, vm_id
 
 VM = "/subscriptions/<sub>/resourcegroups/<rg>/providers/microsoft.compute/virtualmachines/<vm>"
 
-AGENT_VERSION = {"Windows": "2.7.41491.1095", "Linux": "2.9.1.1"}
-BACKUP_EXTENSION = {"Windows": "VMSnapshot", "Linux": "VMSnapshotLinux"}
-BACKUP_PUBLISHER = "Microsoft.Azure.RecoveryServices"
 ADE_EXTENSION = {"Windows": ("AzureDiskEncryption", "Microsoft.Azure.Security"),
                  "Linux": ("AzureDiskEncryptionForLinux", "Microsoft.Azure.Security")}
 OS_NAMES = {"Windows": ("Windows Server 2022 Datacenter", "Microsoft Windows NT 10.0.20348.0"),
             "Linux": ("ubuntu", "22.04")}
-
-
-def vm_key(sub, rg, name):
-    return res_key(sub, rg, name)
-
-
-def get_vm(store, sub, rg, name):
-    return store.get("vms", vm_key(sub, rg, name))
 
 
 def require_vm(store, sub, rg, name):
@@ -30,33 +21,6 @@ def require_vm(store, sub, rg, name):
     if doc is None:
         raise not_found("Microsoft.Compute/virtualMachines", name, rg)
     return doc
-
-
-def new_vm(sub, rg, name, location, os_type="Linux", **kw):
-    """A VM document with the defaults of a VM created from a gallery image."""
-    os_type = "Windows" if str(os_type).lower() == "windows" else "Linux"
-    doc = {
-        "sub": sub, "rg": rg, "name": name, "location": norm_location(location),
-        "os": os_type, "power": "running", "size": "Standard_D2s_v5", "tags": {},
-        "managed": True, "disk_type": "Premium_LRS", "os_disk_gb": 127 if os_type == "Windows" else 30,
-        "data_disks": [], "encrypted": False, "key_vault_access": True,
-        "os_profile": True, "provision_vm_agent": True, "allow_extension_operations": True,
-        "agent": {"installed": True, "ready": True, "version": AGENT_VERSION[os_type],
-                  "heartbeat": None},
-        "extensions": [], "vm_id": str(uuid.uuid4()), "created": None, "discovered": True,
-        "image": _default_image(os_type), "etag": 1,
-    }
-    doc.update({k: v for k, v in kw.items() if v is not None})
-    return doc
-
-
-def _default_image(os_type):
-    if os_type == "Windows":
-        return {"publisher": "MicrosoftWindowsServer", "offer": "WindowsServer",
-                "sku": "2022-datacenter-azure-edition", "version": "latest",
-                "exactVersion": "20348.2762.241006"}
-    return {"publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy",
-            "sku": "22_04-lts-gen2", "version": "latest", "exactVersion": "22.04.202410020"}
 
 
 def _disk(doc, name, size, lun=None):
@@ -156,16 +120,6 @@ def extension_body(doc, ext):
                        "publisher": ext["publisher"], "type": ext["type"],
                        "typeHandlerVersion": ext["version"]},
     }
-
-
-def agent_state(doc):
-    """'ready', 'not_ready' or 'absent' as the instance view will show it."""
-    if doc.get("power") != "running":
-        return "absent"
-    agent = doc.get("agent") or {}
-    if not agent.get("installed"):
-        return "absent"
-    return "ready" if agent.get("ready") else "not_ready"
 
 
 def instance_view_body(doc, now=None):
@@ -380,15 +334,3 @@ def get_extension(ctx, sub, rg, vm, name):
         if ext["name"].lower() == name.lower():
             return Response(200, extension_body(doc, ext))
     raise not_found("Microsoft.Compute/virtualMachines/%s/extensions" % vm, name, rg)
-
-
-def install_backup_extension(store, doc, now):
-    """What the first backup of a VM with a Ready agent does to the VM."""
-    name = BACKUP_EXTENSION[doc["os"]]
-    if any(e["name"] == name for e in doc.get("extensions", [])):
-        return
-    doc.setdefault("extensions", []).append({
-        "name": name, "publisher": BACKUP_PUBLISHER, "type": name,
-        "version": "1.0.9235.0" if doc["os"] == "Windows" else "1.0.9225.0",
-        "status": "succeeded", "installed": iso(now)})
-    store.put("vms", vm_key(doc["sub"], doc["rg"], doc["name"]), doc)

@@ -1,4 +1,7 @@
-"""Backup jobs and the Backup service's asynchronous operations.
+"""Backup jobs (list, get, cancel) and the vault-level operation endpoints.
+
+Jobs and operations are started in model.py (new_job, new_op); the item-level operation
+endpoints are in protecteditems.py, both answered by common.op_status / op_result.
 
 An operation (the 202 of a PUT/POST/DELETE on a protected item) only
 acknowledges the request and names its job; the job does the work.  Both are
@@ -8,96 +11,19 @@ vault level (V/backupOperations, V/backupOperationResults), as the az CLI mixes
 them.  Job reads count against Azure Backup's 150-per-hour limit.
 """
 
-import uuid
 from datetime import timedelta
 
 from ..arm import ArmError, Response, SENTINEL_TIME, gateway_error, iso, iso_duration, page, parse_iso
+from ..model import OP_ACK_SECONDS, new_op
+from ..queries import job_key, jobs_of_vault, vault_key
 from ..routing import arm
-from .common import vault_id
-from .vaults import V, require_vault, vault_key
+from .common import V, op_result, op_status, require_vault, vault_id
+from .odata import parse_filter
 
-OP_ACK_SECONDS = 8
-JOB_SECONDS = {"ConfigureBackup": 40, "DisableBackup": 30, "DeleteBackupData": 111,
-               "Undelete": 35, "Register": 20}
-SNAPSHOT_SECONDS = 455
-TRANSFER_SECONDS = 2018
 JOB_STATUSES = ("InProgress", "Completed", "Failed", "CompletedWithWarnings", "Cancelled",
                 "Cancelling")
 OPERATIONS = ("Register", "UnRegister", "ConfigureBackup", "Backup", "Restore", "DisableBackup",
               "DeleteBackupData", "CrossRegionRestore", "Undelete", "UpdateCustomerManagedKey")
-
-# Called when a job ends: operation -> func(emu, job, when).
-JOB_DONE = {}
-
-
-def job_key(vkey, job_id):
-    return "%s/%s" % (vkey, job_id.lower())
-
-
-def op_key(vkey, op_id):
-    return "%s/%s" % (vkey, op_id.lower())
-
-
-def new_job(emu, vault, operation, item, outcome=None, seconds=None, property_bag=None,
-            tasks=None, now=None):
-    """Start a job; ``outcome`` says how it will end ({"status", "error"})."""
-    now = now or emu.clock.now()
-    vkey = vault_key(vault["sub"], vault["rg"], vault["name"])
-    job_id = str(uuid.uuid4())
-    if seconds is None:
-        seconds = JOB_SECONDS.get(operation, 30)
-    end = emu.clock.later(seconds)
-    job = {
-        "id": job_id, "vault": vkey, "operation": operation, "status": "InProgress",
-        "entity": item["vm_name"], "container": item["container"], "item": item["key"],
-        "vm_id": item["vm_id"], "start": iso(now), "end": iso(end),
-        "azure_seconds": seconds, "outcome": outcome or {"status": "Completed"},
-        "property_bag": property_bag or {"VM Name": item["vm_name"]},
-        "tasks": tasks or [], "activity_id": str(uuid.uuid4()),
-    }
-    emu.store.put("jobs", job_key(vkey, job_id), job)
-    emu.scheduler.at(end, "job_done", job=job_key(vkey, job_id))
-    return job
-
-
-def new_op(emu, vault, kind, item=None, job=None, error=None, seconds=OP_ACK_SECONDS, now=None):
-    """Register an operation that succeeds (or fails with ``error``) after ``seconds``."""
-    now = now or emu.clock.now()
-    vkey = vault_key(vault["sub"], vault["rg"], vault["name"])
-    op_id = str(uuid.uuid4())
-    end = emu.clock.later(seconds) if seconds else now     # 0: done when it starts
-    op = {"id": op_id, "vault": vkey, "kind": kind, "status": "InProgress", "start": iso(now),
-          "end": iso(end), "job": job["id"] if job else None, "error": error,
-          "item": item["key"] if item else None}
-    emu.store.put("ops", op_key(vkey, op_id), op)
-    emu.scheduler.at(end, "op_done", op=op_key(vkey, op_id))
-    return op
-
-
-def op_headers(ctx, vault, op, item_path=None):
-    """Azure-AsyncOperation / Location / Retry-After for a 202."""
-    v = vault_id(vault["sub"], vault["rg"], vault["name"])
-    if item_path:
-        status = item_path + "/operationsStatus/" + op["id"]
-        result = item_path + "/operationResults/" + op["id"]
-    else:
-        status = v + "/backupOperations/" + op["id"]
-        result = v + "/backupOperationResults/" + op["id"]
-    return {"Azure-AsyncOperation": ctx.url(status), "Location": ctx.url(result),
-            "Retry-After": ctx.emu.clock.retry_after(OP_ACK_SECONDS)}
-
-
-def op_status_body(op):
-    body = {"id": op["id"], "name": op["id"], "status": op["status"], "startTime": op["start"]}
-    if op["status"] == "InProgress":
-        body["endTime"] = SENTINEL_TIME
-        return body
-    body["endTime"] = op["end"]
-    if op["status"] == "Failed" and op.get("error"):
-        body["error"] = {"code": op["error"]["code"], "message": op["error"]["message"]}
-    elif op.get("job"):
-        body["properties"] = {"objectType": "OperationStatusJobExtendedInfo", "jobId": op["job"]}
-    return body
 
 
 def _task_list(job, now):
@@ -169,82 +95,7 @@ def _vault_path_of(vkey, emu_like):
     return vault_id(sub, rg, name)
 
 
-def register_events(emu):
-    def job_done(when, job):
-        doc = emu.store.get("jobs", job)
-        if doc is None or doc["status"] not in ("InProgress",):
-            return
-        outcome = doc.get("outcome") or {"status": "Completed"}
-        doc["status"] = outcome["status"]
-        doc["ended"] = iso(when)
-        if outcome.get("error"):
-            doc["error"] = outcome["error"]
-        if outcome.get("property_bag"):
-            doc["property_bag"].update(outcome["property_bag"])
-        emu.store.put("jobs", job, doc)
-        handler = JOB_DONE.get(doc["operation"])
-        if handler is not None:
-            handler(emu, doc, when)
-
-    def op_done(when, op):
-        doc = emu.store.get("ops", op)
-        if doc is None or doc["status"] != "InProgress":
-            return
-        doc["status"] = "Failed" if doc.get("error") else "Succeeded"
-        emu.store.put("ops", op, doc)
-        if doc.get("kind") == "cancel" and doc.get("job"):
-            job = emu.store.get("jobs", job_key(doc["vault"], doc["job"]))
-            if job is not None and job["status"] == "Cancelling":
-                job["status"] = "Cancelled"
-                job["ended"] = iso(when)
-                emu.store.put("jobs", job_key(doc["vault"], doc["job"]), job)
-
-    emu.scheduler.on("job_done", job_done)
-    emu.scheduler.on("op_done", op_done)
-
-
 # -- operation endpoints (item level and vault level) ----------------------------
-
-def _find_op(ctx, sub, rg, vault, op):
-    doc = ctx.store.get("ops", op_key(vault_key(sub, rg, vault), op))
-    if doc is None:
-        raise ArmError(404, "BMSUserErrorOperationNotFound",
-                       "The operation '%s' was not found. Please check the operation id." % op)
-    return doc
-
-
-def op_status(ctx, sub, rg, vault, op):
-    require_vault(ctx.store, sub, rg, vault)
-    doc = _find_op(ctx, sub, rg, vault, op)
-    headers = {}
-    if doc["status"] == "InProgress":
-        headers["Retry-After"] = ctx.emu.clock.retry_after(OP_ACK_SECONDS)
-    return Response(200, op_status_body(doc), headers)
-
-
-def op_result(ctx, sub, rg, vault, op, self_path, item_body=None):
-    require_vault(ctx.store, sub, rg, vault)
-    doc = _find_op(ctx, sub, rg, vault, op)
-    if doc["status"] == "InProgress":
-        headers = {"Location": ctx.url(self_path),
-                   "Retry-After": ctx.emu.clock.retry_after(OP_ACK_SECONDS)}
-        # The 202 also names the status URL of the same operation (spec examples
-        # ProtectedItemOperationResults, ProtectedItem_Delete_OperationResult).
-        head, _, last = self_path.rstrip("/").rpartition("/")
-        base, _, kind = head.rpartition("/")
-        status = {"operationresults": "operationsStatus",
-                  "backupoperationresults": "backupOperations"}.get(kind.lower())
-        if status:
-            headers["Azure-AsyncOperation"] = ctx.url("%s/%s/%s" % (base, status, last))
-        return Response(202, None, headers)
-    if doc["status"] == "Failed":
-        err = doc["error"]
-        raise ArmError(400, err["code"], err["message"])
-    if item_body is not None:
-        body = item_body(doc)
-        if body is not None:
-            return Response(200, body)
-    return Response(204, None)
 
 
 @arm("GET", V + "/backupoperations/<op>")
@@ -268,11 +119,6 @@ def _count_job_read(ctx, sub):
             "exceeded the limit of '%d' for time interval '01:00:00'. Please try again after '%d' "
             "seconds." % (ctx.emu.faults.job_reads_per_hour, retry),
             headers={"Retry-After": str(retry)})
-
-
-def jobs_of_vault(store, vkey):
-    prefix = vkey + "/"
-    return [j for k, j in store.items("jobs") if k.startswith(prefix)]
 
 
 def _parse_filter_time(text):
@@ -299,7 +145,6 @@ def _parse_filter_time(text):
 
 @arm("GET", V + "/backupjobs")
 def list_jobs(ctx, sub, rg, vault):
-    from .odata import parse_filter
     doc = require_vault(ctx.store, sub, rg, vault)
     clauses = parse_filter(ctx.request.args.get("$filter"), allowed={
         "status", "operation", "backupmanagementtype", "starttime", "endtime", "jobid"})

@@ -9,9 +9,10 @@ offending field in ``target``.
 import copy
 
 from ..arm import ArmError, Response, gateway_error, iso, load_json_body, obj, page, parse_iso
+from ..queries import get_policy, items_of_vault, policies_of, policy_key, vault_key
 from ..routing import arm
-from .common import vault_id
-from .vaults import V, require_vault, vault_key
+from .common import V, require_vault, vault_id
+from .odata import parse_filter
 
 POLICY_TYPE = "Microsoft.RecoveryServices/vaults/backupPolicies"
 MAX_POLICIES = 200
@@ -64,71 +65,7 @@ Chatham Islands Standard Time|UTC+13|Tonga Standard Time|Samoa Standard Time
 Line Islands Standard Time""".replace("\n", "|").split("|"))
 
 
-def policy_key(vkey, name):
-    return "%s/%s" % (vkey, name.lower())
-
-
-def policies_of(store, vkey):
-    prefix = vkey + "/"
-    return [p for k, p in store.items("policies") if k.startswith(prefix)]
-
-
-def get_policy(store, vkey, name):
-    return store.get("policies", policy_key(vkey, name))
-
-
-def _day_time(now, hour):
-    return now.strftime("%Y-%m-%d") + "T%02d:00:00Z" % hour
-
-
-def create_default_policies(store, vault, now):
-    vkey = vault_key(vault["sub"], vault["rg"], vault["name"])
-    midnight, eight = _day_time(now, 0), _day_time(now, 8)
-    defaults = {
-        "DefaultPolicy": {
-            "backupManagementType": "AzureIaasVM", "instantRPDetails": {},
-            "schedulePolicy": {"schedulePolicyType": "SimpleSchedulePolicy",
-                               "scheduleRunFrequency": "Daily", "scheduleRunTimes": [midnight],
-                               "scheduleWeeklyFrequency": 0},
-            "retentionPolicy": {"retentionPolicyType": "LongTermRetentionPolicy",
-                                "dailySchedule": {"retentionTimes": [midnight], "retentionDuration": {
-                                    "count": 30, "durationType": "Days"}}},
-            "instantRpRetentionRangeInDays": 2, "timeZone": "UTC", "policyType": "V1"},
-        "EnhancedPolicy": {
-            "backupManagementType": "AzureIaasVM", "instantRPDetails": {},
-            "schedulePolicy": {"schedulePolicyType": "SimpleSchedulePolicyV2",
-                               "scheduleRunFrequency": "Hourly",
-                               "hourlySchedule": {"interval": 4, "scheduleWindowStartTime": eight,
-                                                  "scheduleWindowDuration": 12}},
-            "retentionPolicy": {"retentionPolicyType": "LongTermRetentionPolicy",
-                                "dailySchedule": {"retentionTimes": [eight], "retentionDuration": {
-                                    "count": 30, "durationType": "Days"}}},
-            "instantRpRetentionRangeInDays": 2, "timeZone": "UTC", "policyType": "V2"},
-        "HourlyLogBackup": {
-            "backupManagementType": "AzureWorkload", "workLoadType": "SQLDataBase",
-            "settings": {"timeZone": "UTC", "issqlcompression": False, "isCompression": False},
-            "subProtectionPolicy": [
-                {"policyType": "Full",
-                 "schedulePolicy": {"schedulePolicyType": "SimpleSchedulePolicy",
-                                    "scheduleRunFrequency": "Daily", "scheduleRunTimes": [midnight],
-                                    "scheduleWeeklyFrequency": 0},
-                 "retentionPolicy": {"retentionPolicyType": "LongTermRetentionPolicy",
-                                     "dailySchedule": {"retentionTimes": [midnight],
-                                                       "retentionDuration": {"count": 30,
-                                                                             "durationType": "Days"}}}},
-                {"policyType": "Log",
-                 "schedulePolicy": {"schedulePolicyType": "LogSchedulePolicy",
-                                    "scheduleFrequencyInMins": 60},
-                 "retentionPolicy": {"retentionPolicyType": "SimpleRetentionPolicy",
-                                     "retentionDuration": {"count": 30, "durationType": "Days"}}}]},
-    }
-    for name, props in defaults.items():
-        store.put("policies", policy_key(vkey, name), {"vault": vkey, "name": name,
-                                                      "properties": props, "created": iso(now)})
-
-
 def policy_body(store, doc):
-    from .protection import items_of_vault
     vkey = doc["vault"]
     vault = store.get("vaults", vkey)
     props = copy.deepcopy(doc["properties"])
@@ -315,7 +252,6 @@ def _normalise(props, policy_type):
 
 @arm("GET", V + "/backuppolicies")
 def list_policies(ctx, sub, rg, vault):
-    from .odata import parse_filter
     doc = require_vault(ctx.store, sub, rg, vault)
     clauses = parse_filter(ctx.request.args.get("$filter"),
                            allowed={"backupmanagementtype", "workloadtype"})
@@ -380,7 +316,6 @@ def put_policy(ctx, sub, rg, vault, policy):
 
 @arm("DELETE", V + "/backuppolicies/<policy>")
 def delete_policy(ctx, sub, rg, vault, policy):
-    from .protection import items_of_vault
     doc = require_vault(ctx.store, sub, rg, vault)
     vkey = vault_key(doc["sub"], doc["rg"], doc["name"])
     found = get_policy(ctx.store, vkey, policy)

@@ -15,13 +15,13 @@ from datetime import timedelta
 from ..arm import (ArmError, Response, etag_for, gateway_error, iso, load_json_body, obj, page,
                    parse_iso)
 from ..clock import mark_done
+from ..model import apply_soft_delete, create_default_policies, set_redundancy
+from ..queries import get_vault, has_protected_data, items_of_vault, vault_key
 from ..routing import arm
-from .common import (bad_request, norm_location, not_found, require_type_location, res_key, rg_key,
-                     tags_of, vault_id)
+from .common import (VAULT_TYPE, V, bad_request, norm_location, not_found, require_type_location,
+                     require_vault, tags_of, vault_id)
 
-V = "/subscriptions/<sub>/resourcegroups/<rg>/providers/microsoft.recoveryservices/vaults/<vault>"
-VAULT_TYPE = "Microsoft.RecoveryServices/vaults"
-REDUNDANCY = ("LocallyRedundant", "GeoRedundant", "ZoneRedundant")
+
 PROVISION_SECONDS = 4      # Azure time for a vault to finish provisioning
 UPDATE_SECONDS = 3         # Azure time of a PATCH / DELETE operation
 NAME_RESERVED_HOURS = 24   # a deleted vault's name stays taken this long
@@ -37,21 +37,6 @@ NAME_RESERVED_HOURS = 24   # a deleted vault's name stays taken this long
 # Azure-AsyncOperation, emulator/tests/test_proxy.py); DELETE is synchronous below 2024-04-01.
 SYNC_PUT_UNTIL = "2016-06-01"
 ASYNC_DELETE_SINCE = "2024-04-01"
-
-
-def vault_key(sub, rg, name):
-    return res_key(sub, rg, name)
-
-
-def get_vault(store, sub, rg, name):
-    return store.get("vaults", vault_key(sub, rg, name))
-
-
-def require_vault(store, sub, rg, name):
-    doc = get_vault(store, sub, rg, name)
-    if doc is None:
-        raise not_found(VAULT_TYPE, name, rg)
-    return doc
 
 
 def valid_vault_name(name):
@@ -206,65 +191,6 @@ def _apply_properties(doc, props, locked):
                        else red.get("crossRegionRestore") == "Enabled", locked)
 
 
-def apply_soft_delete(doc, state, days, enhanced):
-    config = doc["vault_config"]
-    if state is not None:
-        state = {"alwayson": "AlwaysON"}.get(str(state).lower(), state)
-        if state not in ("Enabled", "Disabled", "AlwaysON"):
-            raise bad_request("BadRequest", "Invalid soft delete state '%s'." % state)
-        if config["softDeleteFeatureState"] == "AlwaysON" and state != "AlwaysON":
-            raise bad_request("UserErrorSoftDeleteAlwaysOn",
-                              "Soft delete is always on for this vault and cannot be disabled.")
-        config["softDeleteFeatureState"] = state
-    if days is not None:
-        if not isinstance(days, int) or not 14 <= days <= 180:
-            raise bad_request("BMSUserErrorInvalidInput",
-                              "Soft delete retention period must be between 14 and 180 days.")
-        config["softDeleteRetentionPeriodInDays"] = days
-    if enhanced is not None:
-        enhanced = {"alwayson": "AlwaysON"}.get(str(enhanced).lower(), enhanced)
-        if enhanced not in ("Enabled", "Disabled", "AlwaysON"):
-            raise bad_request("BadRequest", "Invalid enhanced security state '%s'." % (enhanced,))
-        config["enhancedSecurityState"] = enhanced
-
-
-def has_protected_data(store, doc):
-    """Protected items, stopped items that keep data, or soft-deleted items."""
-    from .protection import items_of_vault
-    return bool(items_of_vault(store, doc))
-
-
-def set_redundancy(doc, storage_type, crr, locked):
-    """Change storage redundancy / cross-region restore, with the service's rules.
-
-    locked: the vault holds protected data (live, stopped or soft-deleted items);
-    Azure then refuses any change of the replication type.
-    """
-    storage = doc["storage"]
-    new_type = storage_type or storage["type"]
-    if new_type not in REDUNDANCY:
-        raise bad_request("BMSUserErrorInvalidInput",
-                          "Invalid storage redundancy '%s'. Allowed values: %s." % (
-                              new_type, ", ".join(REDUNDANCY)))
-    new_crr = storage["crr"] if crr is None else bool(crr)
-    if locked and new_type != storage["type"]:
-        raise ArmError(400, "StorageModelModifyError",
-                       "Storage Redundancy option is locked when the first machine is registered "
-                       "with the vault, and cannot be modified thereafter.")
-    if new_crr and new_type != "GeoRedundant":
-        raise ArmError(400, "BMSUserErrorCrossRegionRestoreNotSupportedForStorageType",
-                       "Cross Region Restore can only be enabled on a vault that uses the "
-                       "GeoRedundant storage type.")
-    if storage["crr"] and not new_crr and locked:
-        raise ArmError(400, "BMSUserErrorCrossRegionRestoreCannotBeDisabled",
-                       "Cross Region Restore cannot be disabled after protection has started in "
-                       "the vault.")
-    if new_crr and not storage["crr"] and doc.get("storage_version", "Unassigned") != "Unassigned":
-        doc["storage_version"] = "V1"
-    storage["type"] = new_type
-    storage["crr"] = new_crr
-
-
 def _op(ctx, doc_key, kind, azure_seconds, vault_url):
     """Register a vault-level operation; return its Azure-AsyncOperation/Location headers."""
     op_id = base64.b64encode(("%d;%s" % (2047, uuid.uuid4())).encode()).decode()
@@ -363,7 +289,6 @@ def put_vault(ctx, sub, rg, vault):
     if existing is not None:
         ctx.store.put("vaults", key, doc)
         return Response(200, vault_body(doc))
-    from .policies import create_default_policies
     if ctx.api_version <= SYNC_PUT_UNTIL:
         doc["provisioning"] = "Succeeded"
         ctx.store.put("vaults", key, doc)
@@ -421,7 +346,6 @@ def delete_vault(ctx, sub, rg, vault):
     doc = ctx.store.get("vaults", key)
     if doc is None:
         return Response(204, None)
-    from .protection import items_of_vault
     items = items_of_vault(ctx.store, doc)
     soft = [i for i in items if i.get("soft_deleted")]
     live = [i for i in items if not i.get("soft_deleted")]
@@ -564,7 +488,6 @@ def check_name_sub(ctx, sub, location):
 @arm("GET", V + "/usages")
 def usages(ctx, sub, rg, vault):
     doc = require_vault(ctx.store, sub, rg, vault)
-    from .protection import items_of_vault
     items = items_of_vault(ctx.store, doc)
     count = len([i for i in items if not i.get("soft_deleted")])
     reset = iso(ctx.now + timedelta(days=1))
@@ -575,7 +498,3 @@ def usages(ctx, sub, rg, vault):
          "currentValue": sum(i.get("backup_bytes", 0) for i in items), "limit": -1,
          "name": {"value": "StorageUsage", "localizedValue": "Backup Storage"}},
     ]})
-
-
-__all__ = ["V", "vault_body", "require_vault", "get_vault", "vault_key", "set_redundancy",
-           "rg_key"]

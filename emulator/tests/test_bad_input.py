@@ -47,11 +47,23 @@ ERROR_BODIES = os.path.join(ROOT, "emulator", "tests", "fixtures", "azure-rest-e
 # -- the emulator and the state every route needs ------------------------------------------
 
 class Env:
-    def __init__(self, emu):
+    """An emulator and the names of one set of state in it (see build): the module's shared
+    one (rg-shop-weu, rsv-fuzz, shop-web-01, fuzz-lock), or a test's own (Env.fresh)."""
+
+    def __init__(self, emu, rg=RG, vault=VAULT, vm=VM, lock=LOCK, tokens=None):
         self.emu = emu
         self.sub = emu.sub
-        self._token = None
+        self.rg_name, self.vault_name, self.vm_name, self.lock = rg, vault, vm, lock
+        self._tokens = tokens if tokens is not None else {}     # shared: a clock move expires them all
         self.values = {}
+
+    @property
+    def _token(self):
+        return self._tokens.get("arm")
+
+    @_token.setter
+    def _token(self, value):
+        self._tokens["arm"] = value
 
     def token(self):
         if self._token is None:
@@ -76,24 +88,63 @@ class Env:
         self._token = None
 
     # ids
-    def rg(self, rg=RG):
-        return "/subscriptions/%s/resourceGroups/%s" % (self.sub, rg)
+    def rg(self, rg=None):
+        return "/subscriptions/%s/resourceGroups/%s" % (self.sub, rg or self.rg_name)
 
-    def vault(self, name=VAULT):
-        return self.rg() + "/providers/Microsoft.RecoveryServices/vaults/" + name
+    def vault(self, name=None):
+        return self.rg() + "/providers/Microsoft.RecoveryServices/vaults/" + (name or self.vault_name)
 
-    def vm_id(self, vm=VM, rg=RG):
-        return self.rg(rg) + "/providers/Microsoft.Compute/virtualMachines/" + vm
+    def vm_id(self, vm=None, rg=None):
+        return self.rg(rg) + "/providers/Microsoft.Compute/virtualMachines/" + (vm or self.vm_name)
 
-    def item(self, vm=VM, vault=VAULT, rg=RG):
-        name = "iaasvmcontainerv2;%s;%s" % (rg, vm)
+    def item(self, vm=None, vault=None, rg=None):
+        name = "iaasvmcontainerv2;%s;%s" % (rg or self.rg_name, vm or self.vm_name)
         return "%s/backupFabrics/Azure/protectionContainers/IaasVMContainer;%s/protectedItems/VM;%s" % (
             self.vault(vault), name, name)
 
-    def policy_id(self, policy="DefaultPolicy", vault=VAULT):
+    def policy_id(self, policy="DefaultPolicy", vault=None):
         return self.vault(vault) + "/backupPolicies/" + policy
 
-    def protect(self, vm, vault=VAULT, rg=RG):
+    def fresh(self):
+        """State of a test's own in the same emulator: a new resource group with a new VM, vault,
+        protected item, backup job, recovery point and lock (for the tests that change or delete
+        what they are given)."""
+        suffix = uuid.uuid4().hex[:8]
+        rg = "rg-fuzz-" + suffix
+        env = Env(self.emu, rg=rg, vault="rsv-fuzz-" + suffix, vm="vm-fuzz", lock=LOCK, tokens=self._tokens)
+        resp = env.request("PUT", env.rg(), api="2021-04-01", json_body={"location": "westeurope"})
+        assert resp.status_code == 201, resp.text
+        self.emu.admin("POST", "vms", json={"resource_group": rg, "name": env.vm_name, "discovered": True})
+        env.build()
+        return env
+
+    def build(self):
+        """The vault, the VM protected and backed up, a container refresh and a lock: every
+        variable of every route has a real value (self.values), so requests reach the handlers."""
+        resp = self.request("PUT", self.vault(), json_body={"location": "westeurope", "sku": {"name": "Standard"}})
+        assert resp.status_code == 201, resp.text
+        vault_op = op_of(resp.headers["Azure-AsyncOperation"])
+        self.advance(10)
+        item_op = op_of(self.protect(self.vm_name).headers["Azure-AsyncOperation"])
+        resp = self.request("POST", self.item() + "/backup",
+                            json_body={"properties": {"objectType": "IaasVMBackupRequest"}})
+        assert resp.status_code == 202, resp.text
+        self.advance(4000)
+        status = self.request("GET", self.vault() + "/backupOperations/" + op_of(resp.headers["Azure-AsyncOperation"]))
+        job = status.json()["properties"]["jobId"]
+        rps = self.request("GET", self.item() + "/recoveryPoints").json()["value"]
+        resp = self.request("POST", self.vault() + "/backupFabrics/Azure/refreshContainers")
+        refresh_op = op_of(resp.headers["Location"])
+        assert self.request("PUT", self.rg() + "/providers/Microsoft.Authorization/locks/" + self.lock,
+                            api="2020-05-01", json_body={"properties": {"level": "CanNotDelete"}}).status_code == 201
+        rg, vm = self.rg_name, self.vm_name
+        self.values = {"sub": self.sub, "rg": rg, "vault": self.vault_name, "fabric": "Azure", "vm": vm,
+                       "container": "IaasVMContainer;iaasvmcontainerv2;%s;%s" % (rg, vm),
+                       "item": "VM;iaasvmcontainerv2;%s;%s" % (rg, vm), "policy": "DefaultPolicy",
+                       "location": "westeurope", "namespace": "Microsoft.RecoveryServices", "job": job,
+                       "rp": rps[0]["name"], "ops": {"vault": vault_op, "item": item_op, "refresh": refresh_op}}
+
+    def protect(self, vm, vault=None, rg=None):
         resp = self.request("PUT", self.item(vm, vault, rg), json_body={"properties": {
             "protectedItemType": "Microsoft.Compute/virtualMachines",
             "sourceResourceId": self.vm_id(vm, rg), "policyId": self.policy_id(vault=vault)}})
@@ -110,31 +161,16 @@ def op_of(url):
 def env(tmp_path_factory):
     emu = start_emulator(tmp_path_factory.mktemp("bad-input"))
     env = Env(emu)
+    quiet_faults(emu)
+    env.build()
+    yield env
+    stop_emulator(emu)
+
+
+def quiet_faults(emu):
     # Job reads count against Azure Backup's 150/hour limit and every request against ARM's token
     # buckets (200 writes, 250 reads): both off, so the thousands of fuzz requests reach the handlers.
     emu.admin("PUT", "faults", json={"job_reads_per_hour": 0, "throttle": False})
-    resp = env.request("PUT", env.vault(), json_body={"location": "westeurope", "sku": {"name": "Standard"}})
-    assert resp.status_code == 201, resp.text
-    vault_op = op_of(resp.headers["Azure-AsyncOperation"])
-    env.advance(10)
-    item_op = op_of(env.protect(VM).headers["Azure-AsyncOperation"])
-    resp = env.request("POST", env.item() + "/backup", json_body={"properties": {"objectType": "IaasVMBackupRequest"}})
-    assert resp.status_code == 202, resp.text
-    env.advance(4000)
-    status = env.request("GET", env.vault() + "/backupOperations/" + op_of(resp.headers["Azure-AsyncOperation"]))
-    job = status.json()["properties"]["jobId"]
-    rps = env.request("GET", env.item() + "/recoveryPoints").json()["value"]
-    resp = env.request("POST", env.vault() + "/backupFabrics/Azure/refreshContainers")
-    refresh_op = op_of(resp.headers["Location"])
-    assert env.request("PUT", env.rg() + "/providers/Microsoft.Authorization/locks/" + LOCK, api="2020-05-01",
-                       json_body={"properties": {"level": "CanNotDelete"}}).status_code == 201
-    env.values = {"sub": env.sub, "rg": RG, "vault": VAULT, "fabric": "Azure", "vm": VM,
-                  "container": "IaasVMContainer;iaasvmcontainerv2;%s;%s" % (RG, VM),
-                  "item": "VM;iaasvmcontainerv2;%s;%s" % (RG, VM), "policy": "DefaultPolicy",
-                  "location": "westeurope", "namespace": "Microsoft.RecoveryServices", "job": job,
-                  "rp": rps[0]["name"], "ops": {"vault": vault_op, "item": item_op, "refresh": refresh_op}}
-    yield env
-    stop_emulator(emu)
 
 
 def assert_arm_error(resp, status=None, code=None):
@@ -700,7 +736,7 @@ def route_path(env, pattern):
         values["op"] = ops["vault"]
     else:
         values["op"] = ops["item"]
-    values["name"] = LOCK if "/locks/" in pattern else "VMSnapshotLinux"
+    values["name"] = env.lock if "/locks/" in pattern else "VMSnapshotLinux"
     return re.sub(r"<([^>]+)>", lambda m: quote(values[m.group(1)], safe=";"), pattern)
 
 
@@ -708,13 +744,13 @@ SENT = collections.Counter()      # requests the route fuzz sent, per case
 
 
 def fuzz_cases():
-    """(pattern, method, registered): registered methods first, DELETEs last (they remove state)."""
+    """(pattern, method, registered) for every route and method, in any order: a case that may
+    change or remove state has state of its own (test_fuzz_every_route)."""
     cases = []
     for pattern, methods in _ROUTES.items():
         for method in METHODS:
             cases.append((pattern, method, method in methods))
-    return sorted(cases, key=lambda c: (c[1] == "DELETE" and c[2], "/vaults/<vault>" == c[0][-15:], not c[2],
-                                        c[0], c[1]))
+    return sorted(cases, key=lambda c: (not c[2], c[0], c[1]))
 
 
 def check_answer(resp, method):
@@ -739,6 +775,11 @@ def test_substituted_routes_reach_their_handlers(env):
 @pytest.mark.parametrize("pattern,method,registered", fuzz_cases(),
                          ids=["%s %s" % (c[1], c[0].replace("/subscriptions/<sub>", "")) for c in fuzz_cases()])
 def test_fuzz_every_route(env, pattern, method, registered):
+    # A registered method other than a read changes or deletes what it is sent to: it gets a
+    # resource group, VM, vault, item and lock of its own, so no other test sees what it did.
+    writes = registered and method not in ("GET", "HEAD")
+    if writes:
+        env = env.fresh()
     path = route_path(env, pattern)
     token = env.token()
 
@@ -752,6 +793,11 @@ def test_fuzz_every_route(env, pattern, method, registered):
         SENT[(pattern, method, registered)] += 1
         check_answer(resp, method)
     fuzz()
+    if registered:
+        assert SENT[(pattern, method, registered)] >= 20, SENT[(pattern, method, registered)]
+    if writes:
+        assert_healthy(env)
+    no_traceback(env)
 
 
 @settings(FUZZ, max_examples=250)
@@ -767,6 +813,7 @@ def test_fuzz_path_segments(env, data):
     path = route_path(env, pattern.replace("<%s>" % victim, "<victim>", 1).replace("<victim>", quote(value, safe="")))
     resp = env.request(method, path, data=b"{}", headers={"Content-Type": "application/json"})
     check_answer(resp, method)
+    no_traceback(env)
 
 
 @settings(FUZZ, max_examples=150)
@@ -845,12 +892,32 @@ def admin_requests(draw):
     return path, method, body, query
 
 
+@pytest.fixture
+def admin_env(tmp_path):
+    """An emulator of the admin fuzz's own: what it sets (clock, token lifetime, page size, VMs,
+    locks) stays out of the other tests' emulator."""
+    emu = start_emulator(tmp_path)
+    quiet_faults(emu)
+    env = Env(emu)
+    env.build()
+    yield env
+    stop_emulator(emu)
+
+
+def test_fuzz_admin_api(admin_env):
+    _fuzz_admin_api(admin_env)
+    # Undo what the fuzz may have switched on, then everything must still answer.
+    admin_env.emu.admin("PUT", "settings", json={"token_lifetime": 3599, "page_size": 200})
+    admin_env._token = None
+    assert_healthy(admin_env)
+
+
 @settings(FUZZ, max_examples=300)
 @given(req=admin_requests())
-def test_fuzz_admin_api(env, req):
+def _fuzz_admin_api(env, req):
     path, method, body, query = req
     if path == "state" or path.strip("/").startswith("reset"):
-        method = "GET"      # a reset would throw away the state the other tests use
+        method = "GET"      # a reset would throw away the state the fuzz works on
     try:
         resp = env.emu.http.request(method, env.emu.endpoint + "/_emulator/" + quote(path, safe="/"),
                                     params=query, data=body, verify=env.emu.ca)
@@ -860,7 +927,7 @@ def test_fuzz_admin_api(env, req):
             assert isinstance(payload, dict) and isinstance(payload.get("error"), (str, dict)), payload
     finally:
         # A fuzzed faults body may switch ARM's throttling back on (its buckets, kept while off, are
-        # empty after the fuzz) or add 429 rules: the later tests of this module are about bad input.
+        # empty after the fuzz) or add 429 rules: the later examples are about bad input.
         env.emu.admin("PUT", "faults", json={"rules": [], "throttle": False, "job_reads_per_hour": 0})
 
 
@@ -898,11 +965,9 @@ def test_admin_lock_with_null_name_or_location_takes_the_defaults(env):
     assert [lock["name"] for lock in locks.json()["value"]] == ["backup-lock"]
 
 
-def test_still_healthy_after_the_fuzz(env):
-    # Undo what the admin fuzz may have switched on.
-    env.emu.admin("PUT", "faults", json={"rules": [], "throttle": False, "job_reads_per_hour": 0})
-    env.emu.admin("PUT", "settings", json={"token_lifetime": 3599, "page_size": 200})
-    env._token = None
+def assert_healthy(env):
+    """Every read of env's state and every list answers 200: anything a test stored in a broken
+    shape would fail here; and the emulator printed no traceback."""
     sub = "/subscriptions/" + env.sub
     for path, params in ((env.vault(), None), (env.vm_id(), {"$expand": "instanceView"}), (env.rg(), None),
                          # lists: anything the fuzz stored in a broken shape would fail here
@@ -913,6 +978,10 @@ def test_still_healthy_after_the_fuzz(env):
                          (env.rg() + "/providers/Microsoft.Authorization/locks", None)):
         resp = env.request("GET", path, params=params)
         assert resp.status_code == 200, (path, resp.status_code, resp.text[:300])
-    ran = [key for key in SENT if key[2]]
-    assert all(SENT[key] >= 20 for key in ran), {k: SENT[k] for k in ran if SENT[k] < 20}
     no_traceback(env)
+
+
+def test_shared_state_is_healthy(env):
+    """The module's shared state answers every read: no test changed it into a broken shape (each
+    fuzz of a write checks its own state the same way, test_fuzz_every_route)."""
+    assert_healthy(env)

@@ -20,6 +20,7 @@ example the emulator follows the recording and the allowlist entry says so.
 
 import copy
 import datetime
+import functools
 import json
 import os
 import uuid
@@ -164,17 +165,48 @@ NOT_PRODUCED = {
         "200": "a finished delete has no resource to return: 204"},
 }
 
-COVERED = {}
-CHECKED = set()
+COVERED = {}       # file -> the tests comparing it
+DECLARED = {}      # test -> {(file, label)} it compares: checked by the test itself, see covers
+CHECKED = []       # (file, label) of every comparison made, in order
 
 
-def covers(*names):
-    """Mark a test as the one comparing these example files."""
+def covers(*entries):
+    """Mark a test as the one comparing these example files.
+
+    An entry is a file name (every response of the file but those NOT_PRODUCED explains) or
+    (file, label, ...) for some of its responses.  The test then fails unless it compared
+    exactly those responses, so the declarations can be trusted without running the module
+    (test_every_example_response_is_compared_or_explained reads them).
+    """
     def mark(func):
-        for name in names:
+        declared = set()
+        for entry in entries:
+            name, labels = (entry, None) if isinstance(entry, str) else (entry[0], entry[1:])
             COVERED.setdefault(name, []).append(func.__name__)
-        return func
+            declared |= {(name, label) for label in (labels or produced_labels(name))}
+        DECLARED[func.__name__] = declared
+
+        @functools.wraps(func)
+        def test(*args, **kwargs):
+            start = len(CHECKED)
+            func(*args, **kwargs)
+            compared = set(CHECKED[start:])
+            assert compared == declared, "compared but not declared in @covers: %s; declared but not compared: %s" % (
+                sorted(compared - declared), sorted(declared - compared))
+        return test
     return mark
+
+
+def labels_of(name):
+    """The responses of an example file: its status codes, or a capture's parts."""
+    doc = load(name)
+    if name == RECONSTRUCTED:
+        return ["DefaultPolicy", "EnhancedPolicy"]
+    return list(doc.get("responses") or [k for k in doc if not k.startswith(("_", "request", "stop_"))])
+
+
+def produced_labels(name):
+    return [label for label in labels_of(name) if label not in NOT_PRODUCED.get(name, {})]
 
 
 def load(name):
@@ -203,7 +235,7 @@ def check(name, label, resp, expected=None, status=None):
         problems += cmp.problems
         problems += ["allowlist entry not needed: %s" % p for p in cmp.stale()]
     assert not problems, "%s [%s]:\n  %s" % (name, label, "\n  ".join(problems))
-    CHECKED.add((name, label))
+    CHECKED.append((name, label))
 
 
 def capture(name, key, resp, status):
@@ -620,7 +652,8 @@ def test_protected_item_get(world):
     check("backup_2026-10-01_Compute_ProtectedItem_Get.json", "200", world.arm("GET", web1, BACKUP_API))
 
 
-@covers("backup_2026-10-01_ConfigureProtection.json", "backup_2026-10-01_ProtectedItemOperationResults.json",
+@covers("backup_2026-10-01_ConfigureProtection.json",
+        ("backup_2026-10-01_ProtectedItemOperationResults.json", "202", "200"),
         "backup_2026-10-01_ProtectedItemOperationStatus.json")
 def test_configure_protection(world):
     """Re-configure the backed-up item (the example's 200 shows a Protected item)."""
@@ -637,7 +670,7 @@ def test_configure_protection(world):
           world.follow(resp.headers["Azure-AsyncOperation"]))
 
 
-@covers("backup_2026-10-01_TriggerBackup_Post.json")
+@covers("backup_2026-10-01_TriggerBackup_Post.json", ("backup_2026-10-01_ProtectedItemOperationResults.json", "204"))
 def test_trigger_backup(world):
     _, web2 = world.protected()
     world.idle()
@@ -774,19 +807,17 @@ def test_vm_instance_view(world):
 
 
 def test_every_example_response_is_compared_or_explained():
-    """Runs last: each response of each example was compared above, or NOT_PRODUCED says why."""
+    """Each response of each example is compared by a test (@covers, which the test checks it
+    kept), or NOT_PRODUCED says why the emulator never gives it."""
     files = sorted(f for f in os.listdir(EXAMPLES) if f.endswith(".json") and f != ERROR_BODIES)
-    # Needs the whole module: each example test records what it compared in CHECKED.
-    assert {name for name, _ in CHECKED} == set(files), "run the whole module; not compared: %s" % (
-        sorted(set(files) - {name for name, _ in CHECKED}))
+    declared = set().union(*DECLARED.values())
+    assert {name for name, _ in declared} == set(files), "not compared: %s" % (
+        sorted(set(files) - {name for name, _ in declared}))
     missing = []
     for name in files:
-        doc = load(name)
-        labels = doc.get("responses") or [k for k in doc if not k.startswith(("_", "request", "stop_"))]
-        if name == RECONSTRUCTED:
-            labels = ["DefaultPolicy", "EnhancedPolicy"]
-        for label in labels:
-            if (name, label) not in CHECKED and label not in NOT_PRODUCED.get(name, {}):
+        for label in labels_of(name):
+            if (name, label) not in declared and label not in NOT_PRODUCED.get(name, {}):
                 missing.append("%s [%s]" % (name, label))
     assert not missing
-    assert [(n, lbl) for n, lbls in NOT_PRODUCED.items() for lbl in lbls if (n, lbl) in CHECKED] == []
+    assert [(n, lbl) for n, lbls in NOT_PRODUCED.items() for lbl in lbls if (n, lbl) in declared] == []
+    assert [(n, lbl) for n, lbl in declared if lbl not in labels_of(n)] == []

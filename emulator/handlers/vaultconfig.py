@@ -1,11 +1,14 @@
-"""Vault-wide backup settings: storage redundancy, vault config (soft delete), misc reads."""
+"""A vault's backup configuration: storage redundancy (backupstorageconfig), soft delete and
+enhanced security (backupconfig), and the vault-wide reads of the Backup service (resource
+guard proxies, encryption config, usage summaries)."""
 
 import copy
 
 from ..arm import ArmError, Response, load_json_body, obj
+from ..model import apply_soft_delete, set_redundancy
+from ..queries import has_protected_data, items_of_vault, vault_key
 from ..routing import arm
-from .common import vault_id
-from .vaults import V, apply_soft_delete, has_protected_data, require_vault, set_redundancy, vault_key
+from .common import V, require_vault, vault_id
 
 STORAGE = V + "/backupstorageconfig/vaultstorageconfig"
 CONFIG = V + "/backupconfig/vaultconfig"
@@ -120,7 +123,6 @@ def encryption_config(ctx, sub, rg, vault):
 
 @arm("GET", V + "/backupusagesummaries")
 def usage_summaries(ctx, sub, rg, vault):
-    from .protection import items_of_vault
     doc = require_vault(ctx.store, sub, rg, vault)
     items = items_of_vault(ctx.store, doc)
     protected = [i for i in items if not i.get("soft_deleted")]

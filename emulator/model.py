@@ -1,0 +1,252 @@
+"""Document changes shared by the handlers' ARM areas, below every handler module.
+
+What one area does to documents another area serves: jobs and the Backup service's
+asynchronous operations (started by protected items, backups and job cancels, ended by
+the scheduler), a new vault's default policies, a vault's storage and soft-delete
+settings (the vault and its backup configuration), and a VM's document and its backup
+extension (compute, the admin API, seeds and the first backup).  Reads are in queries.py.
+"""
+
+import uuid
+
+from . import regions
+from .arm import ArmError, iso
+from .queries import job_key, op_key, policy_key, vault_key, vm_key
+
+# -- jobs and operations ------------------------------------------------------------------
+
+OP_ACK_SECONDS = 8
+JOB_SECONDS = {"ConfigureBackup": 40, "DisableBackup": 30, "DeleteBackupData": 111,
+               "Undelete": 35, "Register": 20}
+SNAPSHOT_SECONDS = 455
+TRANSFER_SECONDS = 2018
+
+
+# Called when a job ends: operation -> func(emu, job, when) (backups.py sets Backup's).
+JOB_DONE = {}
+
+
+def new_job(emu, vault, operation, item, outcome=None, seconds=None, property_bag=None,
+            tasks=None, now=None):
+    """Start a job; ``outcome`` says how it will end ({"status", "error"})."""
+    now = now or emu.clock.now()
+    vkey = vault_key(vault["sub"], vault["rg"], vault["name"])
+    job_id = str(uuid.uuid4())
+    if seconds is None:
+        seconds = JOB_SECONDS.get(operation, 30)
+    end = emu.clock.later(seconds)
+    job = {
+        "id": job_id, "vault": vkey, "operation": operation, "status": "InProgress",
+        "entity": item["vm_name"], "container": item["container"], "item": item["key"],
+        "vm_id": item["vm_id"], "start": iso(now), "end": iso(end),
+        "azure_seconds": seconds, "outcome": outcome or {"status": "Completed"},
+        "property_bag": property_bag or {"VM Name": item["vm_name"]},
+        "tasks": tasks or [], "activity_id": str(uuid.uuid4()),
+    }
+    emu.store.put("jobs", job_key(vkey, job_id), job)
+    emu.scheduler.at(end, "job_done", job=job_key(vkey, job_id))
+    return job
+
+
+def new_op(emu, vault, kind, item=None, job=None, error=None, seconds=OP_ACK_SECONDS, now=None):
+    """Register an operation that succeeds (or fails with ``error``) after ``seconds``."""
+    now = now or emu.clock.now()
+    vkey = vault_key(vault["sub"], vault["rg"], vault["name"])
+    op_id = str(uuid.uuid4())
+    end = emu.clock.later(seconds) if seconds else now     # 0: done when it starts
+    op = {"id": op_id, "vault": vkey, "kind": kind, "status": "InProgress", "start": iso(now),
+          "end": iso(end), "job": job["id"] if job else None, "error": error,
+          "item": item["key"] if item else None}
+    emu.store.put("ops", op_key(vkey, op_id), op)
+    emu.scheduler.at(end, "op_done", op=op_key(vkey, op_id))
+    return op
+
+
+def register_events(emu):
+    def job_done(when, job):
+        doc = emu.store.get("jobs", job)
+        if doc is None or doc["status"] not in ("InProgress",):
+            return
+        outcome = doc.get("outcome") or {"status": "Completed"}
+        doc["status"] = outcome["status"]
+        doc["ended"] = iso(when)
+        if outcome.get("error"):
+            doc["error"] = outcome["error"]
+        if outcome.get("property_bag"):
+            doc["property_bag"].update(outcome["property_bag"])
+        emu.store.put("jobs", job, doc)
+        handler = JOB_DONE.get(doc["operation"])
+        if handler is not None:
+            handler(emu, doc, when)
+
+    def op_done(when, op):
+        doc = emu.store.get("ops", op)
+        if doc is None or doc["status"] != "InProgress":
+            return
+        doc["status"] = "Failed" if doc.get("error") else "Succeeded"
+        emu.store.put("ops", op, doc)
+        if doc.get("kind") == "cancel" and doc.get("job"):
+            job = emu.store.get("jobs", job_key(doc["vault"], doc["job"]))
+            if job is not None and job["status"] == "Cancelling":
+                job["status"] = "Cancelled"
+                job["ended"] = iso(when)
+                emu.store.put("jobs", job_key(doc["vault"], doc["job"]), job)
+
+    emu.scheduler.on("job_done", job_done)
+    emu.scheduler.on("op_done", op_done)
+
+
+# -- vault settings (the vault's PUT/PATCH and its backup configuration) ----------------
+
+REDUNDANCY = ("LocallyRedundant", "GeoRedundant", "ZoneRedundant")
+
+
+def apply_soft_delete(doc, state, days, enhanced):
+    config = doc["vault_config"]
+    if state is not None:
+        state = {"alwayson": "AlwaysON"}.get(str(state).lower(), state)
+        if state not in ("Enabled", "Disabled", "AlwaysON"):
+            raise ArmError(400, "BadRequest", "Invalid soft delete state '%s'." % state)
+        if config["softDeleteFeatureState"] == "AlwaysON" and state != "AlwaysON":
+            raise ArmError(400, "UserErrorSoftDeleteAlwaysOn",
+                           "Soft delete is always on for this vault and cannot be disabled.")
+        config["softDeleteFeatureState"] = state
+    if days is not None:
+        if not isinstance(days, int) or not 14 <= days <= 180:
+            raise ArmError(400, "BMSUserErrorInvalidInput",
+                           "Soft delete retention period must be between 14 and 180 days.")
+        config["softDeleteRetentionPeriodInDays"] = days
+    if enhanced is not None:
+        enhanced = {"alwayson": "AlwaysON"}.get(str(enhanced).lower(), enhanced)
+        if enhanced not in ("Enabled", "Disabled", "AlwaysON"):
+            raise ArmError(400, "BadRequest", "Invalid enhanced security state '%s'." % (enhanced,))
+        config["enhancedSecurityState"] = enhanced
+
+
+def set_redundancy(doc, storage_type, crr, locked):
+    """Change storage redundancy / cross-region restore, with the service's rules.
+
+    locked: the vault holds protected data (live, stopped or soft-deleted items);
+    Azure then refuses any change of the replication type.
+    """
+    storage = doc["storage"]
+    new_type = storage_type or storage["type"]
+    if new_type not in REDUNDANCY:
+        raise ArmError(400, "BMSUserErrorInvalidInput",
+                       "Invalid storage redundancy '%s'. Allowed values: %s." % (
+                           new_type, ", ".join(REDUNDANCY)))
+    new_crr = storage["crr"] if crr is None else bool(crr)
+    if locked and new_type != storage["type"]:
+        raise ArmError(400, "StorageModelModifyError",
+                       "Storage Redundancy option is locked when the first machine is registered "
+                       "with the vault, and cannot be modified thereafter.")
+    if new_crr and new_type != "GeoRedundant":
+        raise ArmError(400, "BMSUserErrorCrossRegionRestoreNotSupportedForStorageType",
+                       "Cross Region Restore can only be enabled on a vault that uses the "
+                       "GeoRedundant storage type.")
+    if storage["crr"] and not new_crr and locked:
+        raise ArmError(400, "BMSUserErrorCrossRegionRestoreCannotBeDisabled",
+                       "Cross Region Restore cannot be disabled after protection has started in "
+                       "the vault.")
+    if new_crr and not storage["crr"] and doc.get("storage_version", "Unassigned") != "Unassigned":
+        doc["storage_version"] = "V1"
+    storage["type"] = new_type
+    storage["crr"] = new_crr
+
+
+# -- a new vault's policies ---------------------------------------------------------
+
+def _day_time(now, hour):
+    return now.strftime("%Y-%m-%d") + "T%02d:00:00Z" % hour
+
+
+def create_default_policies(store, vault, now):
+    vkey = vault_key(vault["sub"], vault["rg"], vault["name"])
+    midnight, eight = _day_time(now, 0), _day_time(now, 8)
+    defaults = {
+        "DefaultPolicy": {
+            "backupManagementType": "AzureIaasVM", "instantRPDetails": {},
+            "schedulePolicy": {"schedulePolicyType": "SimpleSchedulePolicy",
+                               "scheduleRunFrequency": "Daily", "scheduleRunTimes": [midnight],
+                               "scheduleWeeklyFrequency": 0},
+            "retentionPolicy": {"retentionPolicyType": "LongTermRetentionPolicy",
+                                "dailySchedule": {"retentionTimes": [midnight], "retentionDuration": {
+                                    "count": 30, "durationType": "Days"}}},
+            "instantRpRetentionRangeInDays": 2, "timeZone": "UTC", "policyType": "V1"},
+        "EnhancedPolicy": {
+            "backupManagementType": "AzureIaasVM", "instantRPDetails": {},
+            "schedulePolicy": {"schedulePolicyType": "SimpleSchedulePolicyV2",
+                               "scheduleRunFrequency": "Hourly",
+                               "hourlySchedule": {"interval": 4, "scheduleWindowStartTime": eight,
+                                                  "scheduleWindowDuration": 12}},
+            "retentionPolicy": {"retentionPolicyType": "LongTermRetentionPolicy",
+                                "dailySchedule": {"retentionTimes": [eight], "retentionDuration": {
+                                    "count": 30, "durationType": "Days"}}},
+            "instantRpRetentionRangeInDays": 2, "timeZone": "UTC", "policyType": "V2"},
+        "HourlyLogBackup": {
+            "backupManagementType": "AzureWorkload", "workLoadType": "SQLDataBase",
+            "settings": {"timeZone": "UTC", "issqlcompression": False, "isCompression": False},
+            "subProtectionPolicy": [
+                {"policyType": "Full",
+                 "schedulePolicy": {"schedulePolicyType": "SimpleSchedulePolicy",
+                                    "scheduleRunFrequency": "Daily", "scheduleRunTimes": [midnight],
+                                    "scheduleWeeklyFrequency": 0},
+                 "retentionPolicy": {"retentionPolicyType": "LongTermRetentionPolicy",
+                                     "dailySchedule": {"retentionTimes": [midnight],
+                                                       "retentionDuration": {"count": 30,
+                                                                             "durationType": "Days"}}}},
+                {"policyType": "Log",
+                 "schedulePolicy": {"schedulePolicyType": "LogSchedulePolicy",
+                                    "scheduleFrequencyInMins": 60},
+                 "retentionPolicy": {"retentionPolicyType": "SimpleRetentionPolicy",
+                                     "retentionDuration": {"count": 30, "durationType": "Days"}}}]},
+    }
+    for name, props in defaults.items():
+        store.put("policies", policy_key(vkey, name), {"vault": vkey, "name": name,
+                                                       "properties": props, "created": iso(now)})
+
+
+# -- VMs ------------------------------------------------------------------------------
+
+AGENT_VERSION = {"Windows": "2.7.41491.1095", "Linux": "2.9.1.1"}
+BACKUP_EXTENSION = {"Windows": "VMSnapshot", "Linux": "VMSnapshotLinux"}
+BACKUP_PUBLISHER = "Microsoft.Azure.RecoveryServices"
+
+
+def new_vm(sub, rg, name, location, os_type="Linux", **kw):
+    """A VM document with the defaults of a VM created from a gallery image."""
+    os_type = "Windows" if str(os_type).lower() == "windows" else "Linux"
+    doc = {
+        "sub": sub, "rg": rg, "name": name, "location": regions.normalize(location),
+        "os": os_type, "power": "running", "size": "Standard_D2s_v5", "tags": {},
+        "managed": True, "disk_type": "Premium_LRS", "os_disk_gb": 127 if os_type == "Windows" else 30,
+        "data_disks": [], "encrypted": False, "key_vault_access": True,
+        "os_profile": True, "provision_vm_agent": True, "allow_extension_operations": True,
+        "agent": {"installed": True, "ready": True, "version": AGENT_VERSION[os_type],
+                  "heartbeat": None},
+        "extensions": [], "vm_id": str(uuid.uuid4()), "created": None, "discovered": True,
+        "image": _default_image(os_type), "etag": 1,
+    }
+    doc.update({k: v for k, v in kw.items() if v is not None})
+    return doc
+
+
+def _default_image(os_type):
+    if os_type == "Windows":
+        return {"publisher": "MicrosoftWindowsServer", "offer": "WindowsServer",
+                "sku": "2022-datacenter-azure-edition", "version": "latest",
+                "exactVersion": "20348.2762.241006"}
+    return {"publisher": "Canonical", "offer": "0001-com-ubuntu-server-jammy",
+            "sku": "22_04-lts-gen2", "version": "latest", "exactVersion": "22.04.202410020"}
+
+
+def install_backup_extension(store, doc, now):
+    """What the first backup of a VM with a Ready agent does to the VM."""
+    name = BACKUP_EXTENSION[doc["os"]]
+    if any(e["name"] == name for e in doc.get("extensions", [])):
+        return
+    doc.setdefault("extensions", []).append({
+        "name": name, "publisher": BACKUP_PUBLISHER, "type": name,
+        "version": "1.0.9235.0" if doc["os"] == "Windows" else "1.0.9225.0",
+        "status": "succeeded", "installed": iso(now)})
+    store.put("vms", vm_key(doc["sub"], doc["rg"], doc["name"]), doc)
