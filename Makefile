@@ -248,7 +248,7 @@ collection-tree: venv
 # The import contracts of .importlinter (import-linter): module_utils layers, modules
 # independent of each other, plugins and emulator apart (docs/architecture.md).
 layers: collection-tree
-	PYTHONPATH="$(COLLECTIONS_ROOT):$(CURDIR)" $(BIN)/lint-imports --no-cache --config "$(CURDIR)/.importlinter"
+	PYTHONPATH="$(COLLECTIONS_ROOT):$(CURDIR)" $(BIN)/lint-imports --no-cache "$(CURDIR)/.importlinter"
 
 # meta/runtime.yml action_groups.all == plugins/modules/*.py
 action-group: venv
