@@ -36,18 +36,26 @@ test: venv
 	$(MAKE) --no-print-directory integration
 	$(MAKE) --no-print-directory emulator-test
 
+# Every pytest suite runs in random order (pytest-randomly, from the lock): a test that
+# passes only after another fails sooner or later. The seed is printed before each suite;
+# `make <suite> RANDOM_SEED=N` runs it again in the same order. --randomly-seed also makes
+# pytest refuse to run when the plugin is missing or disabled.
+RANDOM_SEED ?=
+RANDOMLY = seed="$(RANDOM_SEED)"; seed="$${seed:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}"; \
+	echo "$@: pytest-randomly seed $$seed (same order again: make $@ RANDOM_SEED=$$seed)";
+
 # Unit tests import the collection as ansible_collections.backupops.azure from the tree.
 unit: collection-tree
-	cd "$(COLLECTION_TREE)" && PYTHONPATH="$(COLLECTIONS_ROOT)" $(abspath $(BIN))/python -m pytest -q \
-	  -p no:cacheprovider tests/unit
+	@$(RANDOMLY) cd "$(COLLECTION_TREE)" && PYTHONPATH="$(COLLECTIONS_ROOT)" $(abspath $(BIN))/python -m pytest -q \
+	  -p no:cacheprovider -p randomly --randomly-seed="$$seed" tests/unit
 
 # Integration tests start the emulator and run ansible-playbook with the tree on
 # ANSIBLE_COLLECTIONS_PATH; nothing is mocked. The role tests run in a disposable Debian
 # target, built once (as root, with debootstrap) and cached under build/disposable-target.
 # The coverage report's test renders the HTML page in Debian's chromium (make browser).
 integration: collection-tree disposable-target browser
-	BACKUPOPS_REPO_ROOT="$(CURDIR)" BACKUPOPS_COLLECTIONS_PATH="$(COLLECTIONS_ROOT)" \
-	  $(BIN)/python -m pytest -q -p no:cacheprovider tests/integration
+	@$(RANDOMLY) BACKUPOPS_REPO_ROOT="$(CURDIR)" BACKUPOPS_COLLECTIONS_PATH="$(COLLECTIONS_ROOT)" \
+	  $(BIN)/python -m pytest -q -p no:cacheprovider -p randomly --randomly-seed="$$seed" tests/integration
 
 disposable-target: venv
 	$(BIN)/python tests/integration/disposable_target.py build
@@ -61,7 +69,7 @@ browser:
 	@chromium --version
 
 emulator-test: venv
-	$(BIN)/python -m pytest -q -p no:cacheprovider emulator/tests
+	@$(RANDOMLY) $(BIN)/python -m pytest -q -p no:cacheprovider -p randomly --randomly-seed="$$seed" emulator/tests
 
 # The main job a newcomer runs first: the emulator with the default seed, then the
 # playbooks against it (see README.md).

@@ -1,6 +1,6 @@
 """Every response that has a published example has the example's keys and discriminators.
 
-For each file in fixtures/azure-rest-examples/ (a copy of ../shared/azure-rest-examples/) (the Azure REST spec examples, the real
+For each file in fixtures/azure-rest-examples/ (the Azure REST API spec examples, the real
 captures published on Microsoft Learn, and the reconstructed default policies) the
 emulator is driven into the state the example shows, the same request is sent, and the
 answer is compared with ``shapes.compare``: status code, every key of the example
@@ -12,7 +12,7 @@ answer is compared with ``shapes.compare``: status code, every key of the exampl
 The emulator runs at --time-scale 1 and the tests move its clock with the admin API, so
 "in progress" and "finished" states are reached deterministically.
 
-Sources, strongest first: the real recordings in ../shared/azure-recordings/ (az CLI
+Sources, strongest first: the az CLI's recorded tests in fixtures/recordings/ (real Azure
 traffic, 2023-2024), the Learn captures (learn_*, 2018), the spec examples (hand-written,
 sometimes older shapes), the reconstruction (weakest).  Where a recording contradicts an
 example the emulator follows the recording and the allowlist entry says so.

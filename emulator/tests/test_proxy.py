@@ -10,6 +10,7 @@ import socket
 import stat
 import subprocess
 import sys
+import time
 
 import pytest
 import requests
@@ -65,6 +66,24 @@ def via_proxy(proxied, monkeypatch):
 def proxy_entries(emulator, status=None):
     return [e for e in emulator.requests_log()
             if e["kind"] == "proxy" and (status is None or e["status"] == status)]
+
+
+def eventually(found, what, timeout=20.0):
+    """Wait until found() is true: the proxy's threads write their log entry and stderr line
+    while, or after, the client reads the answer (a refusal is answered before it is logged; a
+    TLS handshake fails after the client has left), so a test that checks them right away races
+    them on a loaded machine."""
+    deadline = time.monotonic() + timeout
+    while not found():
+        assert time.monotonic() < deadline, "not within %.0f s: %s" % (timeout, what)
+        time.sleep(0.05)
+
+
+def stderr_has(emulator, text):
+    def found():
+        with open(emulator.stderr_path, encoding="utf-8") as handle:
+            return text in handle.read()
+    return found
 
 
 def raw_proxy(emulator, head):
@@ -193,6 +212,9 @@ def test_other_hosts_are_refused_logged_and_never_contacted(proxied):
     with pytest.raises(requests.exceptions.ProxyError) as err:
         requests.get("https://example.com/", proxies={"https": proxy}, timeout=10)
     assert "403" in str(err.value)
+    # requests stops at the 403's Content-Length, maybe before the proxy has logged it: wait, so
+    # that the entries below are in the order of the requests
+    eventually(lambda: proxy_entries(proxied, 403), "the refusal of example.com:443 in the request log")
 
     # A listener on this machine: a proxy that forwarded anything would connect to it.
     trap = socket.socket()
@@ -221,10 +243,10 @@ def test_other_hosts_are_refused_logged_and_never_contacted(proxied):
         "management.azure.com:80", "graph.microsoft.com:443", "::1:%d" % port, "127.0.0.1"]
     assert [e["method"] for e in refused][-1] == "GET"
     assert len(proxy_entries(proxied, 400)) == 2 and not proxy_entries(proxied, 200)
-    with open(proxied.stderr_path, encoding="utf-8") as handle:
-        stderr = handle.read()
-    assert "emulator proxy: refused CONNECT example.com:443 from 127.0.0.1:" in stderr
-    assert "refused CONNECT graph.microsoft.com:443" in stderr
+    eventually(stderr_has(proxied, "emulator proxy: refused CONNECT example.com:443 from 127.0.0.1:"),
+               "the refusal of example.com:443 on stderr")
+    eventually(stderr_has(proxied, "refused CONNECT graph.microsoft.com:443"),
+               "the refusal of graph.microsoft.com:443 on stderr")
 
 
 def test_no_secret_reaches_any_log(via_proxy):
@@ -380,8 +402,8 @@ def test_clients_that_give_up_midway_cost_nothing(proxied):
         sock.sendall(b"CONNECT manage")
     assert requests.get(ARM + "/subscriptions", params={"api-version": "2022-12-01"},
                         proxies={"https": proxied.ready["proxy"]}, verify=proxied.ca).status_code == 401
-    with open(proxied.stderr_path, encoding="utf-8") as handle:
-        assert "no TLS tunnel for management.azure.com" in handle.read()
+    # the proxy's thread says so when the handshake fails, after the client has gone: wait for it
+    eventually(stderr_has(proxied, "no TLS tunnel for management.azure.com"), "the failed tunnel on stderr")
 
 
 def test_apply_exports_reads_back_what_print_env_writes(tmp_path):

@@ -11,6 +11,7 @@ tests assert on the task results AND on the emulator's request log.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -33,6 +34,7 @@ class Emulator:
     def __init__(self, state_dir, *extra):
         os.makedirs(state_dir, exist_ok=True)
         self.state_dir = state_dir
+        self.extra = extra
         self.stderr_path = os.path.join(state_dir, "emulator.stderr")
         cmd = [sys.executable, "-m", "emulator", "--port", "0", "--state-dir", state_dir,
                "--time-scale", TIME_SCALE] + list(extra)
@@ -118,6 +120,33 @@ class Emulator:
                 "policyId": vault_id + "/backupPolicies/" + policy}})).result()
 
 
+class Snapshot:
+    """The state of an emulator, kept on disk once it is stopped: every emulator started from it
+    begins in that state (the emulator keeps its state in --state-dir and reloads it on start).
+
+    A fixture arranges an estate once (the ansible-playbook runs a test file needs before its
+    tests), then each test that changes the estate starts its own emulator from the snapshot, so
+    that no test depends on what another left behind, whatever their order."""
+
+    def __init__(self, emulator):
+        emulator.stop()
+        assert not emulator.tracebacks(), emulator.tracebacks()
+        self.directory = emulator.state_dir
+        self.extra = emulator.extra
+
+    def start(self, state_dir):
+        """A new emulator on a copy of the snapshot's state, with the same command-line options."""
+        shutil.copytree(self.directory, state_dir, ignore=shutil.ignore_patterns("emulator.stderr", "ready.json"))
+        return Emulator(state_dir, *self.extra)
+
+
+def serve(running):
+    """A fixture's body: yield the running emulator, then stop it and fail on any traceback it logged."""
+    yield running
+    running.stop()
+    assert not running.tracebacks(), running.tracebacks()
+
+
 class Run:
     """One ansible-playbook run: return code, output and the captured task results."""
 
@@ -172,10 +201,14 @@ def run_playbook(emulator, playbook, tmp_path, extra_vars=None, check=False, dif
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory):
-    running = Emulator(str(tmp_path_factory.mktemp("emulator")))
-    yield running
-    running.stop()
-    assert not running.tracebacks(), running.tracebacks()
+    yield from serve(Emulator(str(tmp_path_factory.mktemp("emulator"))))
+
+
+@pytest.fixture
+def fresh_emulator(tmp_path):
+    """An emulator on the default seed for one test alone (for a test that changes what the
+    module's shared emulator must keep, e.g. a VM agent's version that cannot be set back)."""
+    yield from serve(Emulator(str(tmp_path / "fresh-emulator")))
 
 
 @pytest.fixture

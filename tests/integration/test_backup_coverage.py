@@ -9,7 +9,7 @@ the number of VMs."""
 
 import pytest
 
-from conftest import run_playbook
+from conftest import Emulator, Snapshot, run_playbook, serve
 
 TASK = "Module under test"
 COVERAGE = ("protected", "initial_backup_pending", "last_backup_failed", "unprotected")
@@ -20,10 +20,27 @@ AGENT_NOT_READY = {"legacy-app-01", "legacy-lnx-01", "legacy-lnx-02", "legacy-wi
 
 
 @pytest.fixture(scope="module")
-def arranged(emulator, tmp_path_factory):
-    run = run_playbook(emulator, "coverage_arrange.yml", tmp_path_factory.mktemp("arrange"))
-    assert run.rc == 0, run.stdout + run.stderr
-    return run
+def snapshot(tmp_path_factory):
+    """The default seed after coverage_arrange.yml."""
+    running = Emulator(str(tmp_path_factory.mktemp("arranged-emulator")))
+    try:
+        run = run_playbook(running, "coverage_arrange.yml", tmp_path_factory.mktemp("arrange"))
+        assert run.rc == 0, run.stdout + run.stderr
+    except BaseException:
+        running.stop()
+        raise
+    return Snapshot(running)
+
+
+@pytest.fixture(scope="module")
+def emulator(snapshot, tmp_path_factory):
+    """The shared emulator of the tests that only read the arranged estate."""
+    yield from serve(snapshot.start(str(tmp_path_factory.mktemp("emulator") / "state")))
+
+
+@pytest.fixture(scope="module")
+def arranged(emulator):
+    return emulator
 
 
 def expected_from_state(emulator):
@@ -126,7 +143,17 @@ def arm_calls(emulator):
     return sorted("%s %s" % (e["method"], e["path"].lower()) for e in emulator.arm_requests())
 
 
-def test_requests_do_not_grow_with_the_number_of_vms(emulator, arranged, playbook):
+@pytest.fixture
+def own_emulator(snapshot, tmp_path):
+    """An emulator from the arranged state for one test that adds VMs to it."""
+    yield from serve(snapshot.start(str(tmp_path / "emulator")))
+
+
+def test_requests_do_not_grow_with_the_number_of_vms(own_emulator, tmp_path):
+    emulator = own_emulator
+
+    def playbook(name, **kw):
+        return run_playbook(emulator, name, tmp_path, **kw)
     emulator.clear_log()
     before = playbook("backup_coverage_info.yml").task(TASK)["coverage"]["totals"]["vms"]
     first = arm_calls(emulator)

@@ -3,13 +3,17 @@
 # Copyright: Contributors to the backupops.azure project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""backup_now against the emulator: jobs, waiting, failures, limits, faults, and the requests it costs."""
+"""backup_now against the emulator: jobs, waiting, failures, limits, faults, and the requests it costs.
+
+The vault and its six protected VMs are arranged once; each test starts its own emulator from that
+state (a test's backups count in Azure's daily limit of a VM, and one test spends it).
+"""
 
 import datetime
 
 import pytest
 
-from conftest import Emulator, run_playbook
+from conftest import Emulator, Snapshot, run_playbook, serve
 
 TASK = "Module under test"
 RG = "rg-it-bn"
@@ -28,9 +32,26 @@ def make_vault(emulator, tmp_path, name, location, vms):
 
 
 @pytest.fixture(scope="module")
-def vault(emulator, tmp_path_factory):
-    make_vault(emulator, tmp_path_factory.mktemp("vault"), VAULT, "westeurope",
-               [WEB1, WEB2, DB1, ERP_APP, ERP_SQL, ERP_TEST])
+def arranged(tmp_path_factory):
+    """The default seed with the vault and its six protected VMs."""
+    running = Emulator(str(tmp_path_factory.mktemp("emulator")))
+    try:
+        make_vault(running, tmp_path_factory.mktemp("vault"), VAULT, "westeurope",
+                   [WEB1, WEB2, DB1, ERP_APP, ERP_SQL, ERP_TEST])
+    except BaseException:
+        running.stop()
+        raise
+    return Snapshot(running)
+
+
+@pytest.fixture
+def emulator(arranged, tmp_path):
+    """This test's own emulator, from the arranged state."""
+    yield from serve(arranged.start(str(tmp_path / "emulator")))
+
+
+@pytest.fixture
+def vault(emulator):
     return {"vault_name": VAULT, "resource_group": RG}
 
 
@@ -139,7 +160,7 @@ def test_wait_false_costs_two_requests_per_vm(emulator, playbook, vault):
     # besides the two per VM (the trigger, the operation): protected items (they serve the check before
     # each trigger too), running backups before, the jobs' state after
     assert len(entries) == 2 * 6 + 3
-    # let them end (a module timeout, not a sleep) before the next test
+    # they all end (a module timeout, not a sleep)
     done = playbook("backup_job_info.yml", extra_vars=dict(vault, operation="Backup", status="InProgress",
                                                            wait=True, wait_timeout=120))
     assert done.rc == 0 and all(j["status"] != "InProgress" for j in done.task(TASK)["jobs"])

@@ -14,17 +14,34 @@ import sys
 
 import pytest
 
-from conftest import COLLECTIONS, run_playbook
+from conftest import COLLECTIONS, Emulator, Snapshot, run_playbook, serve
 
 BIN = os.path.dirname(sys.executable)
 
 
 @pytest.fixture(scope="module")
-def arranged(emulator, tmp_path_factory):
-    run = run_playbook(emulator, "coverage_arrange.yml", tmp_path_factory.mktemp("arrange"))
-    assert run.rc == 0, run.stdout + run.stderr
-    coverage = run_playbook(emulator, "backup_coverage_info.yml", tmp_path_factory.mktemp("coverage"))
-    return coverage.task("Module under test")["coverage"]
+def estate(tmp_path_factory):
+    """The coverage tests' arrangement on the default seed, and its coverage document."""
+    running = Emulator(str(tmp_path_factory.mktemp("arranged-emulator")))
+    try:
+        run = run_playbook(running, "coverage_arrange.yml", tmp_path_factory.mktemp("arrange"))
+        assert run.rc == 0, run.stdout + run.stderr
+        coverage = run_playbook(running, "backup_coverage_info.yml", tmp_path_factory.mktemp("coverage"))
+    except BaseException:
+        running.stop()
+        raise
+    return Snapshot(running), coverage.task("Module under test")["coverage"]
+
+
+@pytest.fixture(scope="module")
+def emulator(estate, tmp_path_factory):
+    """The tests' shared emulator, from the arranged state (they only read it)."""
+    yield from serve(estate[0].start(str(tmp_path_factory.mktemp("emulator") / "state")))
+
+
+@pytest.fixture(scope="module")
+def arranged(estate):
+    return estate[1]
 
 
 def environment(emulator, **extra):
@@ -178,7 +195,15 @@ def test_errors_are_one_clear_message_without_secrets(emulator, arranged, tmp_pa
     assert secret not in ok.stdout + ok.stderr
 
 
-def test_colliding_names_are_qualified(emulator, arranged, tmp_path):
+@pytest.fixture
+def own_emulator(estate, tmp_path):
+    """An emulator from the arranged state for one test that changes it."""
+    yield from serve(estate[0].start(str(tmp_path / "emulator")))
+
+
+def test_colliding_names_are_qualified(own_emulator, tmp_path):
+    # a second shop-web-01 (in another resource group) would change every other test's hosts: its own emulator
+    emulator = own_emulator
     emulator.admin("POST", "vms", json={"resource_group": "rg-erp-weu", "name": "shop-web-01", "os": "Linux"})
     hostvars = listed(emulator, config(tmp_path, ""))["_meta"]["hostvars"]
     assert "shop-web-01" not in hostvars

@@ -4,16 +4,25 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """playbooks/protect_vm.yml: one newly provisioned VM, as a provisioning pipeline calls it
-(default seed, no vault at start)."""
+(default seed, no vault at start: each test has its own emulator)."""
 
 import os
 import threading
 import time
 
+import pytest
+
 from conftest import PLAYBOOKS, REPO
 
 PLAYBOOK = os.path.relpath(os.path.join(REPO, "playbooks", "protect_vm.yml"), PLAYBOOKS)
 FAIL_TASK = "Fail when the VM is not protected or its initial backup failed"
+
+
+@pytest.fixture
+def emulator(fresh_emulator):
+    """The default seed for this test alone: test_one_vm_gets_the_vault... asserts every protected
+    item of the emulator, which other tests' VMs would add to."""
+    return fresh_emulator
 
 
 def summary(run):

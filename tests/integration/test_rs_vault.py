@@ -5,6 +5,8 @@
 
 """rs_vault against the emulator: check mode, create, idempotence, update, diff, delete."""
 
+from conftest import run_playbook
+
 TASK = "Module under test"
 RG = "rg-it-vaults"
 
@@ -15,7 +17,12 @@ def vault_args(name, **kw):
     return args
 
 
-def test_lifecycle(emulator, playbook):
+def test_lifecycle(fresh_emulator, tmp_path):
+    # its own emulator: it creates the resource group, which the other tests create when they run first
+    emulator = fresh_emulator
+
+    def playbook(name, **kw):
+        return run_playbook(emulator, name, tmp_path, **kw)
     # check mode: predicted change, nothing written
     emulator.clear_log()
     run = playbook("rs_vault.yml", extra_vars=vault_args("rsv-life", tags={"env": "test"}), check=True, diff=True)

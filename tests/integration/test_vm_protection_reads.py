@@ -5,7 +5,14 @@
 
 """How vm_protection reads the VMs it must protect (default seed, its own emulator): a GET with
 the instance view per VM for a few VMs, the subscription's status list for more, none at all
-when converged; a missing VM is VmNotFound either way."""
+when converged; a missing VM is VmNotFound either way.
+
+The vault is made once (the fixture arranged); each test starts its own emulator from that state,
+with small pages, and protects through the SDK the VMs it needs protected beforehand."""
+
+import pytest
+
+from conftest import Emulator, Snapshot, serve
 
 TASK = "Module under test"
 RG = "rg-it-reads"
@@ -37,10 +44,32 @@ def protect(playbook, **kw):
                     check=check)
 
 
-def test_setup(emulator, playbook):
-    assert playbook("rs_vault.yml", extra_vars={"name": VAULT, "resource_group": RG, "location": "westeurope",
-                                                "create_resource_group": True}).rc == 0
-    emulator.admin("PUT", "settings", json={"page_size": PAGE})
+@pytest.fixture(scope="module")
+def arranged(tmp_path_factory):
+    """The default seed with the vault (no VM protected in it), small pages."""
+    from conftest import run_playbook
+    running = Emulator(str(tmp_path_factory.mktemp("reads-emulator")), "--page-size", str(PAGE))
+    try:
+        run = run_playbook(running, "rs_vault.yml", tmp_path_factory.mktemp("arrange"), extra_vars={
+            "name": VAULT, "resource_group": RG, "location": "westeurope", "create_resource_group": True})
+        assert run.rc == 0, run.stdout
+    except BaseException:
+        running.stop()
+        raise
+    return Snapshot(running)
+
+
+@pytest.fixture
+def emulator(arranged, tmp_path):
+    """This test's own emulator, from the arranged state."""
+    yield from serve(arranged.start(str(tmp_path / "emulator")))
+
+
+def protected_beforehand(emulator, vms):
+    """Protect these VMs with the default policy through the SDK (not the module under test)."""
+    for label in vms:
+        vm_rg, vm = label.split("/")
+        emulator.protect_vm(RG, VAULT, vm_rg, vm)
 
 
 def test_one_vm_is_one_get_with_its_instance_view_and_no_list(emulator, playbook):
@@ -69,6 +98,7 @@ def test_a_batch_above_the_threshold_takes_the_list(emulator, playbook):
 
 def test_at_the_threshold_each_vm_is_read(emulator, playbook):
     # six VMs given, one already protected as wanted: five to enable, five GETs
+    protected_beforehand(emulator, WEU[:1])
     emulator.clear_log()
     run = protect(playbook, vms=WEU)
     result = run.task(TASK)
@@ -82,6 +112,7 @@ def test_at_the_threshold_each_vm_is_read(emulator, playbook):
 
 
 def test_converged_reads_no_vm(emulator, playbook):
+    protected_beforehand(emulator, WEU)
     emulator.clear_log()
     run = protect(playbook, vms=WEU)
     assert run.rc == 0 and not run.task(TASK)["changed"]
