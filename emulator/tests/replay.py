@@ -149,7 +149,7 @@ def _date(interaction):
 # -- the seed ---------------------------------------------------------------------------------
 def build_seed(interactions):
     """The cassette's resource groups and VMs, as an emulator seed."""
-    sub_ids, groups, vms = OrderedDict(), OrderedDict(), OrderedDict()
+    sub_ids, groups, vms, vm_state = OrderedDict(), OrderedDict(), OrderedDict(), {}
     for it in interactions:
         url = urlsplit(it["request"]["uri"])
         if url.netloc != ARM_HOST:
@@ -162,6 +162,13 @@ def build_seed(interactions):
         if tmpl.endswith("/microsoft.compute/virtualmachines/{}") and isinstance(body, dict):
             created = "vm create" in (it["request"]["headers"].get("CommandName") or [""])[0]
             vms.setdefault((segs[3].lower(), segs[7].lower()), (segs[3], body, created))
+            # The VM's own state, as any of its recorded answers shows it: boot diagnostics,
+            # a maintenance redeploy on its host.
+            props = body.get("properties") or {}
+            state = vm_state.setdefault((segs[3].lower(), segs[7].lower()), {})
+            state["boot_diagnostics"] = state.get("boot_diagnostics") or "diagnosticsProfile" in props
+            state["maintenance_redeploy"] = (state.get("maintenance_redeploy")
+                                             or "maintenanceRedeployStatus" in (props.get("instanceView") or {}))
         if tmpl == "/subscriptions/{}/resourcegroups/{}" and isinstance(body, dict):
             # The az CLI's test harness created the group, with its tags, before the recording
             # started: the group's first recorded GET shows them.
@@ -188,7 +195,7 @@ def build_seed(interactions):
     # VMs the cassette creates (az vm create) join the emulator when the recording first reads
     # them: a refresh before that does not discover them, as in Azure.
     seed["later"] = {}
-    for (_, _), (rg, body, created) in vms.items():
+    for key, (rg, body, created) in vms.items():
         storage = body["properties"]["storageProfile"]
         os_disk = storage["osDisk"]
         managed = "managedDisk" in os_disk
@@ -204,6 +211,7 @@ def build_seed(interactions):
             "tags": body.get("tags") or {},
             "discovered": False,     # see Replayer._discover
         }
+        spec.update(vm_state[key])
         if created:
             seed["later"][(rg.lower(), body["name"].lower())] = spec
         else:
@@ -572,6 +580,7 @@ class Replayer:
                 continue
             self._create_vms(step)
             self._discover(step)
+            self._agent(step)
             got = None
             for index in range(step.index, step.last + 1):
                 self._follow_clock(_date(self.interactions[index]))
@@ -618,6 +627,28 @@ class Replayer:
             if spec is not None and key not in self.discovered:
                 self.discovered.add(key)
                 self._put_vm(dict(spec, discovered=True))
+
+    def _agent(self, step):
+        """A new VM's agent reports minutes after `az vm create`: before a recorded instance view
+        the emulator's agent is set to what Azure's showed (not reported yet, or Ready)."""
+        if not step.template.endswith("/microsoft.compute/virtualmachines/{}"):
+            return
+        body = _body(self.interactions[step.last]["response"])
+        view = ((body or {}).get("properties") or {}).get("instanceView") if isinstance(body, dict) else None
+        agent = (view or {}).get("vmAgent")
+        if not agent:
+            return
+        messages = [s.get("message") or "" for s in agent.get("statuses") or []]
+        if any("not yet populated" in m for m in messages):
+            state = {"reported": False}
+        elif any(s.get("displayStatus") == "Ready" for s in agent.get("statuses") or []):
+            state = {"reported": True, "ready": True}
+        else:
+            return
+        segs = [x for x in step.path.split("/") if x]
+        resp = self.client.post("/_emulator/vms/%s/%s/agent" % (segs[3], segs[7]), json=state,
+                                environ_overrides={"REMOTE_ADDR": "127.0.0.1"})
+        assert resp.status_code < 300, resp.get_data(as_text=True)
 
     def _taint(self, step):
         """Ids minted by an answer the emulator cannot give yet: later requests naming them
