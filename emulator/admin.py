@@ -217,7 +217,12 @@ def _agent(emu, doc, body):
             agent[key] = bool(body[key])
     if "version" in body:
         agent["version"] = str(body["version"])
+    if "reported" in body:              # False: the agent has not reported yet (a new VM)
+        agent["reported"] = bool(body["reported"])
+        if not agent["reported"]:
+            agent["ready"] = False
     if agent.get("ready"):
+        agent["reported"] = True
         agent["installed"] = True
     if agent.get("installed") and not agent.get("version"):
         agent["version"] = AGENT_VERSION[doc["os"]]

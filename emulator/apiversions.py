@@ -113,6 +113,24 @@ BACKUP_CONFIG = (
 )
 
 VIRTUAL_MACHINE = (
+    ("properties.timeCreated", "2021-11-01", None, None,
+     "absent with 2021-03-01 (older/a8dce7f77/test_backup_container #10, #25), sent with 2022-08-01 "
+     "(test_backup_csr #18) and 2024-07-01; the Compute spec adds it in 2021-11-01"),
+    ("properties.storageProfile.osDisk.deleteOption", "2021-03-01", None, None,
+     "absent with 2020-06-01 (older/4ac1441c5/test_backup_softdelete #17), sent with 2021-03-01 "
+     "(older/a8dce7f77/test_backup_container #10)"),
+    ("properties.storageProfile.dataDisks[].deleteOption", "2021-03-01", None, None,
+     "as the OS disk's (the Compute spec adds both in 2021-03-01)"),
+    ("properties.osProfile.windowsConfiguration.patchSettings.assessmentMode", "2020-12-01", None, None,
+     "absent with 2020-06-01 (older/4ac1441c5/test_backup_softdelete #17), sent with 2021-03-01 "
+     "(older/a8dce7f77/test_backup_container #10); the Compute spec adds it in 2020-12-01"),
+    ("properties.osProfile.linuxConfiguration.patchSettings.assessmentMode", "2020-12-01", None, None,
+     "as Windows' (the same PatchSettings change of the spec)"),
+    ("properties.osProfile.windowsConfiguration.enableVMAgentPlatformUpdates", "2022-08-01", None, None,
+     "absent with 2020-06-01 and 2021-03-01 (older/a8dce7f77/test_backup_container #10, #25), sent "
+     "with 2022-08-01 (test_backup_csr #18) and 2024-07-01"),
+    ("properties.osProfile.linuxConfiguration.enableVMAgentPlatformUpdates", "2022-08-01", None, None,
+     "as Windows' (the spec adds both in 2022-08-01)"),
     ("etag", "2025-04-01", None, None,
      "none of the 40 recorded VM GETs has it (Compute 2020-06-01, 2021-03-01, 2022-08-01, "
      "2024-07-01), though the 2024-03-01 spec defines it; the 2025-04-01 example "

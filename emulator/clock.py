@@ -38,9 +38,23 @@ class Clock:
         """The wall-clock moment an Azure duration from now ends."""
         return self.now() + timedelta(seconds=azure_seconds * self.time_scale)
 
-    def retry_after(self, azure_seconds):
-        """Retry-After for a poll: scaled, never below 1 (0 makes azure-core wait 30 s)."""
+    def retry_after(self, azure_seconds, azure=None):
+        """The Retry-After of a long-running operation's answer, or None for none.
+
+        At time scale 1 the emulator copies Azure: ``azure`` is the Retry-After Azure sends on
+        that answer (None where no source shows one; model.py's *_RETRY_AFTER say where the
+        values come from). At any other scale it paces the client to the scaled operation:
+        ``azure_seconds`` (the operation's Azure duration) scaled, never below 1 (0 makes
+        azure-core wait 30 s).
+        """
+        if self.time_scale == 1:
+            return None if azure is None else str(azure)
         return str(max(1, int(round(azure_seconds * self.time_scale))))
+
+    def retry_header(self, azure_seconds, azure=None):
+        """{"Retry-After": ...} as retry_after() says, or {} for none."""
+        value = self.retry_after(azure_seconds, azure)
+        return {} if value is None else {"Retry-After": value}
 
 
 class Scheduler:

@@ -16,6 +16,19 @@ from .queries import job_key, op_key, policy_key, vault_key, vm_key
 # -- jobs and operations ------------------------------------------------------------------
 
 OP_ACK_SECONDS = 8
+# The Retry-After Azure sends (at time scale 1 the emulator sends these; see Clock.retry_after).
+# The az CLI's recordings cannot tell: its test harness drops Retry-After from every recorded
+# answer (azure-cli-testsdk ReplayableTest.FILTER_HEADERS, as it drops x-ms-request-id and
+# x-ms-ratelimit-remaining-subscription-reads, absent from every recording too). So:
+# Azure Backup's 202s (protect, stop, delete data, backup, refreshContainers, job cancel) and
+# their operationResults 202 polls: 60, as in the Learn captures of real traffic
+# (learn_backupazurevms_enable_protection_real, learn_backupazurevms_trigger_backup_real) and
+# every Backup spec example with a 202.
+BACKUP_RETRY_AFTER = 60
+# Recovery Services vaults' PATCH / DELETE 202 and operationResults 202: 10 (spec examples
+# PATCHVault, DeleteVault, GetOperationResult); the PUT's 201, which the spec declares with a
+# Retry-After but no example shows, the same.
+VAULT_RETRY_AFTER = 10
 JOB_SECONDS = {"ConfigureBackup": 40, "DisableBackup": 30, "DeleteBackupData": 111,
                "Undelete": 35, "Register": 20}
 SNAPSHOT_SECONDS = 455

@@ -63,7 +63,7 @@ def agent_state(doc):
     agent = doc.get("agent") or {}
     if not agent.get("installed"):
         return "absent"
-    return "ready" if agent.get("ready") else "not_ready"
+    return "ready" if agent.get("ready") and agent.get("reported", True) else "not_ready"
 
 
 # -- protected items ----------------------------------------------------------------------

@@ -76,8 +76,11 @@ def generate(spec):
 def _agent(spec, os_type):
     agent = spec.get("agent", "ready")
     if isinstance(agent, dict):
-        return {"installed": agent.get("installed", True), "ready": agent.get("ready", True),
-                "version": str(agent.get("version", AGENT_VERSION[os_type])), "heartbeat": None}
+        out = {"installed": agent.get("installed", True), "ready": agent.get("ready", True),
+               "version": str(agent.get("version", AGENT_VERSION[os_type])), "heartbeat": None}
+        if agent.get("reported") is False:      # a new VM's agent that has not reported yet
+            out.update(reported=False, ready=False)
+        return out
     if agent in ("ready", True):
         return {"installed": True, "ready": True, "version": AGENT_VERSION[os_type], "heartbeat": None}
     if agent == "not_ready":
@@ -119,7 +122,9 @@ def vm_from_spec(spec, sub, location, now):
         os_profile=not migrated and spec.get("os_profile", True),
         provision_vm_agent=spec.get("provision_vm_agent", not migrated),
         allow_extension_operations=spec.get("allow_extension_operations", True),
-        discovered=spec.get("discovered", True), created=iso(now), migrated=migrated)
+        discovered=spec.get("discovered", True), created=iso(now), migrated=migrated,
+        boot_diagnostics=bool(spec.get("boot_diagnostics", True)),
+        maintenance_redeploy=bool(spec.get("maintenance_redeploy", False)))
     doc["agent"] = _agent(spec, os_type)
     if migrated:
         doc["image"] = None

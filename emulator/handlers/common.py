@@ -6,7 +6,7 @@ Store keys and reads are in ../queries.py, shared document changes in ../model.p
 
 from .. import regions
 from ..arm import ArmError, Response, SENTINEL_TIME, gateway_error
-from ..model import OP_ACK_SECONDS
+from ..model import BACKUP_RETRY_AFTER, OP_ACK_SECONDS
 from ..queries import get_vault, item_key, op_key, vault_key
 
 V = "/subscriptions/<sub>/resourcegroups/<rg>/providers/microsoft.recoveryservices/vaults/<vault>"
@@ -214,8 +214,8 @@ def op_headers(ctx, vault, op, item_path=None):
     else:
         status = v + "/backupOperations/" + op["id"]
         result = v + "/backupOperationResults/" + op["id"]
-    return {"Azure-AsyncOperation": ctx.url(status), "Location": ctx.url(result),
-            "Retry-After": ctx.emu.clock.retry_after(OP_ACK_SECONDS)}
+    return dict({"Azure-AsyncOperation": ctx.url(status), "Location": ctx.url(result)},
+                **ctx.emu.clock.retry_header(OP_ACK_SECONDS, BACKUP_RETRY_AFTER))
 
 
 def op_status_body(op):
@@ -244,7 +244,8 @@ def op_status(ctx, sub, rg, vault, op):
     doc = _find_op(ctx, sub, rg, vault, op)
     headers = {}
     if doc["status"] == "InProgress":
-        headers["Retry-After"] = ctx.emu.clock.retry_after(OP_ACK_SECONDS)
+        # No source shows Azure's operation status answer with a Retry-After.
+        headers.update(ctx.emu.clock.retry_header(OP_ACK_SECONDS))
     return Response(200, op_status_body(doc), headers)
 
 
@@ -252,8 +253,8 @@ def op_result(ctx, sub, rg, vault, op, self_path, item_body=None):
     require_vault(ctx.store, sub, rg, vault)
     doc = _find_op(ctx, sub, rg, vault, op)
     if doc["status"] == "InProgress":
-        headers = {"Location": ctx.url(self_path),
-                   "Retry-After": ctx.emu.clock.retry_after(OP_ACK_SECONDS)}
+        headers = dict({"Location": ctx.url(self_path)},
+                       **ctx.emu.clock.retry_header(OP_ACK_SECONDS, BACKUP_RETRY_AFTER))
         # The 202 also names the status URL of the same operation (spec examples
         # ProtectedItemOperationResults, ProtectedItem_Delete_OperationResult).
         head, _, last = self_path.rstrip("/").rpartition("/")

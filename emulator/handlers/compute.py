@@ -83,7 +83,9 @@ def vm_body(doc, instance_view=False, now=None):
     props["networkProfile"] = {"networkInterfaces": [{
         "id": "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/networkInterfaces/%s-nic"
         % (sub, rg, name)}]}
-    props["diagnosticsProfile"] = {"bootDiagnostics": {"enabled": True}}
+    if doc.get("boot_diagnostics", True):
+        # Only a VM with boot diagnostics has it (none of the az CLI's recorded VMs had).
+        props["diagnosticsProfile"] = {"bootDiagnostics": {"enabled": True}}
     if instance_view:
         props["instanceView"] = instance_view_body(doc, now)
     props["timeCreated"] = doc.get("created") or "2024-01-01T00:00:00.0000000+00:00"
@@ -126,26 +128,50 @@ def instance_view_body(doc, now=None):
     stamp = iso(now) if now else None
     running = doc.get("power") == "running"
     view = {}
-    if running:
+    agent = doc.get("agent") or {}
+    # A new VM's agent that has not reported yet: no guest fields (computerName, osName,
+    # osVersion) and an agent "status blob ... not yet populated" (every recorded VM read right
+    # after `az vm create`, e.g. test_backup_item #26, test_backup_csr #18).
+    reported = agent.get("reported", True) or not agent.get("installed")
+    if running and reported:
         os_name, os_version = OS_NAMES[doc["os"]]
         view.update({"computerName": doc["name"][:15] if doc["os"] == "Windows" else doc["name"],
                      "osName": doc.get("os_name", os_name),
                      "osVersion": doc.get("os_version", os_version)})
     view["hyperVGeneration"] = "V2"
+    if doc.get("maintenance_redeploy"):
+        # A VM whose host was redeployed for maintenance (the recorded VMs of test_backup_item,
+        # test_backup_container, ... at Compute 2024-07-01).
+        view["maintenanceRedeployStatus"] = {
+            "isCustomerInitiatedMaintenanceAllowed": False,
+            "lastOperationResultCode": "MaintenanceCompleted",
+            "lastOperationMessage": "Maintenance Redeploy operation on the Virtual Machine was "
+                                    "successfully completed."}
     state = agent_state(doc)
-    agent = doc.get("agent") or {}
-    if state == "ready":
+    handlers = [{
+        "type": "%s.%s" % (e["publisher"], e["type"]), "typeHandlerVersion": e["version"],
+        "status": {"code": "ProvisioningState/succeeded", "level": "Info",
+                   "displayStatus": "Ready"}} for e in _all_extensions(doc)]
+    if running and not reported:
+        view["vmAgent"] = {
+            "vmAgentVersion": "Unknown",
+            "statuses": [{"code": "ProvisioningState/Unavailable", "level": "Warning",
+                          "displayStatus": "Not Ready",
+                          "message": "VM status blob is found but not yet populated.",
+                          "time": agent.get("heartbeat") or stamp}],
+        }
+    elif state == "ready":
         view["vmAgent"] = {
             "vmAgentVersion": agent.get("version") or AGENT_VERSION[doc["os"]],
             "statuses": [{"code": "ProvisioningState/succeeded", "level": "Info",
                           "displayStatus": "Ready",
                           "message": "GuestAgent is running and processing the extensions.",
                           "time": agent.get("heartbeat") or stamp}],
-            "extensionHandlers": [{
-                "type": "%s.%s" % (e["publisher"], e["type"]), "typeHandlerVersion": e["version"],
-                "status": {"code": "ProvisioningState/succeeded", "level": "Info",
-                           "displayStatus": "Ready"}} for e in _all_extensions(doc)],
         }
+        if handlers:
+            # Azure leaves extensionHandlers out when the VM has no extension (a Ready agent
+            # of older/4844a757c/test_backup_rg_mapping #20).
+            view["vmAgent"]["extensionHandlers"] = handlers
     elif state == "not_ready":
         view["vmAgent"] = {
             "vmAgentVersion": "Unknown",

@@ -6,6 +6,7 @@ import uuid
 
 from ..arm import ArmError, Response, SENTINEL_TIME, iso, page
 from ..clock import mark_done
+from ..model import BACKUP_RETRY_AFTER
 from ..queries import discoverable, item_key, items_of_vault, protected_vm_ids, vault_key, container_name
 from ..routing import arm
 from .common import FABRIC, ITEM_TYPE, V, check_fabric, parse_container, require_vault, vault_id, vm_id
@@ -57,7 +58,7 @@ def refresh(ctx, sub, rg, vault, fabric):
     return Response(202, None, {
         "Azure-AsyncOperation": ctx.url(base + "/operationsStatus/" + op_id),
         "Location": ctx.url(base + "/operationResults/" + op_id),
-        "Retry-After": ctx.emu.clock.retry_after(REFRESH_SECONDS)})
+        **ctx.emu.clock.retry_header(REFRESH_SECONDS, BACKUP_RETRY_AFTER)})
 
 
 def _refresh_op(ctx, sub, rg, vault, op):
@@ -76,7 +77,7 @@ def refresh_result(ctx, sub, rg, vault, fabric, op):
     _, found = _refresh_op(ctx, sub, rg, vault, op)
     if found["status"] == "InProgress":
         return Response(202, None, {"Location": ctx.url(ctx.request.path),
-                                    "Retry-After": ctx.emu.clock.retry_after(REFRESH_SECONDS)})
+                                    **ctx.emu.clock.retry_header(REFRESH_SECONDS, BACKUP_RETRY_AFTER)})
     return Response(204, None)
 
 

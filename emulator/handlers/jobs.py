@@ -14,7 +14,7 @@ them.  Job reads count against Azure Backup's 150-per-hour limit.
 from datetime import timedelta
 
 from ..arm import ArmError, Response, SENTINEL_TIME, gateway_error, iso, iso_duration, page, parse_iso
-from ..model import OP_ACK_SECONDS, new_op
+from ..model import BACKUP_RETRY_AFTER, OP_ACK_SECONDS, new_op
 from ..queries import job_key, jobs_of_vault, vault_key
 from ..routing import arm
 from .common import V, op_result, op_status, require_vault, vault_id
@@ -209,7 +209,7 @@ def cancel_job(ctx, sub, rg, vault, job):
     return Response(202, None, {
         "Azure-AsyncOperation": ctx.url(base + "/operationsStatus/" + op["id"]),
         "Location": ctx.url(base + "/operationResults/" + op["id"]),
-        "Retry-After": ctx.emu.clock.retry_after(OP_ACK_SECONDS)})
+        **ctx.emu.clock.retry_header(OP_ACK_SECONDS, BACKUP_RETRY_AFTER)})
 
 
 @arm("GET", V + "/backupjobs/<job>/operationsstatus/<op>")

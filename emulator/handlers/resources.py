@@ -137,11 +137,85 @@ def put_rg(ctx, sub, rg):
 
 
 # -- provider registration (the SDK's auto-registration policy may call these) --
+#
+# Microsoft.RecoveryServices' document is Azure's answer recorded by the az CLI
+# (older/4ac1441c5/test_backup_softdelete #1-#8, api-version 2016-02-01, December 2020):
+# authorizations, and each resource type with its locations, apiVersions and capabilities, in
+# Azure's order. Two departures, both where the recording shows the recorded subscription or
+# moment rather than the service:
+# * locations: the recording lists the 33 regions that subscription saw in 2020 (display names);
+#   the emulator lists the display names of its own regions (regions.py), where it accepts vaults,
+#   so that a client reading the document sees the regions the emulator serves;
+# * vaults' apiVersions: the 2020 list, preceded by the Recovery Services api-versions Azure
+#   served on vaults since (the recordings' 2021-11-15, 2022-04-01, 2022-06-01-preview,
+#   2023-04-01 and 2024-04-01; the specs' 2026-10-01 and 2026-11-01), newest first as Azure
+#   orders them, so that a client picking the newest version picks one the emulator serves.
+# The 2016-02-01 answer has no registrationPolicy; later Microsoft.Resources api-versions
+# add it to the Provider model (no recording shows one; the emulator keeps it there).
+_RS_SINCE_2020 = ["2026-11-01", "2026-10-01", "2024-04-01", "2023-04-01", "2022-06-01-preview",
+                  "2022-04-01", "2021-11-15"]
+_RS_OPERATIONS = ["2020-10-01", "2020-07-01-preview", "2020-07-01", "2020-02-02-preview", "2020-02-02",
+                  "2019-06-15", "2019-05-13-preview", "2019-05-13", "2018-07-10-preview", "2018-07-10",
+                  "2018-01-10", "2017-09-01", "2017-07-01-preview", "2017-07-01", "2016-12-01",
+                  "2016-08-10", "2016-06-01", "2015-12-15", "2015-12-10", "2015-11-10", "2015-08-15",
+                  "2015-08-10", "2015-06-10", "2015-03-15"]
+_RS_VAULTS = _RS_SINCE_2020 + [
+    "2020-10-01", "2020-07-01-preview", "2020-07-01", "2020-02-02-preview", "2020-02-02", "2019-06-15",
+    "2019-05-13-preview", "2019-05-13", "2018-12-20-preview", "2018-12-20", "2018-07-10-preview",
+    "2018-07-10", "2018-01-10", "2017-07-01-preview", "2017-07-01", "2016-12-01", "2016-08-10",
+    "2016-06-01", "2016-05-01", "2015-12-15", "2015-12-10", "2015-11-10", "2015-08-15", "2015-08-10",
+    "2015-06-10", "2015-03-15"]
+_CRR = ["2018-12-20-preview", "2018-12-20"]
+_MOVE = "CrossResourceGroupResourceMove, CrossSubscriptionResourceMove, SystemAssignedResourceIdentity"
+# (resourceType, regional: locations are the regions (else []), apiVersions, capabilities or None)
+RECOVERY_SERVICES_TYPES = (
+    ("vaults", True, _RS_VAULTS, _MOVE),
+    ("operations", False, _RS_OPERATIONS, None),
+    ("locations", False, ["2017-07-01", "2016-06-01"], None),
+    ("locations/backupStatus", True, ["2017-07-01", "2016-06-01"], None),
+    ("locations/checkNameAvailability", True, ["2018-01-10"], None),
+    ("locations/allocatedStamp", True, ["2016-06-01"], None),
+    ("locations/allocateStamp", True, ["2016-06-01"], None),
+    ("locations/backupValidateFeatures", True, ["2017-07-01"], None),
+    ("locations/backupPreValidateProtection", True, ["2017-07-01"], None),
+    ("locations/backupCrrJobs", True, _CRR, None),
+    ("locations/backupCrrJob", True, _CRR, None),
+    ("locations/backupAadProperties", True, _CRR, None),
+    ("locations/backupCrossRegionRestore", True, _CRR, None),
+    ("locations/backupCrrOperationResults", True, ["2018-12-20-preview"], None),
+    ("locations/backupCrrOperationsStatus", True, _CRR, None),
+    ("backupProtectedItems", True, ["2017-07-01-preview"], "SupportsExtension"),
+    ("replicationEligibilityResults", True, ["2018-07-10"], "SupportsExtension"),
+)
+RECOVERY_SERVICES_AUTHORIZATIONS = (
+    ("262044b1-e2ce-469f-a196-69ab7ada62d3", "21CEC436-F7D0-4ADE-8AD8-FEC5668484CC"),
+    ("b8340c3b-9267-498f-b21a-15d5547fd85e", "8A00C8EA-8F1B-45A7-8F64-F4CC61EEE9B6"),
+    ("3b2fa68d-a091-48c9-95be-88d572e08fb7", "47d68fae-99c7-4c10-b9db-2316116a061e"),
+    ("9bdab391-7bbe-42e8-8132-e4491dc29cc0", "0383f7f5-023d-4379-b2c7-9ef786459969"),
+)
+REGISTRATION_POLICY_SINCE = "2016-02-02"     # after the recorded 2016-02-01, which has none
 
-def provider_body(sub, namespace):
-    return {"id": "/subscriptions/%s/providers/%s" % (sub, namespace), "namespace": namespace,
-            "registrationState": "Registered", "registrationPolicy": "RegistrationRequired",
-            "resourceTypes": []}
+
+def provider_body(sub, namespace, api_version):
+    body = {"id": "/subscriptions/%s/providers/%s" % (sub, namespace), "namespace": namespace}
+    if namespace == "Microsoft.RecoveryServices":
+        body["authorizations"] = [{"applicationId": app, "roleDefinitionId": role}
+                                  for app, role in RECOVERY_SERVICES_AUTHORIZATIONS]
+        names = [r.display_name for r in regions.REGIONS]
+        types = []
+        for rtype, regional, versions, capabilities in RECOVERY_SERVICES_TYPES:
+            entry = {"resourceType": rtype, "locations": list(names) if regional else [],
+                     "apiVersions": list(versions)}
+            if capabilities:
+                entry["capabilities"] = capabilities
+            types.append(entry)
+        body["resourceTypes"] = types
+    else:
+        body["resourceTypes"] = []
+    body["registrationState"] = "Registered"
+    if api_version >= REGISTRATION_POLICY_SINCE:
+        body["registrationPolicy"] = "RegistrationRequired"
+    return body
 
 
 @arm("GET", "/subscriptions/<sub>/providers/<namespace>")
@@ -150,7 +224,7 @@ def get_provider(ctx, sub, namespace):
     if name is None:
         raise gateway_error(404, "InvalidResourceNamespace",
                             "The resource namespace '%s' is invalid." % namespace)
-    return Response(200, provider_body(sub, name))
+    return Response(200, provider_body(sub, name, ctx.api_version))
 
 
 @arm("POST", "/subscriptions/<sub>/providers/<namespace>/register")

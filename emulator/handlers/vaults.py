@@ -15,7 +15,7 @@ from datetime import timedelta
 from ..arm import (ArmError, Response, etag_for, gateway_error, iso, load_json_body, obj, page,
                    parse_iso)
 from ..clock import mark_done
-from ..model import apply_soft_delete, create_default_policies, set_redundancy
+from ..model import VAULT_RETRY_AFTER, apply_soft_delete, create_default_policies, set_redundancy
 from ..queries import get_vault, has_protected_data, items_of_vault, vault_key
 from ..routing import arm
 from .common import (VAULT_TYPE, V, bad_request, norm_location, not_found, require_type_location,
@@ -200,7 +200,7 @@ def _op(ctx, doc_key, kind, azure_seconds, vault_url):
     return {
         "Azure-AsyncOperation": ctx.url(vault_url + "/operationStatus/" + op_id),
         "Location": ctx.url(vault_url + "/operationResults/" + op_id),
-        "Retry-After": ctx.emu.clock.retry_after(azure_seconds),
+        **ctx.emu.clock.retry_header(azure_seconds, VAULT_RETRY_AFTER),
     }, op_id
 
 
@@ -401,7 +401,8 @@ def vault_operation_status(ctx, sub, rg, vault, op):
         body["startTime"] = doc["start"]
     headers = {}
     if doc["status"] == "InProgress":
-        headers["Retry-After"] = ctx.emu.clock.retry_after(UPDATE_SECONDS)
+        # No source shows Azure's operation status answer with a Retry-After.
+        headers.update(ctx.emu.clock.retry_header(UPDATE_SECONDS))
     elif timed:
         body["endTime"] = doc["end"]
     return Response(200, body, headers)
@@ -416,7 +417,7 @@ def vault_operation_result(ctx, sub, rg, vault, op):
         url = vault_id(sub, rg, vault) + "/operationResults/" + op
         return Response(202, None, {
             "Azure-AsyncOperation": ctx.url(vault_id(sub, rg, vault) + "/operationStatus/" + op),
-            "Location": ctx.url(url), "Retry-After": ctx.emu.clock.retry_after(UPDATE_SECONDS)})
+            "Location": ctx.url(url), **ctx.emu.clock.retry_header(UPDATE_SECONDS, VAULT_RETRY_AFTER)})
     vault_doc = get_vault(ctx.store, sub, rg, vault)
     if doc["kind"] == "delete" or vault_doc is None:
         return Response(204, None)

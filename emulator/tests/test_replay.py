@@ -76,6 +76,27 @@ def test_recording_replays_as_azure_answered(name):
         name, len(problems), os.path.basename(replay.ALLOW_FILE), "\n  ".join(problems))
 
 
+def test_long_running_answers_carry_azures_retry_after_at_time_scale_1():
+    """The recordings keep no Retry-After (replay.ASYNC_HEADERS says why): at the replay's time
+    scale 1 the emulator's 201/202 answers carry the one Azure sends (emulator/model.py), 60 from
+    the Backup service and 10 from the vault resource provider, whatever the emulator's pacing."""
+    from emulator.model import BACKUP_RETRY_AFTER, VAULT_RETRY_AFTER
+    seen = {}
+    for name in replay.cassettes():
+        for step in result(name).steps:
+            if step.answer is None or step.answer[0] not in (201, 202):
+                continue
+            status, headers = step.answer
+            if "azure-asyncoperation" not in headers and "location" not in headers:
+                continue
+            backup = re.search(r"/vaults/\{\}/.", step.template) is not None
+            want = str(BACKUP_RETRY_AFTER if backup else VAULT_RETRY_AFTER)
+            seen[request_of(step)] = headers.get("retry-after")
+            assert headers.get("retry-after") == want, (name, step.index, request_of(step), status)
+    assert {"PUT {V}", "PATCH {V}", "DELETE {V}", "POST {V}/backupfabrics/{}/refreshcontainers",
+            "PUT {V}/backupfabrics/{}/protectioncontainers/{}/protecteditems/{}"} <= set(seen), seen
+
+
 def test_allow_list_entries_are_all_needed():
     entries = load_allow()
     used = set()
