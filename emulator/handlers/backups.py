@@ -236,7 +236,11 @@ def source_storage_type(vm):
     """sourceVMStorageType as Azure Backup reports it: a VM size that takes premium disks (an
     's' among the size's feature letters: Standard_DS1_v2, Standard_D2s_v5) gives
     PremiumVMOnPartialPremiumStorage (every recorded recovery point: a Standard_DS1_v2 VM,
-    test_backup_job #138, test_backup_rp #129), any other size NormalStorage."""
+    test_backup_job #138, test_backup_rp #129, test_backup_csr #122, test_backup_crr #136), any
+    other size NormalStorage. Only the premium value is recorded; the spec (bms.json, 2024-04-01)
+    types the field as a free string with no enum, so neither NormalStorage for the other sizes nor
+    a dependence on the disks' own types (Standard_LRS disks on a premium-capable size) comes from
+    a source: kept as it was, not claimed."""
     parts = ((vm or {}).get("size") or "").split("_")
     match = re.match(r"^([A-Z]+)(\d+)(?:-\d+)?([a-z]*)$", parts[1] if len(parts) > 1 else "")
     premium = bool(match) and ((len(match.group(1)) > 1 and match.group(1).endswith("S"))

@@ -48,8 +48,15 @@ def valid_vault_name(name):
 def secure_score(doc):
     """Azure's secure score of the vault's settings: Minimum once immutability is on (Unlocked or
     Locked) with soft delete on, else None (test_backup_vault: #20, #51, #60 with immutability
-    Unlocked answer Minimum; #4, #45, #55 with immutability off answer None). The higher levels
-    (Adequate, Maximum) need multi-user authorization, which the emulator does not model."""
+    Unlocked answer Minimum; #4, #45, #55 with immutability off answer None). A vault still
+    provisioning has no score yet: None, whatever its settings (every recorded creating PUT
+    answers None, test_backup_vault #17 too, created with immutability Unlocked, whose vault
+    answers Minimum once provisioned, #20). The higher levels (Adequate, Maximum: spec enum
+    SecureScoreLevel) are in no recording and no source says when Azure sends them (multi-user
+    authorization, which the emulator does not model, is the likely condition); the rule for
+    soft delete off is not recorded either (every recorded vault keeps soft delete on)."""
+    if doc.get("provisioning", "Succeeded") != "Succeeded":
+        return "None"
     immutable = doc.get("immutability") in ("Unlocked", "Locked")
     soft = doc["vault_config"]["softDeleteFeatureState"] != "Disabled"
     return "Minimum" if immutable and soft else "None"

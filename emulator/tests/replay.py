@@ -59,7 +59,11 @@ POLL_LIMIT = 40
 # 429 of test_backup_csr #103 has none), so a recording cannot say what Azure sent. The values
 # the emulator sends at time scale 1 come from the other sources (emulator/model.py).
 ASYNC_HEADERS = ("azure-asyncoperation", "location")
-ENUM_KEYS = ("provisioningState", "protectionState", "status", "operation")
+# The enum fields compared: the states, and the values Azure computes from the resource's state
+# (a vault's backupStorageVersion: Unassigned -> V2 on first protection -> V1 after cross-region
+# restore; its secureScore from its security settings; a recovery point's sourceVMStorageType).
+ENUM_KEYS = ("provisioningState", "protectionState", "status", "operation",
+             "backupStorageVersion", "secureScore", "sourceVMStorageType")
 
 # Not served by design: (reason, regular expression on the templated path).
 SKIPS = (
