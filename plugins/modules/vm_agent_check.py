@@ -19,9 +19,10 @@ description:
     V(not_ready) the agent is installed but not reporting, the VM is still starting, or extension
     operations are not allowed. V(outdated) the agent is Ready but older than the minimum; update it.
     V(stopped) the VM is not running; start it.
-  - A batch (O(vms)) of up to 5 VMs reads each VM with its instance view, concurrently; a larger batch, a
-    resource group, a region or the subscription costs one paged list call with the instance views, whatever
-    the number of VMs.
+  - One VM (O(vm)) is one read of the VM with its instance view. A batch (O(vms)) of up to 5 VMs reads the
+    first page of the subscription's VM list with the instance views (one request in a subscription of up to
+    200 VMs), then each VM not on that page, concurrently; a larger batch, a resource group, a region or the
+    subscription costs one paged list call with the instance views, whatever the number of VMs.
   - With O(wait_for_ready=true) the module polls until every agent reports Ready, what a playbook does
     right after installing the agent. O(fail_on) fails the task on the verdicts listed.
   - The module only reads; it never changes a VM.

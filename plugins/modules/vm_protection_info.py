@@ -34,8 +34,10 @@ options:
     choices: [present, stopped, soft_deleted, absent]
 notes:
   - A VM of O(vm) or O(vms) that does not exist fails the task with C(VmNotFound), naming it (with a vault, a VM
-    the vault still holds a backup item of is listed even when the VM was deleted; the check costs one read of
-    each VM the vault does not list, or one VM list of the subscription for more than five).
+    the vault still holds a backup item of is listed even when the VM was deleted; the check of the VMs
+    the vault does not list costs one read for one VM, the first page of the subscription's VM list for up to
+    five (then one read of each VM not on it when the subscription has more than one page), the
+    subscription's whole VM list for more).
 extends_documentation_fragment:
   - backupops.azure.vms
   - backupops.azure.azure_auth

@@ -366,6 +366,8 @@ def test_a_vm_that_does_not_exist_is_vm_not_found_everywhere(emulator, playbook)
     cases = [
         ("backup_now.yml", dict(vault, vm=GHOST), False),
         ("vm_protection_info.yml", dict(vault, vm=GHOST), False),
+        # two VMs the vault does not list: the first page of the subscription's VM list (vms.existing)
+        ("vm_protection_info.yml", dict(vault, vms=[GHOST, "rg-shop-weu/shop-web-02"]), False),
         ("vm_protection_info.yml", {"vms": [GHOST, "rg-shop-weu/shop-web-01"]}, False),
         ("vm_agent_check.yml", {"vms": [GHOST]}, False),
         ("vm_protection.yml", dict(vault, vm=GHOST), False),
@@ -378,6 +380,7 @@ def test_a_vm_that_does_not_exist_is_vm_not_found_everywhere(emulator, playbook)
         code = result["error"]["code"] if "error" in result else result["vms"][0]["error"]["code"]
         assert code == "VmNotFound", (book, result["msg"])
         assert "VmNotProtected" not in result["msg"] and emulator.writes() == []
+        assert "shop-web-02" not in result["msg"]       # found (on the first page), not named
     # a VM that exists but is not protected is still VmNotProtected
     run = playbook("backup_now.yml", extra_vars=dict(vault, vm="rg-shop-weu/shop-web-02"))
     assert failed_cleanly(run, "protect it first")["error"]["code"] == "VmNotProtected"

@@ -92,10 +92,29 @@ def test_a_batch_reads_each_vm_once(emulator, playbook):
     names = ["shop-web-01", "shop-web-02", "shop-db-01"]
     emulator.clear_log()
     run = playbook("vm_agent_check.yml", extra_vars={"vms": ["rg-shop-weu/%s" % n for n in names], "concurrency": 3})
-    assert run.rc == 0
+    assert run.rc == 0 and [v["name"] for v in run.task(TASK)["vms"]] == names
+    # up to vms.READ_EACH_UP_TO (5) VMs, the first page of the subscription's status list answers for
+    # them: the 16 VMs are one page, so 1 request for the three (a GET each before: 3 requests)
     gets = arm_gets(emulator)
-    assert sorted(e["path"].lower() for e in gets) == sorted(vm_path(emulator, "rg-shop-weu", n) for n in names)
-    assert all("$expand=instanceView" in e["query"] for e in gets)
+    assert len(gets) == 1 and "statusOnly=true" in gets[0]["query"] and "skiptoken" not in gets[0]["query"].lower()
+    assert gets[0]["path"].lower().endswith("/providers/microsoft.compute/virtualmachines")
+    # when the list has more pages, a GET with the instance view for each VM not on the first page: pages
+    # of 5 (sorted by resource group and name, the first ends with rg-erp-weu/erp-app-01), so 1 page and
+    # 1 GET for these three (3 GETs before)
+    default_page = emulator.admin("GET", "settings")["page_size"]
+    emulator.admin("PUT", "settings", json={"page_size": 5})
+    try:
+        emulator.clear_log()
+        spread = ["rg-data-sea/data-api-01", "rg-erp-weu/erp-app-01", "rg-shop-weu/shop-web-01"]
+        run = playbook("vm_agent_check.yml", extra_vars={"vms": spread, "concurrency": 3})
+    finally:
+        emulator.admin("PUT", "settings", json={"page_size": default_page})
+    assert run.rc == 0 and [v["name"] for v in run.task(TASK)["vms"]] == [vm.split("/")[1] for vm in spread]
+    gets = arm_gets(emulator)
+    assert len(gets) == 2 and "statusOnly=true" in gets[0]["query"] and "skiptoken" not in gets[0]["query"].lower()
+    assert gets[0]["path"].lower().endswith("/providers/microsoft.compute/virtualmachines")
+    assert gets[1]["path"].lower() == vm_path(emulator, "rg-shop-weu", "shop-web-01")
+    assert "$expand=instanceView" in gets[1]["query"]
     # above vms.READ_EACH_UP_TO (5) VMs, the subscription's status list instead
     six = ["rg-shop-weu/%s" % n for n in names] + ["rg-erp-weu/erp-%s-01" % n for n in ("app", "sql", "test")]
     emulator.clear_log()

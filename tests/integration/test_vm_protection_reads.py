@@ -4,8 +4,9 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """How vm_protection reads the VMs it must protect (default seed, its own emulator): a GET with
-the instance view per VM for a few VMs, the subscription's status list for more, none at all
-when converged; a missing VM is VmNotFound either way.
+the instance view for one VM, the first page of the subscription's status list for a few (then a
+GET for each VM not on it), the whole status list for more, none at all when converged; a missing
+VM is VmNotFound every way.
 
 The vault is made once (the fixture arranged); each test starts its own emulator from that state,
 with small pages, and protects through the SDK the VMs it needs protected beforehand."""
@@ -22,6 +23,7 @@ WEU = ["rg-shop-weu/shop-web-01", "rg-shop-weu/shop-web-02", "rg-shop-weu/shop-d
 GHOST = "rg-shop-weu/ghost-01"
 SEED_VMS = 16
 PAGE = 5  # small pages, so that the list's cost shows: 16 VMs are 4 pages
+FIRST_PAGE_WEU = "rg-erp-weu/erp-app-01"    # the one VM of WEU on the first page of 5 (sorted by group, name)
 
 
 def vm_reads(emulator):
@@ -96,16 +98,19 @@ def test_a_batch_above_the_threshold_takes_the_list(emulator, playbook):
         "rg-shop-eus/shop-web-03": "VmInAnotherRegion"}
 
 
-def test_at_the_threshold_each_vm_is_read(emulator, playbook):
-    # six VMs given, one already protected as wanted: five to enable, five GETs
+def test_at_the_threshold_the_first_page_then_a_get_for_each_vm_not_on_it(emulator, playbook):
+    # six VMs given, one already protected as wanted: five to enable.  The first page of the status
+    # list (5 of the 16 VMs, sorted by resource group and name: rg-data-sea's four, rg-erp-weu/erp-app-01)
+    # holds erp-app-01; the four others are a GET each: 5 VM reads (5 GETs before; in a subscription of
+    # one page, 1 request)
     protected_beforehand(emulator, WEU[:1])
     emulator.clear_log()
     run = protect(playbook, vms=WEU)
     result = run.task(TASK)
     assert run.rc == 0 and result["changed_count"] == 5, run.stdout
     gets, pages = vm_reads(emulator)
-    assert pages == []
-    assert sorted(get[0] for get in gets) == sorted(vm.split("/")[1] for vm in WEU[1:])
+    assert len(pages) == 1 and "statusOnly=true" in pages[0]["query"] and "skiptoken" not in pages[0]["query"].lower()
+    assert sorted(get[0] for get in gets) == sorted(vm.split("/")[1] for vm in WEU[1:] if vm != FIRST_PAGE_WEU)
     assert all("$expand=instanceView" in get[1] for get in gets)
     warnings = {r["vm"]: [v["code"] for v in r["verdicts"]] for r in result["vms"]}
     assert "EncryptedVm" in warnings["rg-erp-weu/erp-sql-01"] and "VmNotRunning" in warnings["rg-erp-weu/erp-test-01"]
@@ -119,17 +124,20 @@ def test_converged_reads_no_vm(emulator, playbook):
     assert vm_reads(emulator) == ([], []) and emulator.writes() == []
 
 
-def test_a_missing_vm_is_vm_not_found_either_way(emulator, playbook):
-    few = [GHOST]
+def test_a_missing_vm_is_vm_not_found_every_way(emulator, playbook):
+    one = [GHOST]
+    few = [GHOST, "rg-data-sea/data-lake-01"]      # data-lake-01 on the first page, the ghost on none
     many = [GHOST, "rg-shop-eus/shop-web-03", "rg-shop-eus/shop-batch-01", "rg-data-sea/data-lake-01",
             "rg-data-sea/data-etl-01", "rg-data-sea/data-dev-01"]
     verdicts = []
-    for batch, listed in ((few, False), (many, True)):
+    # (VM GETs, list pages): one VM its GET; a few the first page and a GET of the ghost (more pages
+    # follow, it may be on one); more the whole list, 4 pages
+    for batch, got, listed in ((one, ["ghost-01"], 0), (few, ["ghost-01"], 1), (many, [], -(-SEED_VMS // PAGE))):
         emulator.clear_log()
         run = protect(playbook, vms=batch, check=True)
         row = {r["vm"]: r for r in run.task(TASK)["vms"]}[GHOST]
         gets, pages = vm_reads(emulator)
-        assert run.rc != 0 and bool(pages) == listed and bool(gets) != listed, (gets, pages)
+        assert run.rc != 0 and [get[0] for get in gets] == got and len(pages) == listed, (gets, pages)
         verdicts.append((row["error"], row["verdicts"], row["state"]))
-    assert verdicts[0] == verdicts[1]
+    assert verdicts[0] == verdicts[1] == verdicts[2]
     assert verdicts[0][0]["code"] == "VmNotFound"

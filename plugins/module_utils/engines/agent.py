@@ -170,8 +170,9 @@ def _verdict(facts):
 
 # -- reading many VMs -----------------------------------------------------------------------
 def read_vms(module, refs, concurrency=8, **minimums):
-    """Assess the given VMs, read as vms.read_with_status does (a GET with the instance view each
-    for a few, the subscription's status list for more).  Raises for a VM that does not exist,
+    """Assess the given VMs, read as vms.read_with_status does (a GET with the instance view for
+    one, the first page of the subscription's status list for a few -- a GET for each not on it when
+    more pages follow -- the whole status list for more).  Raises for a VM that does not exist,
     naming every missing one."""
     found = vms.read_with_status(module, refs, concurrency)
     missing = [ref.label for ref, vm in found.items() if vm is None]

@@ -158,8 +158,9 @@ def plan(module, resource_group, vault_name, refs, initial_only=False, retry_fai
 
 
 def _not_found(module, entries):
-    """A VM the vault does not protect may not exist at all: VmNotFound then, not VmNotProtected (one
-    GET per VM for a few, one VM list for more; nothing when every VM is protected)."""
+    """A VM the vault does not protect may not exist at all: VmNotFound then, not VmNotProtected (vms.existing:
+    a GET for one VM, the first page of the subscription's VM list for a few, the whole list for more;
+    nothing when every VM is protected)."""
     unprotected = [e for e in entries if e.item is None]
     if not unprotected:
         return

@@ -8,8 +8,10 @@ only what differs, concurrently, and wait on all the operations together.
 
 Reads per run, whatever the number of VMs: the vault, the policy (or one list of the vault's
 policies for several), the vault's protected items, its protectable items (only when a VM is
-to be protected), the VMs to write with their instance views (a GET each for up to
-vms.READ_EACH_UP_TO of them, else the subscription's status list), the subscription's locks.
+to be protected), the VMs to write with their instance views (one VM: its GET; up to
+vms.READ_EACH_UP_TO: the first page of the subscription's status list, one request when the
+subscription fits one page, plus a GET for each VM not on it when more pages follow; more: the
+subscription's whole status list), the subscription's locks.
 Per VM: the PUT (or DELETE) and the final GET of its long-running operation; a VM that is
 neither protectable nor protected here costs one more read (the location-level backup status),
 and discovery runs at most once per vault per run.  A converged run writes nothing.
@@ -209,8 +211,9 @@ class FleetRun:
             self._resolve_lookups(lookups)
 
     def _vm_facts(self, refs):
-        """Pre-flight facts of the VMs to write ({vm key: facts}, a VM not found left out): a GET each
-        for a few, the subscription's status list for more (vms.read_with_status)."""
+        """Pre-flight facts of the VMs to write ({vm key: facts}, a VM not found left out): a GET for one,
+        the first page of the subscription's status list for a few (a GET for each not on it when
+        more pages follow), the whole status list for more (vms.read_with_status)."""
         found = vms.read_with_status(self.module, refs, self.p["concurrency"])
         return {vms.vm_key(ref.id): preflight.vm_facts(vm) for ref, vm in found.items() if vm is not None}
 

@@ -20,12 +20,15 @@ VM_ARGSPEC = {
     "vms": {"type": "list", "elements": "raw"},
 }
 
-# Up to this many VMs, read_with_status GETs each VM with its instance view (concurrently); above,
-# it takes the subscription's status list.  The list costs one request per page of the WHOLE
-# subscription and carries every VM's model and instance view; a GET costs one request per VM
-# whatever the subscription's size.  The page count is unknown before listing, so the bound is
-# fixed: 5 GETs cost at most 4 reads more than a one-page list in a small subscription (nothing
-# against ARM's 250-read bucket) and save pages and transfer in any subscription of more than 5.
+# How read_with_status and existing read the VMs of the module's subscription they are given:
+# one VM, a GET (one request, a small answer); up to this many, the FIRST page of the
+# subscription's VM list (statusOnly for read_with_status, 200 VMs a page), which answers for
+# every VM on it -- in a subscription of up to one page (the common case) one request for them
+# all -- then a GET each for those not on it when the list has more pages; more than this many,
+# the subscription's whole list (one request per page of the WHOLE subscription, every VM's model
+# and instance view).  The page count is unknown before listing, so the bound is fixed: in a large
+# subscription the few-VMs path costs at most one page more than a GET each, and the whole list is
+# taken only when it saves requests in most subscriptions.
 READ_EACH_UP_TO = 5
 
 VM_PROVIDER = "microsoft.compute"
@@ -174,35 +177,64 @@ def get_vm(module, ref, instance_view=False):
         raise
 
 
+def _in_subscription(module, refs):
+    return [ref for ref in refs if ref.subscription.lower() == module.subscription_id.lower()]
+
+
+def first_page(module, status=False):
+    """(the VMs of the FIRST page of the subscription's VM list, whether more pages follow): one
+    request.  With ``status`` the list with statusOnly=true (each VM with its instance view)."""
+    compute = module.client("compute")
+    kwargs = {"status_only": "true"} if status else {}
+
+    def read():
+        pages = compute.virtual_machines.list_all(**kwargs).by_page()
+        page = list(next(pages, ()))
+        # the page iterator's token is the next page's link: None when this page is the whole list
+        return page, pages.continuation_token is not None
+    return module.azure_call("list the VMs of the subscription%s" % (" with their status" if status else ""), read)
+
+
+def _read(module, refs, instance_view, concurrency):
+    """{VmRef: SDK model or None} for the VMs ``refs`` of the module's subscription (see READ_EACH_UP_TO)."""
+    if len(refs) > READ_EACH_UP_TO:
+        listed = {ref_of(vm): vm for vm in list_vms(module, status=instance_view)}
+        return {ref: listed.get(ref) for ref in refs}
+    found = {}
+    if len(refs) > 1:
+        page, more = first_page(module, status=instance_view)
+        on_page = {ref_of(vm): vm for vm in page}
+        found = {ref: on_page[ref] for ref in refs if ref in on_page}
+        if not more:
+            return {ref: found.get(ref) for ref in refs}
+    rest = [ref for ref in refs if ref not in found]
+    if rest:
+        module.client("compute")    # built once, before the worker threads share it
+        outcomes = run_all(rest, lambda ref: get_vm(module, ref, instance_view=instance_view), concurrency,
+                           "read the VM")
+        found.update((o.item, o.value) for o in outcomes)
+    return {ref: found.get(ref) for ref in refs}
+
+
 def read_with_status(module, refs, concurrency=8):
     """{VmRef: SDK VM model with its instance view, or None when the subscription has no such VM}
-    for the given VMs: a GET with $expand=instanceView each for up to READ_EACH_UP_TO of them,
-    else the subscription's status list.  A VM of another subscription is not found (both ways
-    read the module's subscription only).  Raises the first Azure error."""
+    for the given VMs of the module's subscription (a VM of another subscription is not found, and
+    not read): one VM, a GET with $expand=instanceView; up to READ_EACH_UP_TO, the first page of the
+    subscription's status list (one request for them all when the subscription fits one page), then
+    a GET each for those not on it when more pages follow; more, the whole status list.  Raises the
+    first Azure error."""
     refs = list(refs)
-    if len(refs) > READ_EACH_UP_TO:
-        listed = {ref_of(vm): vm for vm in list_vms(module, status=True)}
-        return {ref: listed.get(ref) for ref in refs}
-    module.client("compute")    # built once, before the worker threads share it
-    here = [ref for ref in refs if ref.subscription.lower() == module.subscription_id.lower()]
-    outcomes = run_all(here, lambda ref: get_vm(module, ref, instance_view=True), concurrency, "read the VM")
-    found = {o.item: o.value for o in outcomes}
+    found = _read(module, _in_subscription(module, refs), True, concurrency)
     return {ref: found.get(ref) for ref in refs}
 
 
 def existing(module, refs, concurrency=8):
-    """The VMs of ``refs`` that exist in the module's subscription (a set of VmRef), cheaply: a GET each
-    (without the instance view) for up to READ_EACH_UP_TO of them, else the subscription's one VM list."""
-    refs = list(refs)
-    if not refs:
-        return set()
-    if len(refs) > READ_EACH_UP_TO:
-        listed_refs = {ref_of(vm) for vm in list_vms(module)}
-        return {ref for ref in refs if ref in listed_refs}
-    module.client("compute")    # built once, before the worker threads share it
-    here = [ref for ref in refs if ref.subscription.lower() == module.subscription_id.lower()]
-    outcomes = run_all(here, lambda ref: get_vm(module, ref), concurrency, "read the VM")
-    return {o.item for o in outcomes if o.value is not None}
+    """The VMs of ``refs`` that exist in the module's subscription (a set of VmRef), cheaply, read as
+    read_with_status reads them but without the instance views: one VM, a GET; up to READ_EACH_UP_TO,
+    the first page of the subscription's VM list (then a GET each for those not on it when more pages
+    follow); more, the subscription's whole VM list."""
+    found = _read(module, _in_subscription(module, list(refs)), False, concurrency)
+    return {ref for ref, vm in found.items() if vm is not None}
 
 
 NOT_FOUND_HOW = ("Check the name and resource group (names are per resource group; an ARM id or "

@@ -60,8 +60,15 @@ def azure(monkeypatch):
     def get_vm(module, ref, instance_view=False):
         state["reads"].append((ref.label, instance_view))
         return next((v for v in state["vms"] if vms.ref_of(v) == ref), None)
+
+    def first_page(module, status=False):
+        # the first page of the subscription's list: page_size VMs (all of them by default)
+        state["reads"].append(("page", status))
+        size = state.get("page_size") or len(state["vms"])
+        return state["vms"][:size], size < len(state["vms"])
     monkeypatch.setattr(vms, "list_vms", list_vms)
     monkeypatch.setattr(vms, "get_vm", get_vm)
+    monkeypatch.setattr(vms, "first_page", first_page)
     monkeypatch.setattr(AzureBackupModule, "client", lambda self, kind: None)
     monkeypatch.setattr(locks, "subscription_locks", lambda module: [])
 
@@ -235,7 +242,7 @@ def test_single_policy_keeps_its_one_read_and_its_limit(run_module, azure, monke
 
 # -- how the VMs to write are read ---------------------------------------------------------------
 
-def test_a_few_vms_are_each_one_get_with_the_instance_view(run_module, azure):
+def test_one_vm_is_one_get_with_the_instance_view(run_module, azure):
     outcome, result = run_module(vm_protection.main, args(vm="rg-a/web-01"))
     assert outcome == "exit" and result["changed"] and azure["reads"] == [("rg-a/web-01", True)]
 
@@ -246,7 +253,17 @@ def test_only_the_vms_to_write_are_read(run_module, azure):
                       for i in range(3)}
     outcome, result = run_module(vm_protection.main, args(vms=names(3 + vms.READ_EACH_UP_TO)))
     assert outcome == "exit" and result["changed_count"] == vms.READ_EACH_UP_TO
-    assert sorted(azure["reads"]) == [(vm, True) for vm in names(3 + vms.READ_EACH_UP_TO)[3:]]
+    # the 5 VMs to write are on the first (here the only) page of the subscription's status list
+    assert azure["reads"] == [("page", True)]
+
+
+def test_a_few_vms_not_on_the_first_page_are_each_one_get(run_module, azure):
+    azure["vms"] = [vm_model("rg-a", "vm-%d" % i) for i in range(8)]
+    azure["page_size"] = 2      # vm-0 and vm-1 on the first page, more pages follow
+    outcome, result = run_module(vm_protection.main, args(vms=names(vms.READ_EACH_UP_TO)))
+    assert outcome == "exit" and result["changed_count"] == vms.READ_EACH_UP_TO
+    assert azure["reads"][0] == ("page", True)
+    assert sorted(azure["reads"][1:]) == [(vm, True) for vm in names(vms.READ_EACH_UP_TO)[2:]]
 
 
 def test_more_vms_than_the_threshold_take_the_status_list(run_module, azure):
@@ -257,6 +274,7 @@ def test_more_vms_than_the_threshold_take_the_status_list(run_module, azure):
 
 
 @pytest.mark.parametrize("batch, read", [(["rg-a/ghost"], [("rg-a/ghost", True)]),
+                                         (names(2) + ["rg-a/ghost"], [("page", True)]),
                                          (names(vms.READ_EACH_UP_TO) + ["rg-a/ghost"], ["list"])])
 def test_a_missing_vm_is_vm_not_found_either_way(run_module, azure, batch, read):
     azure["vms"] = [vm_model("rg-a", "vm-%d" % i) for i in range(8)]

@@ -201,14 +201,22 @@ class Model(dict):
 
 def test_read_vms_names_every_missing_vm(monkeypatch):
     known = {"a": Model(vm(name="a")), "c": Model(vm(name="c", agent_view=None))}
+    for model in known.values():
+        model.id = model["id"]      # what vms.ref_of reads of an SDK model
+    pages = []
     monkeypatch.setattr(vms, "get_vm", lambda module, ref, instance_view=False: known.get(ref.name))
-    refs = [vms.VmRef(SUB, "rg1", n) for n in ("a", "c")]
+    monkeypatch.setattr(vms, "first_page", lambda module, status=False: pages.append(status) or (
+        list(known.values()), False))
     module = FakeModule()
-    facts = agent.read_vms(module, refs, concurrency=4)
-    assert [f["name"] for f in facts] == ["a", "c"] and module.clients == ["compute"]
+    facts = agent.read_vms(module, [vms.VmRef(SUB, "rg1", "c")], concurrency=4)
+    assert [f["name"] for f in facts] == ["c"] and module.clients == ["compute"] and pages == []
+    facts = agent.read_vms(module, [vms.VmRef(SUB, "rg1", n) for n in ("c", "a")], concurrency=4)
+    assert [f["name"] for f in facts] == ["c", "a"] and pages == [True]
+    monkeypatch.setattr(vms, "get_vm", lambda *a, **kw: pytest.fail("the first page is the whole list: no GET"))
     with pytest.raises(AzureBackupError) as err:
         agent.read_vms(module, [vms.VmRef(SUB, "rg1", n) for n in ("a", "x", "y")])
     assert err.value.code == "VmNotFound" and err.value.message.startswith("2 VMs rg1/x, rg1/y not found")
+    assert pages == [True, True]
 
 
 def test_read_vms_of_a_large_batch_takes_the_status_list(monkeypatch):
