@@ -474,8 +474,15 @@ def throttling_line(doc):
     """Whether ARM's token buckets were on: results.json written before issue 12 does not say, and the
     emulator had them off by default then."""
     if doc.get("arm_throttling") == "on":
-        return ("ARM's throttling is on, as in Azure (reads 250 then 25/s, writes 200 then 10/s per principal and "
+        line = ("ARM's throttling is on, as in Azure (reads 250 then 25/s, writes 200 then 10/s per principal and "
                 "subscription); the 429 column counts its answers.")
+        carried = doc.get("carried")
+        if carried:     # rows of ways not run again, kept from an earlier results.json
+            line += (" The rows of %s are carried over from the run of %s, made with ARM's throttling %s; they were "
+                     "not run again (about 40 minutes) because nothing of theirs changed: their request counts and "
+                     "wall times are that run's." % (", ".join(carried["ways"]), carried["date"],
+                                                       carried["arm_throttling"]))
+        return line
     return ("**ARM's throttling was off** for these runs (made before issue 12, when the emulator kept its token "
             "buckets off by default): Azure would have answered 429 to the bursts, and `make bench` now runs "
             "with them on; these figures wait for that re-run.")
