@@ -14,20 +14,7 @@ from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 
 from ansible_collections.backupops.azure.plugins.module_utils.core import pacing
 
-
-class Clock:
-    """Monotonic time that only moves when slept."""
-
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(round(seconds, 3))
-        self.now += seconds
+from ..fakes import VAULT, Clock
 
 
 class Answer:
@@ -81,7 +68,6 @@ def pacer(clock, timeout=600, rand=lambda: 0.0):
     return pacing.Pacer(clock=clock, sleep=clock.sleep, rand=rand, timeout=timeout)
 
 
-VAULT = "https://management.azure.com/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v"
 TRIGGER = VAULT + "/backupFabrics/Azure/protectionContainers/c/protectedItems/i/backup?api-version=2026-10-01"
 
 

@@ -11,23 +11,7 @@ import pytest
 from ansible_collections.backupops.azure.plugins.module_utils.core import waiting
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
 
-
-class Clock:
-    """Monotonic time that only moves when slept."""
-
-    def __init__(self):
-        self.now = 1000.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(round(seconds, 3))
-        self.now += seconds
-
-
-VAULT = "https://management.azure.com/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v"
+from ..fakes import VAULT, Clock
 
 
 class FakePoller:

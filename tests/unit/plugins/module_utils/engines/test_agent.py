@@ -11,6 +11,8 @@ from ansible_collections.backupops.azure.plugins.module_utils.core.errors import
 from ansible_collections.backupops.azure.plugins.module_utils.engines import agent
 from ansible_collections.backupops.azure.plugins.module_utils.resources import vms
 
+from ..fakes import Clock
+
 SUB = "00000000-0000-0000-0000-000000000000"
 
 
@@ -131,21 +133,8 @@ def test_backup_extension_from_the_view_or_the_model():
     assert agent.assess(vm())["backup_extension"] is None
 
 
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-        self.sleeps = []
-
-    def __call__(self):
-        return self.now
-
-    def sleep(self, seconds):
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 def test_wait_until_ready_rereads_only_the_pending_vms():
-    clock = Clock()
+    clock = Clock(now=0.0, rounded=False)
     states = iter(["not_ready", "not_ready", "ready"])
     asked = []
 
@@ -159,7 +148,7 @@ def test_wait_until_ready_rereads_only_the_pending_vms():
 
 
 def test_wait_until_ready_gives_up_with_what_is_needed():
-    clock = Clock()
+    clock = Clock(now=0.0, rounded=False)
     facts = [agent.assess(vm(name="b", agent_view=None))]
     facts, reads, error = agent.wait_until_ready(lambda pending: pending, facts, 25, 10, clock=clock,
                                                  sleep=clock.sleep)

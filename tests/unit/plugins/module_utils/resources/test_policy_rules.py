@@ -8,23 +8,9 @@
 import pytest
 
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
-from ansible_collections.backupops.azure.plugins.module_utils.resources import policy_rules, policy_wire
+from ansible_collections.backupops.azure.plugins.module_utils.resources import policy_rules
 
-OPTIONS = ("policy_type", "time_zone", "schedule_run_frequency", "schedule_run_time", "schedule_run_days",
-           "hourly_schedule", "instant_rp_retention_range_in_days", "instant_rp_details", "retention_policy")
-
-
-def params(**kw):
-    out = dict.fromkeys(OPTIONS)
-    out["name"] = "pol"
-    out.update(kw)
-    return out
-
-
-def tiers(**kw):
-    out = dict.fromkeys(policy_wire.TIERS)
-    out.update(kw)
-    return out
+from .policy_options import params, tiers
 
 
 def test_options_left_out_keep_the_current_values():

@@ -11,8 +11,8 @@ import pytest
 
 from ansible_collections.backupops.azure.plugins.module_utils.resources import policy_rules, policy_wire
 
-OPTIONS = ("policy_type", "time_zone", "schedule_run_frequency", "schedule_run_time", "schedule_run_days",
-           "hourly_schedule", "instant_rp_retention_range_in_days", "instant_rp_details", "retention_policy")
+from .policy_options import params, tiers
+
 
 # Recorded by the az CLI against Azure (azure-cli test_backup_policy.yaml, api-version 2024-04-01):
 # a V1 policy answers without policyType, the V2 EnhancedPolicy with it.
@@ -67,19 +67,6 @@ SPEC_V2_DAILY = {
                             "retentionScheduleDaily": None, "retentionScheduleFormatType": "Weekly",
                             "retentionScheduleWeekly": {"daysOfTheWeek": ["Sunday"], "weeksOfTheMonth": ["First"]},
                             "retentionTimes": ["2021-12-17T08:00:00+00:00"]}}}
-
-
-def params(**kw):
-    out = dict.fromkeys(OPTIONS)
-    out["name"] = "pol"
-    out.update(kw)
-    return out
-
-
-def tiers(**kw):
-    out = dict.fromkeys(policy_wire.TIERS)
-    out.update(kw)
-    return out
 
 
 def test_recorded_default_policy_reads_as_v1_daily():

@@ -1,0 +1,25 @@
+# -*- coding: utf-8 -*-
+
+# Copyright: Contributors to the backupops.azure project
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Fakes the module_utils tests share."""
+
+
+class Clock:
+    """Monotonic time that only moves when slept (starting at ``now``)."""
+
+    def __init__(self, now=1000.0, rounded=True):
+        self.now = now
+        self.rounded = rounded
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(round(seconds, 3) if self.rounded else seconds)
+        self.now += seconds
+
+
+VAULT = "https://management.azure.com/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v"
