@@ -22,11 +22,10 @@ description:
   - Batches run their Azure operations concurrently (O(concurrency)) and wait on all of them together. One VM's
     failure does not stop the others; the task fails at the end, naming every VM that failed and why. Running
     it again finishes what failed.
-  - The reads stay bounded whatever the number of VMs (one list of the vault's items; the VMs to write with
-    their instance views: one VM with its GET, up to 5 with the first page of the subscription's VM list
-    (then a GET each for those not on it when the subscription has more than one page), more with the
-    subscription's whole VM list); a run
-    where everything is already as wanted writes nothing and reads no VM.
+  - The reads stay bounded whatever the number of VMs. The vault's items are one list. The VMs to write are
+    read with their instance views, one VM with its GET, up to 5 with the first page of the subscription's VM
+    list (then a GET each for those not on it when the subscription has more than one page), more with the
+    subscription's whole VM list. A run where everything is already as wanted writes nothing and reads no VM.
   - Azure documents a limit of 100 VMs per backup policy. With O(policies), the VMs are spread over several
     policies. A task that would put more VMs on its policies than they take fails before any write.
 author:
