@@ -9,6 +9,7 @@ Nothing is mocked: the modules use the real Azure SDKs against the emulator, and
 tests assert on the task results AND on the emulator's request log.
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -138,6 +139,17 @@ class Snapshot:
         """A new emulator on a copy of the snapshot's state, with the same command-line options."""
         shutil.copytree(self.directory, state_dir, ignore=shutil.ignore_patterns("emulator.stderr", "ready.json"))
         return Emulator(state_dir, *self.extra)
+
+
+@contextlib.contextmanager
+def arranging(running):
+    """A started emulator to arrange an estate on, for Snapshot(running) after the block; stopped
+    when arranging fails, so that a failed fixture leaves no emulator behind."""
+    try:
+        yield running
+    except BaseException:
+        running.stop()
+        raise
 
 
 def serve(running):

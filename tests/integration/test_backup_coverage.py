@@ -9,7 +9,7 @@ the number of VMs."""
 
 import pytest
 
-from conftest import Emulator, Snapshot, run_playbook, serve
+from conftest import Emulator, Snapshot, arranging, run_playbook, serve
 
 TASK = "Module under test"
 COVERAGE = ("protected", "initial_backup_pending", "last_backup_failed", "unprotected")
@@ -22,13 +22,9 @@ AGENT_NOT_READY = {"legacy-app-01", "legacy-lnx-01", "legacy-lnx-02", "legacy-wi
 @pytest.fixture(scope="module")
 def snapshot(tmp_path_factory):
     """The default seed after coverage_arrange.yml."""
-    running = Emulator(str(tmp_path_factory.mktemp("arranged-emulator")))
-    try:
+    with arranging(Emulator(str(tmp_path_factory.mktemp("arranged-emulator")))) as running:
         run = run_playbook(running, "coverage_arrange.yml", tmp_path_factory.mktemp("arrange"))
         assert run.rc == 0, run.stdout + run.stderr
-    except BaseException:
-        running.stop()
-        raise
     return Snapshot(running)
 
 

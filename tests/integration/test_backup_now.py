@@ -13,7 +13,7 @@ import datetime
 
 import pytest
 
-from conftest import Emulator, Snapshot, run_playbook, serve
+from conftest import Emulator, Snapshot, arranging, run_playbook, serve
 
 TASK = "Module under test"
 RG = "rg-it-bn"
@@ -34,13 +34,9 @@ def make_vault(emulator, tmp_path, name, location, vms):
 @pytest.fixture(scope="module")
 def arranged(tmp_path_factory):
     """The default seed with the vault and its six protected VMs."""
-    running = Emulator(str(tmp_path_factory.mktemp("emulator")))
-    try:
+    with arranging(Emulator(str(tmp_path_factory.mktemp("emulator")))) as running:
         make_vault(running, tmp_path_factory.mktemp("vault"), VAULT, "westeurope",
                    [WEB1, WEB2, DB1, ERP_APP, ERP_SQL, ERP_TEST])
-    except BaseException:
-        running.stop()
-        raise
     return Snapshot(running)
 
 

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from conftest import COLLECTIONS, Emulator, Snapshot, run_playbook, serve
+from conftest import COLLECTIONS, Emulator, Snapshot, arranging, run_playbook, serve
 
 BIN = os.path.dirname(sys.executable)
 
@@ -22,14 +22,10 @@ BIN = os.path.dirname(sys.executable)
 @pytest.fixture(scope="module")
 def estate(tmp_path_factory):
     """The coverage tests' arrangement on the default seed, and its coverage document."""
-    running = Emulator(str(tmp_path_factory.mktemp("arranged-emulator")))
-    try:
+    with arranging(Emulator(str(tmp_path_factory.mktemp("arranged-emulator")))) as running:
         run = run_playbook(running, "coverage_arrange.yml", tmp_path_factory.mktemp("arrange"))
         assert run.rc == 0, run.stdout + run.stderr
         coverage = run_playbook(running, "backup_coverage_info.yml", tmp_path_factory.mktemp("coverage"))
-    except BaseException:
-        running.stop()
-        raise
     return Snapshot(running), coverage.task("Module under test")["coverage"]
 
 

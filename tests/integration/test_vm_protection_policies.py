@@ -12,7 +12,7 @@ from collections import Counter
 
 import pytest
 
-from conftest import Emulator, Snapshot, run_playbook, serve
+from conftest import Emulator, Snapshot, arranging, run_playbook, serve
 
 TASK = "Module under test"
 RG = "rg-it-spread"
@@ -31,8 +31,8 @@ def generated_estate(emulator):
 @pytest.fixture(scope="module")
 def arranged(tmp_path_factory):
     """A vault, three policies and 96 VMs on the first, one on DefaultPolicy."""
-    running = Emulator(str(tmp_path_factory.mktemp("spread-emulator")), "--generate", "vms=202,regions=1,mix=clean")
-    try:
+    generated = Emulator(str(tmp_path_factory.mktemp("spread-emulator")), "--generate", "vms=202,regions=1,mix=clean")
+    with arranging(generated) as running:
         tmp = tmp_path_factory.mktemp("arrange")
 
         def playbook(name, **kw):
@@ -47,9 +47,6 @@ def arranged(tmp_path_factory):
         run = protect(playbook, estate[96:97])
         assert run.rc == 0, run.stdout
         assert spread(running) == {"daily-1": 96, "DefaultPolicy": 1}
-    except BaseException:
-        running.stop()
-        raise
     snapshot = Snapshot(running)
     snapshot.estate = estate
     return snapshot
@@ -65,8 +62,7 @@ def estate(arranged):
 def spread_runs(arranged, estate, tmp_path_factory):
     """From the arranged state: check mode (with diff), then the real run, spreading estate[90:] over
     the three policies; their results and the writes each made. The state after them is kept too."""
-    running = arranged.start(str(tmp_path_factory.mktemp("spread-runs") / "emulator"))
-    try:
+    with arranging(arranged.start(str(tmp_path_factory.mktemp("spread-runs") / "emulator"))) as running:
         tmp = tmp_path_factory.mktemp("spread")
         out = {}
         for name, check in (("check", True), ("real", False)):
@@ -76,9 +72,6 @@ def spread_runs(arranged, estate, tmp_path_factory):
                 "policies": POLICIES})
             out[name] = (run, running.writes())
         out["spread"] = spread(running)
-    except BaseException:
-        running.stop()
-        raise
     out["after"] = Snapshot(running)
     return out
 

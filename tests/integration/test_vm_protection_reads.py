@@ -13,7 +13,7 @@ with small pages, and protects through the SDK the VMs it needs protected before
 
 import pytest
 
-from conftest import Emulator, Snapshot, serve
+from conftest import Emulator, Snapshot, arranging, serve
 
 TASK = "Module under test"
 RG = "rg-it-reads"
@@ -50,14 +50,10 @@ def protect(playbook, **kw):
 def arranged(tmp_path_factory):
     """The default seed with the vault (no VM protected in it), small pages."""
     from conftest import run_playbook
-    running = Emulator(str(tmp_path_factory.mktemp("reads-emulator")), "--page-size", str(PAGE))
-    try:
+    with arranging(Emulator(str(tmp_path_factory.mktemp("reads-emulator")), "--page-size", str(PAGE))) as running:
         run = run_playbook(running, "rs_vault.yml", tmp_path_factory.mktemp("arrange"), extra_vars={
             "name": VAULT, "resource_group": RG, "location": "westeurope", "create_resource_group": True})
         assert run.rc == 0, run.stdout
-    except BaseException:
-        running.stop()
-        raise
     return Snapshot(running)
 
 
