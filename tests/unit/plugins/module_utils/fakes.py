@@ -22,4 +22,19 @@ class Clock:
         self.now += seconds
 
 
+SUB = "00000000-0000-0000-0000-000000000001"
+
+
+class Module:
+    """What the engines use of AzureBackupModule when the resources below them are faked."""
+
+    subscription_id = SUB
+
+    def __init__(self, check_mode=False):
+        self.check_mode = check_mode
+
+    def client(self, kind):
+        return None
+
+
 VAULT = "https://management.azure.com/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v"

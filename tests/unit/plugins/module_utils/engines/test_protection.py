@@ -14,7 +14,8 @@ from ansible_collections.backupops.azure.plugins.module_utils.core.errors import
 from ansible_collections.backupops.azure.plugins.module_utils.engines import protection as engine
 from ansible_collections.backupops.azure.plugins.module_utils.resources import locks, policies, protection, vaults, vms
 
-SUB = "00000000-0000-0000-0000-000000000001"
+from ..fakes import SUB, Module
+
 VAULT_ID = protection.vault_id(SUB, "rg-v", "rsv")
 OTHER_VAULT_ID = protection.vault_id(SUB, "rg-x", "rsv-other")
 
@@ -49,16 +50,6 @@ class Poller:
 
     def result(self):
         return self._result
-
-
-class Module:
-    subscription_id = SUB
-
-    def __init__(self, check_mode=False):
-        self.check_mode = check_mode
-
-    def client(self, kind):
-        return None
 
 
 class Azure:

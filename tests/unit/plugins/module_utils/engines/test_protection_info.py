@@ -16,7 +16,8 @@ from ansible_collections.backupops.azure.plugins.module_utils.core.errors import
 from ansible_collections.backupops.azure.plugins.module_utils.engines import protection_info
 from ansible_collections.backupops.azure.plugins.module_utils.resources import protection, vaults, vms
 
-SUB = "00000000-0000-0000-0000-000000000001"
+from ..fakes import SUB, Module
+
 NOW = datetime(2026, 11, 26, 10, 30, tzinfo=timezone.utc)   # a Thursday
 
 
@@ -32,16 +33,6 @@ def item(name, state="Protected", **props):
     body = {"sourceResourceId": vm_id(name), "protectionState": state, "policyName": "DefaultPolicy"}
     body.update(props)
     return {"id": "item-" + name, "properties": body}
-
-
-class Module:
-    subscription_id = SUB
-
-    def __init__(self, check_mode=False):
-        self.check_mode = check_mode
-
-    def client(self, kind):
-        return None
 
 
 class Azure:
