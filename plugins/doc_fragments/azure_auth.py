@@ -90,6 +90,8 @@ requirements:
   - azure-mgmt-recoveryservices
   - azure-mgmt-recoveryservicesbackup
   - azure-mgmt-compute
+  - azure-mgmt-network
+  - azure-mgmt-storage
 notes:
   - Set the authentication options once for every module of the collection with
     C(module_defaults) and C(group/backupops.azure.all).
@@ -192,6 +194,8 @@ requirements:
   - azure-mgmt-recoveryservices
   - azure-mgmt-recoveryservicesbackup
   - azure-mgmt-compute
+  - azure-mgmt-network
+  - azure-mgmt-storage
 notes:
   - The principal needs Reader on the subscription (VMs, vaults and their protected items).
 """

@@ -39,6 +39,9 @@ CLIENTS = {
     "backup": ("azure.mgmt.recoveryservicesbackup", "RecoveryServicesBackupClient",
                "azure-mgmt-recoveryservicesbackup"),
     "compute": ("azure.mgmt.compute", "ComputeManagementClient", "azure-mgmt-compute"),
+    # restores: the target virtual network and subnet, the staging storage account
+    "network": ("azure.mgmt.network", "NetworkManagementClient", "azure-mgmt-network"),
+    "storage": ("azure.mgmt.storage", "StorageManagementClient", "azure-mgmt-storage"),
 }
 
 # Every request of every client goes through pacing.py (in azure-core's RetryPolicy's place):
@@ -146,7 +149,7 @@ class AzureSession:
         return other
 
     def client(self, kind):
-        """A cached SDK client ('vaults', 'backup' or 'compute') for this subscription."""
+        """A cached SDK client (a key of CLIENTS) for this subscription."""
         if kind in self._clients:
             return self._clients[kind]
         with self._client_lock:
