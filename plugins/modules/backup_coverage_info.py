@@ -39,7 +39,8 @@ options:
   next_backup_time:
     description:
       - Compute each protected VM's next scheduled backup from its policy (one policy list per vault).
-      - With V(false), RV(coverage.vms[].next_backup_time) is null and no policy is read.
+      - With V(false), RV(coverage.vms[].next_backup_time) is null, every RPO verdict is V(unknown) and no policy
+        is read.
     type: bool
     default: true
 seealso:
@@ -97,12 +98,15 @@ coverage:
       description:
         - Counts for every VM read; V(protected) + V(initial_backup_pending) + V(last_backup_failed) +
           V(unprotected) = V(vms).
-        - C(vms), C(protected), C(initial_backup_pending), C(last_backup_failed), C(unprotected) and
-          C(agent_not_ready) (VMs whose agent verdict is not V(ready), whatever their coverage).
+        - C(vms), C(protected), C(initial_backup_pending), C(last_backup_failed), C(unprotected),
+          C(agent_not_ready) (running VMs whose agent verdict is not V(ready), whatever their coverage),
+          C(deallocated) (VMs their owner deallocated: no agent can report, and none is expected to),
+          and the RPO verdicts of the VMs whose protection is on, C(rpo_ok) + C(rpo_breached) + C(rpo_never) +
+          C(rpo_unknown) (see RV(coverage.vms[].rpo)).
       type: dict
       returned: always
       sample: {vms: 16, protected: 5, initial_backup_pending: 1, last_backup_failed: 1, unprotected: 9,
-               agent_not_ready: 7}
+               agent_not_ready: 6, deallocated: 1, rpo_ok: 4, rpo_breached: 1, rpo_never: 2, rpo_unknown: 0}
     regions:
       description: Every region that has VMs, sorted by location, with the same counts as RV(coverage.totals).
       type: list
@@ -142,7 +146,17 @@ coverage:
           type: int
           returned: always
         agent_not_ready:
-          description: VMs whose agent verdict is not V(ready) (any coverage).
+          description: VMs not deallocated whose agent verdict is not V(ready) (any coverage).
+          type: int
+          returned: always
+        deallocated:
+          description: VMs their owner deallocated.
+          type: int
+          returned: always
+        rpo_breached:
+          description:
+            - VMs whose protection is on and whose latest recovery point is older than their policy allows
+              (C(rpo_ok), C(rpo_never) and C(rpo_unknown) count the other verdicts).
           type: int
           returned: always
     vms:
@@ -226,6 +240,18 @@ coverage:
           description: When the policy's schedule next runs a backup (UTC); null when protection is not on.
           type: str
           returned: always
+        rpo:
+          description:
+            - The recovery point objective of a VM whose protection is on (null otherwise), what Azure's Backup
+              center calls "RPO breached" when its latest recovery point is older than its policy promises.
+            - C(verdict) V(ok), V(breached), V(never) (no recovery point yet) or V(unknown) (the policy's schedule
+              could not be read, or O(next_backup_time=false)); C(allowed_age_seconds), the policy's longest gap
+              between two scheduled backups plus two hours for the backup to run (a daily policy allows 26 hours,
+              a weekly one on Sundays 7 days and 2 hours, an Enhanced policy every 4 hours 6 hours);
+              C(age_seconds), the age of the latest recovery point; C(due_by), when the next point is due (UTC).
+          type: dict
+          returned: always
+          sample: {verdict: breached, allowed_age_seconds: 93600, age_seconds: 187200, due_by: "2026-12-02T00:30:00Z"}
         coverage:
           description: Exactly one of V(protected), V(initial_backup_pending), V(last_backup_failed), V(unprotected).
           type: str
