@@ -43,6 +43,18 @@ options:
         is read.
     type: bool
     default: true
+  job_hours:
+    description:
+      - Read the backup jobs of the last O(job_hours) hours of the vaults of the regions read, and return the failed
+        ones grouped by Azure's error code and the ones running for O(long_running_hours) or more, in
+        RV(coverage.jobs).
+      - One filtered job list per vault, within Azure Backup's 150 job reads an hour. V(0) reads no job.
+    type: int
+    default: 24
+  long_running_hours:
+    description: A job still running after this many hours is listed in RV(coverage.jobs.long_running).
+    type: int
+    default: 12
 seealso:
   - plugin: backupops.azure.backup_vms
     plugin_type: inventory
@@ -107,6 +119,21 @@ coverage:
       returned: always
       sample: {vms: 16, protected: 5, initial_backup_pending: 1, last_backup_failed: 1, unprotected: 9,
                agent_not_ready: 6, deallocated: 1, rpo_ok: 4, rpo_breached: 1, rpo_never: 2, rpo_unknown: 0}
+    jobs:
+      description:
+        - The jobs of the last O(job_hours) hours that need a look (absent with O(job_hours=0)).
+        - C(hours), C(since) (UTC), C(failed_jobs) (how many failed), C(failed) (one group per Azure error code,
+          the most frequent first, each with C(code), C(count), C(vms), C(vaults), C(operations), Azure's
+          C(message) and C(recommendations)), C(long_running) (C(vm), C(vault), C(operation), C(job_id),
+          C(start_time), C(running_hours)), and C(vaults) (per vault C(name), C(resource_group), C(location) and
+          its C(failed), C(in_progress) and C(completed) job counts).
+      type: dict
+      returned: when O(job_hours) is not 0
+      sample: {hours: 24, since: "2026-12-03T08:00:00Z", failed_jobs: 3, failed: [{code: UserErrorGuestAgentStatusUnavailable,
+               count: 3, vms: [rg-shop/shop-web-01], vaults: [rsv-weu], operations: [Backup], message: VM Agent unable
+               to communicate with Azure Backup., recommendations: [Ensure the VM agent is installed.]}], long_running: [],
+               vaults: [{name: rsv-weu, resource_group: rg-backup, location: westeurope, failed: 3, in_progress: 0,
+               completed: 12}]}
     regions:
       description: Every region that has VMs, sorted by location, with the same counts as RV(coverage.totals).
       type: list
@@ -277,6 +304,7 @@ coverage:
 """
 
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import listed
+from ansible_collections.backupops.azure.plugins.module_utils.core import validation
 from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.engines import coverage
 from ansible_collections.backupops.azure.plugins.module_utils.resources import locations
@@ -284,8 +312,11 @@ from ansible_collections.backupops.azure.plugins.module_utils.resources import l
 
 def run(module):
     p = module.params
+    # at most 180 days back: beyond what a report of recent jobs needs
+    validation.check_numbers(p, {"job_hours": (0, 180 * 24, "hours"), "long_running_hours": (1, None, "hours")})
     document = coverage.read(module, locations=p["locations"], resource_groups=p["resource_groups"],
-                             next_backup=p["next_backup_time"])
+                             next_backup=p["next_backup_time"], job_hours=p["job_hours"],
+                             long_running_hours=p["long_running_hours"])
     seen_regions = {row["location"] for row in document["vms"]}
     seen_groups = {row["resource_group"].lower() for row in document["vms"]}
     empty = [loc for loc in p["locations"] or [] if locations.normalize(loc) not in seen_regions]
@@ -305,6 +336,8 @@ def main():
             "locations": {"type": "list", "elements": "str"},
             "resource_groups": {"type": "list", "elements": "str"},
             "next_backup_time": {"type": "bool", "default": True},
+            "job_hours": {"type": "int", "default": 24},
+            "long_running_hours": {"type": "int", "default": 12},
         },
         supports_check_mode=True,
     )

@@ -162,8 +162,9 @@ def test_requests_do_not_grow_with_the_number_of_vms(own_emulator, tmp_path):
     before = playbook("backup_coverage_info.yml").task(TASK)["coverage"]["totals"]["vms"]
     first = arm_calls(emulator)
     # two VM lists, the vault list, a read (its list body has no redundancy) and the items of each of the two
-    # vaults, the policies of the two vaults in use
-    assert len(first) == 9 and all(c.startswith("GET ") for c in first), first
+    # vaults, the policies of the two vaults in use, one filtered job list per vault
+    assert len(first) == 11 and all(c.startswith("GET ") for c in first), first
+    assert len([c for c in first if c.endswith("/backupjobs")]) == 2
     for i in range(40):
         emulator.admin("POST", "vms", json={"resource_group": ("rg-shop-weu", "rg-data-sea")[i % 2],
                                             "name": "extra-%02d" % i, "os": "Linux"})
@@ -193,3 +194,25 @@ def test_rpo_breaches_when_the_clock_passes_the_schedule(own_emulator, tmp_path)
     assert {n for n, v in moved.items() if v == "breached"} == {n for n, v in verdicts.items() if v == "ok"}
     assert after["totals"]["rpo_breached"] == before["totals"]["rpo_ok"] and after["totals"]["rpo_ok"] == 0
     assert sum(r["rpo_breached"] for r in after["regions"]) == after["totals"]["rpo_breached"]
+
+
+def test_failed_jobs_grouped_by_azure_code(emulator, arranged, playbook):
+    """The failed jobs of the last 24 hours, grouped by Azure's error code, equal the emulator's jobs."""
+    emulator.clear_log()
+    document = playbook("backup_coverage_info.yml").task(TASK)["coverage"]
+    jobs = document["jobs"]
+    state = emulator.admin("GET", "state")
+    failed = [j for j in state["jobs"].values() if j["status"] == "Failed"]
+    assert failed and jobs["failed_jobs"] == len(failed) and jobs["hours"] == 24
+    assert sum(g["count"] for g in jobs["failed"]) == len(failed)
+    by_code = {g["code"]: g for g in jobs["failed"]}
+    agent = by_code["UserErrorGuestAgentStatusUnavailable"]
+    assert "rg-migrated-eus/legacy-win-02" in [v.lower() for v in agent["vms"]]
+    assert agent["recommendations"] and "rsv-cov-eastus" in agent["vaults"]
+    assert sum(v["failed"] for v in jobs["vaults"]) == len(failed)
+    assert len([e for e in emulator.arm_requests() if e["path"].lower().endswith("/backupjobs")]) == len(
+        jobs["vaults"])     # one filtered list per vault
+    # job_hours: 0 reads no job
+    emulator.clear_log()
+    none = playbook("backup_coverage_info.yml", extra_vars={"job_hours": 0}).task(TASK)["coverage"]
+    assert "jobs" not in none and not [e for e in emulator.arm_requests() if "backupjobs" in e["path"].lower()]
