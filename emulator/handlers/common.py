@@ -541,7 +541,7 @@ def check_restore(store, vault, item, rp, props, now, region, secondary=False):
             raise _restore_error("UserErrorVirtualNetworkInDifferentRegion",  # emulator's choice
                                  "The virtual network '%s' is in '%s'; the new virtual machine is "
                                  "created in '%s'." % (vnet["name"], vnet.get("location"), region))
-            subnet = parse_id(props.get("subnetId") or "")
+        subnet = parse_id(props.get("subnetId") or "")
         if (subnet is None or (subnet["child_type"] or "").lower() != "subnets"
                 or (subnet["name"] or "").lower() != vnet["name"].lower()
                 or (subnet["rg"] or "").lower() != vnet["rg"].lower()
