@@ -511,14 +511,13 @@ def check_restore(store, vault, item, rp, props, now, region, secondary=False):
     target_rg = None
     if props.get("targetResourceGroupId"):
         parts = _id_parts_rg(props["targetResourceGroupId"])
-        group = store.get("resourcegroups", ("%s/%s" % (parts["sub"], parts["rg"])).lower())
-        if group is None:
-            raise _restore_error("UserErrorTargetResourceGroupNotFound",     # emulator's choice
-                                 "The target resource group '%s' does not exist." % parts["rg"])
-        if regions.normalize(group.get("location")) != region:
-            raise _restore_error("UserErrorTargetResourceGroupInDifferentRegion",  # emulator's choice
-                                 "The target resource group '%s' is in '%s'; restore into a resource "
-                                 "group of '%s'." % (group["name"], group.get("location"), region))
+        group = _in_region(  # both codes the emulator's choice
+            store.get("resourcegroups", ("%s/%s" % (parts["sub"], parts["rg"])).lower()), region,
+            ("UserErrorTargetResourceGroupNotFound",
+             "The target resource group '%s' does not exist." % parts["rg"]),
+            ("UserErrorTargetResourceGroupInDifferentRegion",
+             "The target resource group '%s' is in '%%s'; restore into a resource group of '%%s'."
+             % parts["rg"]))
         target_rg = group
         out.update(target_sub=group["sub"], target_rg=group["name"])
     if kind == "AlternateLocation":
@@ -533,14 +532,12 @@ def check_restore(store, vault, item, rp, props, now, region, secondary=False):
                                  "'%s'. Choose another name." % (vm_parts["name"], vm_parts["rg"]))
         net = _id_parts(props.get("virtualNetworkId"), "virtualNetworkId", "Microsoft.Network",
                         "virtualNetworks")
-        vnet = get_vnet(store, net["sub"], net["rg"], net["name"])
-        if vnet is None:
-            raise _restore_error("UserErrorVirtualNetworkNotFound",          # emulator's choice
-                                 "The virtual network '%s' was not found." % net["name"])
-        if regions.normalize(vnet.get("location")) != region:
-            raise _restore_error("UserErrorVirtualNetworkInDifferentRegion",  # emulator's choice
-                                 "The virtual network '%s' is in '%s'; the new virtual machine is "
-                                 "created in '%s'." % (vnet["name"], vnet.get("location"), region))
+        vnet = _in_region(  # both codes the emulator's choice
+            get_vnet(store, net["sub"], net["rg"], net["name"]), region,
+            ("UserErrorVirtualNetworkNotFound", "The virtual network '%s' was not found." % net["name"]),
+            ("UserErrorVirtualNetworkInDifferentRegion",
+             "The virtual network '%s' is in '%%s'; the new virtual machine is created in '%%s'."
+             % net["name"]))
         subnet = parse_id(props.get("subnetId") or "")
         if (subnet is None or (subnet["child_type"] or "").lower() != "subnets"
                 or (subnet["name"] or "").lower() != vnet["name"].lower()
@@ -574,6 +571,16 @@ def check_restore(store, vault, item, rp, props, now, region, secondary=False):
                                  "restore this encrypted virtual machine. Grant the Backup Management "
                                  "Service get/list on the key vault's keys and secrets, then retry.")
     return out
+
+
+def _in_region(doc, region, missing, elsewhere):
+    """``doc`` if it exists in ``region``; else the (code, message) refusal (a message's two %s:
+    the document's region and the restore's)."""
+    if doc is None:
+        raise _restore_error(*missing)
+    if regions.normalize(doc.get("location")) != region:
+        raise _restore_error(elsewhere[0], elsewhere[1] % (doc.get("location"), region))
+    return doc
 
 
 def _id_parts_rg(value):
