@@ -115,3 +115,78 @@ def locks_of(store, sub, rg):
 
 def locks_of_subscription(store, sub):
     return _under(store, "locks", sub.lower())
+
+
+# -- networks, storage accounts, disks (restore targets) ---------------------------------------
+# Document shapes: docs/../briefs restore contract (kinds vnets, storageaccounts, disks, nics);
+# the ARM routes that serve them belong to handlers of their own.
+
+def get_vnet(store, sub, rg, name):
+    return store.get("vnets", res_key(sub, rg, name))
+
+
+def get_storage_account(store, sub, rg, name):
+    return store.get("storageaccounts", res_key(sub, rg, name))
+
+
+def get_disk(store, sub, rg, name):
+    return store.get("disks", res_key(sub, rg, name))
+
+
+def parse_id(resource_id):
+    """The parts of an ARM id (case-insensitive keywords, names as written), or None.
+
+    dict(sub, rg, provider, type, name, child_type, child_name); a resource group id has
+    provider/type/name None, a subscription id rg None too."""
+    if not isinstance(resource_id, str) or not resource_id.startswith("/"):
+        return None
+    segs = resource_id.strip("/").split("/")
+    low = [s.lower() for s in segs]
+    if len(segs) < 2 or low[0] != "subscriptions" or not segs[1]:
+        return None
+    out = {"sub": segs[1], "rg": None, "provider": None, "type": None, "name": None,
+           "child_type": None, "child_name": None}
+    if len(segs) == 2:
+        return out
+    if len(segs) < 4 or low[2] != "resourcegroups" or not segs[3]:
+        return None
+    out["rg"] = segs[3]
+    if len(segs) == 4:
+        return out
+    if len(segs) not in (8, 10) or low[4] != "providers" or not all(segs[5:]):
+        return None
+    out.update(provider=segs[5], type=segs[6], name=segs[7])
+    if len(segs) == 10:
+        out.update(child_type=segs[8], child_name=segs[9])
+    return out
+
+
+# -- recovery points as time passes --------------------------------------------------------------
+
+def rp_tiers(rp, now_iso):
+    """A recovery point's recoveryPointTierDetails at ``now_iso``: the snapshot (InstantRP) tier
+    until the policy's instant-restore days have passed (rp["instant_until"], scaled by the time
+    scale when the point was made), then the vault-standard (HardenedRP) tier alone; an archived
+    point has ArchivedRP only."""
+    if rp.get("archived"):
+        return [{"type": "ArchivedRP", "status": "Valid"}]
+    tiers = []
+    if rp.get("instant_until") is None or now_iso < rp["instant_until"]:
+        tiers.append({"type": "InstantRP", "status": "Valid"})
+    tiers.append({"type": "HardenedRP", "status": "Valid"})
+    return tiers
+
+
+def rp_alive(rp, now_iso):
+    """Whether a recovery point still exists: it vanishes once its retain-until date passed."""
+    return not rp.get("expiry") or now_iso < rp["expiry"]
+
+
+def rp_in_secondary(rp, now_iso):
+    """Whether a point has reached the paired region (rp["secondary_at"]; older documents: yes)."""
+    return rp_alive(rp, now_iso) and (rp.get("secondary_at") or "") <= now_iso
+
+
+def live_points(item, now_iso, secondary=False):
+    check = rp_in_secondary if secondary else rp_alive
+    return [r for r in item.get("recovery_points", []) if check(r, now_iso)]

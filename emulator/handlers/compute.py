@@ -42,7 +42,8 @@ def _disk(doc, name, size, lun=None):
 
 def vm_body(doc, instance_view=False, now=None):
     sub, rg, name = doc["sub"], doc["rg"], doc["name"]
-    os_disk = _disk(doc, "%s_OsDisk_1" % name, doc.get("os_disk_gb", 30))
+    # A restored VM's (or a replaced VM's) disks and NIC carry the restore's names (model.py).
+    os_disk = _disk(doc, doc.get("os_disk_name") or "%s_OsDisk_1" % name, doc.get("os_disk_gb", 30))
     os_disk = {"osType": doc["os"], **os_disk}
     if doc.get("encrypted"):
         kv = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.KeyVault/vaults/%s-kv" % (
@@ -52,8 +53,9 @@ def vm_body(doc, instance_view=False, now=None):
             "diskEncryptionKey": {"secretUrl": "https://%s-kv.vault.azure.net/secrets/bek/%s" % (
                 name, uuid.uuid5(uuid.NAMESPACE_URL, name).hex), "sourceVault": {"id": kv}}}
     storage = {"osDisk": os_disk,
-               "dataDisks": [_disk(doc, "%s_DataDisk_%d" % (name, d["lun"]), d.get("size_gb", 128),
-                                   lun=d["lun"]) for d in doc.get("data_disks", [])]}
+               "dataDisks": [_disk(doc, d.get("name") or "%s_DataDisk_%d" % (name, d["lun"]),
+                                   d.get("size_gb", 128), lun=d["lun"])
+                             for d in doc.get("data_disks", [])]}
     if doc.get("image"):
         storage = {"imageReference": doc["image"], **storage}
     props = {
@@ -80,9 +82,9 @@ def vm_body(doc, instance_view=False, now=None):
             "adminUsername": "azureuser", config_key: config, "secrets": [],
             "allowExtensionOperations": bool(doc.get("allow_extension_operations", True)),
             "requireGuestProvisionSignal": True}
-    props["networkProfile"] = {"networkInterfaces": [{
-        "id": "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/networkInterfaces/%s-nic"
-        % (sub, rg, name)}]}
+    props["networkProfile"] = {"networkInterfaces": [{"id": doc.get("nic_id") or (
+        "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/networkInterfaces/%s-nic"
+        % (sub, rg, name))}]}
     if doc.get("boot_diagnostics", True):
         # Only a VM with boot diagnostics has it (none of the az CLI's recorded VMs had).
         props["diagnosticsProfile"] = {"bootDiagnostics": {"enabled": True}}
@@ -93,6 +95,8 @@ def vm_body(doc, instance_view=False, now=None):
             "location": doc["location"]}
     if doc.get("tags"):
         body["tags"] = doc["tags"]
+    if doc.get("zones"):
+        body["zones"] = list(doc["zones"])
     body["etag"] = '"%d"' % doc.get("etag", 1)
     body["properties"] = props
     resources = [extension_body(doc, ext) for ext in _all_extensions(doc)]
