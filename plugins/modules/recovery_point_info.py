@@ -100,7 +100,9 @@ vms:
           description: ARM id of the recovery point.
           type: str
         name:
-          description: Azure's name of the point (give it to M(backupops.azure.vm_restore) as O(backupops.azure.vm_restore#module:recovery_point)).
+          description:
+            - Azure's name of the point; M(backupops.azure.vm_restore) takes it as
+              O(backupops.azure.vm_restore#module:recovery_point).
           type: str
           sample: "783751228447024"
         time:

@@ -26,19 +26,24 @@ author:
   - backupops.azure contributors (@backupops)
 options:
   vm:
-    description: The VM whose recovery point is restored (ARM id, C(resource_group/name), or a dict with name and resource_group).
+    description:
+      - The VM whose recovery point is restored (ARM id, C(resource_group/name), or a dict with name and
+        resource_group).
     type: raw
     required: true
   restore_type:
     description:
-      - V(restore_disks) creates managed disks in O(target_resource_group) (and the VM's configuration in the staging account).
+      - V(restore_disks) creates managed disks in O(target_resource_group) (and the VM's configuration in the
+        staging account).
       - V(new_vm) creates O(target_vm_name) in O(target_resource_group), O(target_virtual_network) and O(target_subnet).
       - V(replace_disks) replaces the disks of the VM itself; needs O(allow_replace=true).
     type: str
     required: true
     choices: [restore_disks, new_vm, replace_disks]
   recovery_point:
-    description: V(latest), a recovery point name or id (M(backupops.azure.recovery_point_info)), or C(before:<ISO time>).
+    description:
+      - V(latest), a recovery point name or id (M(backupops.azure.recovery_point_info)), or C(before:<ISO time>)
+        (the newest point taken at or before that time).
     type: str
     default: latest
   target_resource_group:
