@@ -131,6 +131,33 @@ def tags_of(body):
     return tags
 
 
+def vault_not_empty(items):
+    """Why a vault holding these items cannot be deleted (an ArmError), or None.
+
+    The Backup service's answers to a vault DELETE (vaults.py), also the reason a resource group
+    holding the vault cannot be deleted (resources.py)."""
+    soft = [i for i in items if i.get("soft_deleted")]
+    live = [i for i in items if not i.get("soft_deleted")]
+    if live:
+        return ArmError(
+            400, "ServiceResourceNotEmptyWithContainerDetails",
+            "Vault cannot be deleted as there are existing resources within the vault. Please "
+            "ensure there are no backup items, protected servers or backup management servers "
+            "associated with this vault. Unregister the following containers associated with "
+            "this vault before proceeding for deletion : %s" % ",".join(
+                sorted(i["vm_name"] for i in live)))
+    if soft:
+        return ArmError(
+            400, "ServiceResourceNotEmptyWithBackendMessage",
+            "Recovery Services vault cannot be deleted as there are backup items still present "
+            "in soft delete state. Visit the following link for the steps to permanently delete "
+            "soft deleted items: https://aka.ms/undeletesoftdeleteditems.  : %s. Please ensure "
+            "all containers have been unregistered from the vault and all private endpoints "
+            "associated with the vault have been deleted, and retry operation. For more details, "
+            "see https://aka.ms/AB-AA4ecq5" % ",".join(sorted(i["vm_name"] for i in soft)))
+    return None
+
+
 # -- lookups that answer 404 -------------------------------------------------------------
 
 def require_vault(store, sub, rg, name):
