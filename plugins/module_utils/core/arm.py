@@ -22,8 +22,14 @@ def _send(module, method, url, action, body=None):
     return module.azure_call(action, client.send_request, HttpRequest(method, url, json=body))
 
 
-def url_of(module, path, api_version):
-    return "%s%s?api-version=%s" % (module.cloud.resource_manager.rstrip("/"), path, api_version)
+def url_of(module, path, api_version, query=None):
+    """The URL of ``path`` at ``api_version``, with the extra query parameters of ``query`` ({name: value},
+    e.g. {"$filter": ...}) encoded."""
+    url = "%s%s?api-version=%s" % (module.cloud.resource_manager.rstrip("/"), path, api_version)
+    if query:
+        from urllib.parse import urlencode
+        url += "&" + urlencode(query)
+    return url
 
 
 def request(module, method, path, api_version, action, body=None):
@@ -51,11 +57,12 @@ def raise_for(response, action):
         raise err
 
 
-def list_all(module, path, api_version, action):
-    """Every entry of an ARM list, its nextLink pages followed."""
-    url, entries = url_of(module, path, api_version), []
+def list_all(module, path, api_version, action, query=None, method="GET", body=None):
+    """Every entry of an ARM list, its nextLink pages followed (a POST list, such as Azure Backup's
+    secondary-region jobs, sends ``body`` with each page)."""
+    url, entries = url_of(module, path, api_version, query), []
     while url:
-        response = _send(module, "GET", url, action)
+        response = _send(module, method, url, action, body)
         raise_for(response, action)
         body = response.json()
         entries.extend(body.get("value") or [])

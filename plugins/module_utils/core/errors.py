@@ -88,6 +88,17 @@ REMEDIATION = {
     "UserErrorOperationNotAllowedOnSoftDeletedItem": "Undelete the backup item and resume its protection "
                                                      "first.",
     "BMSUserErrorJobNotFound": "Check the job id and the vault: a job belongs to one vault.",
+    # Restores: Azure's codes (Learn, "Troubleshoot backup failures on Azure virtual machines", Restore).
+    "UserErrorInstantRpNotFound": "The recovery point's snapshot was deleted before it reached the vault: restore "
+                                  "another recovery point (backupops.azure.recovery_point_info lists them).",
+    "UserErrorCrossSubscriptionRestoreNotSuppportedForOLR": "Cross-subscription restore cannot replace disks: "
+                                                            "restore as new_vm or restore_disks.",
+    "UserErrorCrossSubscriptionRestoreNotSuppportedForCRR": "Cross-subscription and cross-region restore do not "
+                                                            "combine: use one of them.",
+    "UserErrorCrossSubscriptionRestoreNotSuppportedFromSnapshot": "Choose a recovery point with a vault-standard copy "
+                                                                  "(recovery_point_info tier: vault_standard).",
+    "UserErrorCrossSubscriptionRestoreInvalidTargetSubscription": "Register Microsoft.RecoveryServices in the target "
+                                                                  "subscription first.",
 }
 
 AADSTS = {

@@ -220,29 +220,30 @@ def _post(module, resource_group, vault_name, entry, expiry):
     return waiting.operation_id(headers)
 
 
-def job_of_operation(module, resource_group, vault_name, operation_id, label, sleep=None, clock=None):
-    """The job id Azure names in the operation status (polled while the operation is in progress)."""
+def job_of_operation(module, resource_group, vault_name, operation_id, label, sleep=None, clock=None, what="backup"):
+    """The job id Azure names in the operation status (polled while the operation is in progress);
+    ``what`` names the operation (backup, restore) in messages."""
     client = module.client("backup")
 
     def read():
-        return as_dict(module.azure_call("read the backup operation of VM %s" % label,
+        return as_dict(module.azure_call("read the %s operation of VM %s" % (what, label),
                                          client.backup_operation_statuses.get, vault_name, resource_group,
                                          operation_id))
     status, ended = waiting.poll(read, lambda s: waiting.outcome(s.get("status")) != "running",
                                  waiting.Deadline(OPERATION_WAIT, clock), waiting.backoff(1.0, 2.0, 10.0), sleep)
     if not ended:
-        raise AzureBackupError("Azure did not name the job of the backup of VM %s within %d s (operation %s)."
-                               % (label, OPERATION_WAIT, operation_id), code="OperationTimeout")
+        raise AzureBackupError("Azure did not name the job of the %s of VM %s within %d s (operation %s)."
+                               % (what, label, OPERATION_WAIT, operation_id), code="OperationTimeout")
     if waiting.outcome(status.get("status")) == "failed":
         error = status.get("error") or {}
         code = error.get("code") or "OperationFailed"
-        raise AzureBackupError("Azure refused the backup of VM %s: %s: %s"
-                               % (label, code, error.get("message", "")), code=code,
+        raise AzureBackupError("Azure refused the %s of VM %s: %s: %s"
+                               % (what, label, code, error.get("message", "")), code=code,
                                remediation=REMEDIATION.get(code))
     job_id = (status.get("properties") or {}).get("jobId")
     if not job_id:
-        raise AzureBackupError("Azure accepted the backup of VM %s but its operation %s names no job."
-                               % (label, operation_id), code="JobIdMissing",
+        raise AzureBackupError("Azure accepted the %s of VM %s but its operation %s names no job."
+                               % (what, label, operation_id), code="JobIdMissing",
                                remediation="List the vault's jobs with backupops.azure.backup_job_info.")
     return job_id
 

@@ -28,6 +28,8 @@ CLOSE_SPREAD = 0.1
 # principal may not list them}: one list call per module process and subscription.
 _CACHE = {}
 _LOCK = threading.Lock()
+# {subscription id (lower case): {region name (lower case): its paired region}}, read with _CACHE.
+_PAIRS = {}
 
 
 def normalize(location):
@@ -46,8 +48,11 @@ def _read(module):
                     "locations of this task were not checked before it ran; Azure checks them when it "
                     "creates a resource.")
         return None
-    known = {}
+    known, pairs = {}, _PAIRS.setdefault(module.subscription_id.lower(), {})
     for entry in entries:
+        paired = ((entry.get("metadata") or {}).get("pairedRegion") or [{}])[0].get("name")
+        if paired and entry.get("name"):
+            pairs[normalize(entry["name"])] = paired
         if ((entry.get("metadata") or {}).get("regionType") or "").lower() == "logical":
             continue
         name = entry.get("name")
@@ -66,6 +71,14 @@ def subscription_locations(module):
         if key not in _CACHE:
             _CACHE[key] = _read(module)
         return _CACHE[key]
+
+
+def paired_region(module, location):
+    """The region Azure pairs with ``location`` (the secondary region of a geo-redundant vault, where
+    cross-region restore restores), from the subscription's locations (metadata.pairedRegion, read once
+    with subscription_locations); None when unknown."""
+    subscription_locations(module)
+    return _PAIRS.get(module.subscription_id.lower(), {}).get(normalize(location))
 
 
 def closest(location, names):

@@ -17,6 +17,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 from ..core import arm, pacing
 from ..core.errors import AzureBackupError
 from ..core.waiting import Deadline, after_headers, poll, timeout_error
+from . import vaults
 
 API = "2022-09-01"
 
@@ -33,13 +34,8 @@ def facts(body):
 
 
 def get(module, name):
-    """The group's wire body, or None when it does not exist."""
-    action = "read resource group %s" % name
-    response = arm.request(module, "GET", _path(module, name), API, action)
-    if response.status_code == 404:
-        return None
-    arm.raise_for(response, action)
-    return response.json()
+    """The group's wire body, or None when it does not exist (vaults.py reads groups for the vaults)."""
+    return vaults.get_resource_group(module, name)
 
 
 def create_or_update(module, name, location, tags=None):

@@ -133,13 +133,18 @@ def delete(module, resource_group, name, wait, timeout):
 
 # -- resource groups (no SDK client of ours has them: core/arm.py) --------------------------------
 
-def resource_group_exists(module, resource_group):
+def get_resource_group(module, resource_group):
+    """The resource group's wire dict (name, location, tags), or None when it does not exist."""
     action = "read resource group %s" % resource_group
     response = arm.request(module, "GET", _group_path(module, resource_group), RESOURCE_GROUP_API, action)
     if response.status_code == 404:
-        return False
+        return None
     arm.raise_for(response, action)
-    return True
+    return response.json()
+
+
+def resource_group_exists(module, resource_group):
+    return get_resource_group(module, resource_group) is not None
 
 
 def create_resource_group(module, resource_group, location):
