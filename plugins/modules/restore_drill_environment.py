@@ -58,6 +58,13 @@ options:
     description: The subnet's prefix (CIDR), inside O(address_prefix).
     type: str
     default: 10.250.0.0/24
+  storage_account:
+    description:
+      - A storage account created in the group for the restores to stage in (Azure requires one in the restore's
+        region for a VM restore) - Standard_LRS, StorageV2, tagged like the group; deleted with it. Its name is
+        global in Azure - 3 to 24 lower-case letters and digits. An existing account of that name in the group is
+        kept as it is. Left out, none is created.
+    type: str
   tags:
     description: More tags of the resource group (the drill tag is always set).
     type: dict
@@ -100,9 +107,14 @@ environment:
       description: The drill's subnet - C(id), C(name), C(prefix).
       type: dict
       returned: when present
+    storage_account:
+      description: The staging storage account (with O(storage_account)) - C(id), C(name), C(location), C(kind), C(sku), C(tags).
+      type: dict
+      returned: when present
 """
 
 import ipaddress
+import re
 
 from ansible_collections.backupops.azure.plugins.module_utils.core import validation
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
@@ -120,6 +132,9 @@ def check_inputs(p):
             raise AzureBackupError("state=present needs %s. Nothing was changed." % " and ".join(missing),
                                    code="MissingParameter")
         validation.check_tags(dict(p["tags"] or {}, **{"backupops-drill": p["drill_id"]}))
+    if p["storage_account"] and not re.match(r"^[a-z0-9]{3,24}$", p["storage_account"]):
+        raise AzureBackupError("storage_account %r is not a storage account name: 3 to 24 lower-case letters and "
+                               "digits. Nothing was changed." % p["storage_account"], code="AccountNameInvalid")
     try:
         space = ipaddress.ip_network(p["address_prefix"])
         subnet = ipaddress.ip_network(p["subnet_prefix"])
@@ -149,6 +164,7 @@ def main():
         "address_prefix": {"type": "str", "default": "10.250.0.0/16"},
         "subnet": {"type": "str", "default": "restore"},
         "subnet_prefix": {"type": "str", "default": "10.250.0.0/24"},
+        "storage_account": {"type": "str"},
         "tags": {"type": "dict"},
     }
     argument_spec.update(WAIT_ARGSPEC)

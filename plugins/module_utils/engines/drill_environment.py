@@ -14,7 +14,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 """
 
 from ..core.errors import AzureBackupError
-from ..resources import locations, networks, resource_groups
+from ..resources import locations, networks, resource_groups, restores
 
 DRILL_TAG = "backupops-drill"
 
@@ -43,16 +43,20 @@ class Environment:
         self.p = params
         self.group = None
         self.vnet = None
+        self.account = None
 
     def read(self):
         body = resource_groups.get(self.module, self.p["resource_group"])
         self.group = resource_groups.facts(body) if body else None
         if self.group is not None and self.p["state"] == "present" and drill_tag_of(self.group["tags"]) is not None:
-            vnet = networks.get_vnet(self.module, self.p["resource_group"], self.p["virtual_network"])
+            vnet = restores.get_vnet(self.module, self.p["resource_group"], self.p["virtual_network"])
             self.vnet = networks.vnet_facts(vnet) if vnet else None
+            if self.p["storage_account"]:
+                account = restores.get_storage_account(self.module, self.p["resource_group"], self.p["storage_account"])
+                self.account = networks.storage_facts(account) if account else None
         return self
 
-    def facts(self, group, vnet):
+    def facts(self, group, vnet, account=None):
         """The module's environment result from the group and network facts (either may be None)."""
         if group is None:
             return {}
@@ -61,7 +65,7 @@ class Environment:
             if entry["name"].lower() == self.p["subnet"].lower():
                 subnet = entry
         return {"drill_id": drill_tag_of(group["tags"]), "resource_group": group, "virtual_network": vnet or {},
-                "subnet": subnet or {}}
+                "subnet": subnet or {}, "storage_account": account or {}}
 
     # -- present -------------------------------------------------------------------------
     def wanted_tags(self, current):
@@ -121,7 +125,12 @@ class Environment:
         write_group, group_after = self.plan_group(location)
         location = group_after["location"]
         write_vnet, body, vnet_after = self.plan_vnet(location)
-        before = self.facts(self.group, self.vnet)
+        write_account = bool(p["storage_account"]) and self.account is None
+        account_after = self.account
+        if write_account:
+            account_after = {"id": None, "name": p["storage_account"], "location": location, "kind": "StorageV2",
+                             "sku": "Standard_LRS", "tags": {DRILL_TAG: p["drill_id"]}}
+        before = self.facts(self.group, self.vnet, self.account)
         if not module.check_mode:
             if write_group:
                 group_after = resource_groups.facts(resource_groups.create_or_update(
@@ -130,7 +139,11 @@ class Environment:
                 written = networks.put_vnet(module, p["resource_group"], p["virtual_network"], body,
                                             p["wait"], p["wait_timeout"])
                 vnet_after = networks.vnet_facts(written) if written else vnet_after
-        return write_group or write_vnet, before, self.facts(group_after, vnet_after)
+            if write_account:
+                created = networks.create_storage_account(module, p["resource_group"], p["storage_account"], location,
+                                                          account_after["tags"], p["wait"], p["wait_timeout"])
+                account_after = networks.storage_facts(created) if created else account_after
+        return write_group or write_vnet or write_account, before, self.facts(group_after, vnet_after, account_after)
 
     # -- absent --------------------------------------------------------------------------
     def absent(self):
