@@ -108,7 +108,7 @@ def test_the_drill_restores_one_vm_per_region_and_reports_rpo_and_rto(drilled):
             % (region, record["target_vm"].lower()))
         # the latest recovery point of the VM when the drill ran
         points = drilled["points"][record["vm"].lower()]
-        assert points and record["recovery_point"]["name"] == str(max(points, key=lambda p: p["time"])["name"])
+        assert points and record["recovery_point"]["name"] == str(max(points, key=lambda p: p["time"])["id"])
         # RPO: the point's age when the restore started; RTO: trigger to running with the agent Ready
         triggered, running = parse_time(record["triggered_at"]), parse_time(record["running_at"])
         point_time = parse_time(record["recovery_point"]["time"])
