@@ -20,19 +20,13 @@ import pytest
 
 from conftest import PLAYBOOKS, REPO, Emulator, run_playbook
 from test_backup_report import chromium, parse_dom
+# The VMs protect_regions.yml protects on the default seed, per region.
+from test_protect_regions import PROTECTED
 
 PROTECT = os.path.relpath(os.path.join(REPO, "playbooks", "protect_regions.yml"), PLAYBOOKS)
 DRILL = os.path.relpath(os.path.join(REPO, "playbooks", "restore_drill.yml"), PLAYBOOKS)
 REPORT = os.path.relpath(os.path.join(REPO, "playbooks", "backup_report.yml"), PLAYBOOKS)
 REGIONS = ("eastus", "southeastasia", "westeurope")
-# The VMs protect_regions.yml protects on the default seed, per region (test_protect_regions.py).
-PROTECTED = {
-    "westeurope": {"rg-shop-weu/shop-web-01", "rg-shop-weu/shop-web-02", "rg-shop-weu/shop-db-01",
-                   "rg-erp-weu/erp-app-01", "rg-erp-weu/erp-sql-01", "rg-erp-weu/erp-test-01"},
-    "eastus": {"rg-shop-eus/shop-web-03", "rg-shop-eus/shop-batch-01"},
-    "southeastasia": {"rg-data-sea/data-lake-01", "rg-data-sea/data-etl-01", "rg-data-sea/data-api-01",
-                      "rg-data-sea/data-dev-01"},
-}
 DRILL_TAG = "backupops-drill"
 RESOURCE_KINDS = ("vms", "disks", "nics", "publicips", "vnets", "storageaccounts")
 
