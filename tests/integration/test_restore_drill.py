@@ -61,11 +61,13 @@ def drilled(tmp_path_factory):
         items = emulator.admin("GET", "state")["items"]
         out["points"] = {("%s/%s" % (i["vm_rg"], i["vm_name"])).lower(): i.get("recovery_points", [])
                          for i in items.values()}
-        for key in ("first", "again"):
+        for key in ("check", "first", "again"):
             emulator.clear_log()
-            run = run_playbook(emulator, DRILL, tmp, extra_vars={"restore_drill_results_dir": str(out["dir"])})
+            run = run_playbook(emulator, DRILL, tmp, extra_vars={"restore_drill_results_dir": str(out["dir"])},
+                               check=key == "check")
             out[key] = {"run": run, "writes": emulator.writes(), "log": emulator.arm_requests(),
-                        "state": emulator.admin("GET", "state"), "files": results_of(out["dir"])}
+                        "state": emulator.admin("GET", "state"),
+                        "files": results_of(out["dir"]) if out["dir"].exists() else {}}
         emulator.clear_log()
         out["report_run"] = run_playbook(emulator, REPORT, tmp, extra_vars={
             "backup_report_dir": str(out["report"]), "backup_report_drill_dir": str(out["dir"])})
@@ -78,6 +80,25 @@ def drilled(tmp_path_factory):
 
 def newest(files):
     return files[sorted(files)[-1]]
+
+
+def summaries(run):
+    """{region: restore_drill_summary} from the role's set_fact on each region's host."""
+    return {r["result"]["ansible_facts"]["restore_drill_summary"]["location"]:
+            r["result"]["ansible_facts"]["restore_drill_summary"]
+            for r in run.results if r["task"].split(" : ", 1)[-1] == "Sum up the region" and r["status"] == "ok"}
+
+
+def test_check_mode_predicts_the_drill_and_writes_nothing(drilled):
+    check = drilled["check"]
+    assert check["run"].rc == 0, check["run"].stdout[-6000:]
+    assert check["writes"] == [] and check["files"] == {}
+    predicted, done = summaries(check["run"]), {s["location"]: s for s in newest(drilled["first"]["files"])["regions"]}
+    assert sorted(predicted) == list(REGIONS)
+    for region, summary in predicted.items():
+        assert summary["check_mode"] and summary["environment_created"] and not summary["failed"], summary
+        assert [(r["vm"], r["recovery_point"]["name"], r["target_vm"], r["status"]) for r in summary["drills"]] == [
+            (r["vm"], r["recovery_point"]["name"], r["target_vm"], "predicted") for r in done[region]["drills"]]
 
 
 def test_the_drill_restores_one_vm_per_region_and_reports_rpo_and_rto(drilled):
