@@ -70,4 +70,3 @@ def delete(module, name, wait=True, timeout=900):
         arm.raise_for(last, action)
         raise AzureBackupError("Failed to %s: ARM answered %s." % (action, last.status_code),
                                code="ResourceGroupDeletionFailed")
-
