@@ -19,7 +19,7 @@ description:
     region, subnet missing, storage account of the wrong kind, VM name taken, cross-region restore off,
     V(replace_disks) without O(allow_replace) or while a backup of the VM runs.
   - Idempotent - a restore job of the same VM, recovery point and target that runs or completed is
-    returned (RV(changed=false)) instead of starting another; a failed one is started again.
+    returned (C(changed=false)) instead of starting another; a failed one is started again.
   - Waits for the restore job through the vault's job list (one list per poll round, within Azure
     Backup's 150 job reads an hour).
 author:
@@ -92,7 +92,7 @@ extends_documentation_fragment:
   - backupops.azure.attributes
 attributes:
   check_mode:
-    details: Runs every check and reads; starts nothing and predicts RV(changed).
+    details: Runs every check and reads; starts nothing and predicts C(changed).
   diff_mode:
     details: Shows the target before and after (its VM, its recovery point).
 seealso:
@@ -137,6 +137,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+changed:
+  description: Whether this task started the restore (would start it, in check mode).
+  returned: always
+  type: bool
 job_id:
   description: The restore job's id (the one found when RV(changed=false)); null in check mode when none exists.
   returned: always
