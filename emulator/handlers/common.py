@@ -7,7 +7,8 @@ Store keys and reads are in ../queries.py, shared document changes in ../model.p
 from .. import regions
 from ..arm import ArmError, Response, SENTINEL_TIME, gateway_error
 from ..model import BACKUP_RETRY_AFTER, OP_ACK_SECONDS
-from ..queries import get_vault, item_key, op_key, vault_key
+from ..arm import page
+from ..queries import get_vault, in_group, item_key, op_key, res_key, vault_key
 
 V = "/subscriptions/<sub>/resourcegroups/<rg>/providers/microsoft.recoveryservices/vaults/<vault>"
 FABRIC = V + "/backupfabrics/<fabric>"
@@ -159,6 +160,20 @@ def vault_not_empty(items):
 
 
 # -- lookups that answer 404 -------------------------------------------------------------
+
+def require_resource(store, kind, rtype, sub, rg, name):
+    """A resource group's resource document of ``kind`` (res_key), else ARM's ResourceNotFound."""
+    doc = store.get(kind, res_key(sub, rg, name))
+    if doc is None:
+        raise not_found(rtype, name, rg)
+    return doc
+
+
+def list_answer(ctx, kind, render, sub, rg=None):
+    """A subscription's (or a group's) documents of ``kind``, rendered and paged as ARM lists."""
+    items = [render(d) for d in in_group(ctx.store, kind, sub, rg)]
+    return Response(200, page(items, ctx.request, ctx.base_url, ctx.emu.page_size))
+
 
 def require_vault(store, sub, rg, name):
     doc = get_vault(store, sub, rg, name)
