@@ -127,15 +127,15 @@ def verdicts(doc):
         out.append({"target": "every VM of the %d regions restored as a new VM and running with its agent Ready "
                               "(%d VMs)" % (doc["regions"], doc["vms"]),
                     "met": first["rc"] == 0 and first["restores_done"] == doc["vms"] and not first["failed"],
-                    "value": "rc %s; %d of %d restored, %d failed" % (first["rc"], first["restores_done"], doc["vms"],
-                                                                     first["failed"])})
+                    "value": "rc %s; %d of %d restored, %d failed" % (
+                        first["rc"], first["restores_done"], doc["vms"], first["failed"])})
         out.append({"target": "no drill resource left behind", "met": not first["leftovers"],
                     "value": ", ".join(first["leftovers"][:5]) or "none"})
     if again:
         out.append({"target": "the re-run with the same recovery points writes nothing",
                     "met": again["rc"] == 0 and again["writes"] == 0 and again["already_drilled"] == doc["vms"],
-                    "value": "rc %s; %d writes; %d already drilled" % (again["rc"], again["writes"],
-                                                                      again["already_drilled"])})
+                    "value": "rc %s; %d writes; %d already drilled" % (
+                        again["rc"], again["writes"], again["already_drilled"])})
     return out
 
 
