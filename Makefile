@@ -134,8 +134,8 @@ $(PEERS_AZ)/.installed: tests/peers/requirements-az.txt
 	touch $@
 
 # ---------------------------------------------------------------------------
-# make bench: the fleet-scale benchmarks, NOT part of `make test`. Two parts, run in
-# the order of BENCH_PARTS (default: regions ways); `make bench-regions` or `make
+# make bench: the fleet-scale benchmarks, NOT part of `make test`. Three parts, run in
+# the order of BENCH_PARTS (default: regions ways drill); `make bench-regions` or `make
 # bench-ways` runs one alone, and make bench fails when either part fails.
 #
 # ways (benchmarks/bench.py, BENCH_ARGS; issues 4 and 7): on one generated estate
@@ -155,6 +155,11 @@ $(PEERS_AZ)/.installed: tests/peers/requirements-az.txt
 # wall time, ARM requests, writes, identity, job reads and each region's ARM requests.
 # Writes benchmarks/results-regions.json.
 #
+# drill (benchmarks/bench_drill.py, BENCH_DRILL_ARGS; issue 15): playbooks/restore_drill.yml
+# as a user runs it (-f 8) on 40 VMs over 8 regions protected first (not measured), every
+# VM restored as a new VM into its region's drill group, then the re-run: wall time,
+# requests and writes per restore, RPO/RTO, leftovers. Writes "drill" in results.json.
+#
 # Each part rewrites benchmarks/RESULTS.md from both json files (bench.py
 # --markdown-only does it without running anything), and fails when a target of
 # RESULTS.md is missed or a run failed. They run in a private network namespace with
@@ -163,11 +168,13 @@ $(PEERS_AZ)/.installed: tests/peers/requirements-az.txt
 #   make bench BENCH_PARTS=ways BENCH_ARGS="--ways batch,loop --sizes 20 --out /tmp"
 #   make bench-regions BENCH_REGIONS_ARGS="--sizes 400 --out /tmp"
 # ---------------------------------------------------------------------------
-BENCH_PARTS ?= regions ways
+BENCH_PARTS ?= regions ways drill
 BENCH_ARGS ?=
 BENCH_REGIONS_ARGS ?=
+BENCH_DRILL_ARGS ?=
 BENCH := $(abspath $(BIN))/python benchmarks/bench.py $(BENCH_ARGS)
 BENCH_REGIONS := $(abspath $(BIN))/python benchmarks/bench_regions.py $(BENCH_REGIONS_ARGS)
+BENCH_DRILL := $(abspath $(BIN))/python benchmarks/bench_drill.py $(BENCH_DRILL_ARGS)
 # $(call in_netns,NAME,COMMAND): COMMAND in a loopback-only network namespace when possible.
 in_netns = if unshare -n true 2>/dev/null && command -v ip >/dev/null 2>&1; then \
 	  echo "make $(1): the benchmark runs in a private network namespace (loopback only)"; \
@@ -177,7 +184,7 @@ in_netns = if unshare -n true 2>/dev/null && command -v ip >/dev/null 2>&1; then
 	  $(2); \
 	fi
 
-.PHONY: bench-ways bench-regions
+.PHONY: bench-ways bench-regions bench-drill
 
 bench:
 	@rc=0; for part in $(BENCH_PARTS); do $(MAKE) --no-print-directory bench-$$part || rc=1; done; exit $$rc
@@ -187,6 +194,9 @@ bench-ways: collection-tree $(PEERS_ANSIBLE)/.installed $(PEERS_AZ)/.installed
 
 bench-regions: collection-tree
 	@$(call in_netns,bench-regions,$(BENCH_REGIONS))
+
+bench-drill: collection-tree
+	@$(call in_netns,bench-drill,$(BENCH_DRILL))
 
 # Re-resolve the peers' pins: the newest ansible<13 with its bundled azure.azcollection's
 # requirements file, and the newest azure-cli.
