@@ -250,6 +250,7 @@ static:
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory changelog-lint
 	$(MAKE) --no-print-directory docs-lint
+	$(MAKE) --no-print-directory docs
 
 collection-tree: venv
 	$(BIN)/python $(STATIC_TOOLS)/collection_tree.py "$(STATIC_SRC)" "$(COLLECTION_TREE)"
@@ -393,3 +394,23 @@ sanity-2.21: collection-tree venv-2.21
 demo-2.21: collection-tree venv-2.21
 	BACKUPOPS_REPO_ROOT="$(CURDIR)" BACKUPOPS_COLLECTIONS_PATH="$(COLLECTIONS_ROOT)" \
 	  $(BIN_221)/python -m pytest -q -p no:cacheprovider tests/integration/test_demo.py
+
+# ---------------------------------------------------------------------------
+# make docs: the collection's HTML site (build/docsite/build/html/index.html), as antsibull-docs
+# builds it for docs.ansible.com: every module's, the inventory plugin's and every role's page,
+# and the guides. The guides' source is docs/*.md; docs/docsite/rst/*.rst and
+# docs/docsite/extra-docs.yml are generated from them (make docsite-rst, pandoc from
+# pypandoc-binary) and committed, because Galaxy and Automation Hub render only those; `make docs`
+# fails when they are out of date. tests/tools/build_docsite.py builds the site (Sphinx with -W,
+# offline); tests/integration/test_docsite.py builds it again and opens it in chromium.
+# ---------------------------------------------------------------------------
+DOCSITE := $(STATIC_BUILD)/docsite
+
+.PHONY: docs docsite-rst
+
+docsite-rst: venv
+	$(BIN)/python $(STATIC_TOOLS)/docsite_rst.py "$(STATIC_SRC)"
+
+docs: collection-tree
+	$(BIN)/python $(STATIC_TOOLS)/docsite_rst.py "$(STATIC_SRC)" --check
+	$(BIN)/python $(STATIC_TOOLS)/build_docsite.py "$(COLLECTIONS_ROOT)" "$(DOCSITE)"
