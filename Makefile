@@ -251,6 +251,7 @@ static:
 	$(MAKE) --no-print-directory changelog-lint
 	$(MAKE) --no-print-directory docs-lint
 	$(MAKE) --no-print-directory docs
+	$(MAKE) --no-print-directory ee-check
 
 collection-tree: venv
 	$(BIN)/python $(STATIC_TOOLS)/collection_tree.py "$(STATIC_SRC)" "$(COLLECTION_TREE)"
@@ -414,3 +415,13 @@ docsite-rst: venv
 docs: collection-tree
 	$(BIN)/python $(STATIC_TOOLS)/docsite_rst.py "$(STATIC_SRC)" --check
 	$(BIN)/python $(STATIC_TOOLS)/build_docsite.py "$(COLLECTIONS_ROOT)" "$(DOCSITE)"
+
+# make ee-check: the execution environment AWX / Automation Controller run the collection in
+# (docs/awx.md): ansible-builder introspects the collection tree's meta/execution-environment.yml
+# (every requirement of requirements.txt and bindep.txt must come out) and `ansible-builder create`
+# validates tests/ee/execution-environment.yml, writing its build context (no container engine).
+.PHONY: ee-check
+
+ee-check: collection-tree
+	rm -rf "$(STATIC_BUILD)/ee"
+	$(BIN)/python $(STATIC_TOOLS)/check_ee.py "$(COLLECTIONS_ROOT)" "$(COLLECTION_TREE)" "$(STATIC_BUILD)/ee/context"
