@@ -11,7 +11,7 @@ import json
 from .arm import iso
 from .handlers.common import vm_id
 from .model import AGENT_VERSION
-from .queries import child_key, get_vm, rg_key, vm_key
+from .queries import child_key, get_vm, res_key, rg_key, vm_key
 from .routing import admin
 from .seed import SeedError, apply_seed, seed_location, vm_from_spec
 
@@ -284,3 +284,23 @@ def add_lock(emu, request):
     emu.store.put("locks", child_key(key, name), {"sub": sub, "rg": rg, "name": name,
                                                   "level": level, "notes": ""})
     return 201, {"lock": name}
+
+
+RESOURCE_DOCS = {"disks", "nics", "publicips", "vnets", "storageaccounts"}
+
+
+@admin("PUT", A + "/resources/<kind>")
+@admin("POST", A + "/resources/<kind>")
+def put_resource(emu, request, kind):
+    """A disk, NIC, public IP, network or storage account document in the restore contract's
+    shape (emulator/model.py new_disk, new_nic, ...): what a completed restore writes."""
+    if kind not in RESOURCE_DOCS:
+        raise AdminError(404, "unknown resource kind %s (one of %s)" % (kind, ", ".join(sorted(RESOURCE_DOCS))))
+    doc = _body(request)
+    missing = [k for k in ("sub", "rg", "name", "location") if not doc.get(k)]
+    if missing:
+        raise AdminError(400, "missing %s" % ", ".join(missing))
+    if emu.store.get("resourcegroups", rg_key(doc["sub"], doc["rg"])) is None:
+        raise AdminError(404, "resource group %s not found" % doc["rg"])
+    emu.store.put(kind, res_key(doc["sub"], doc["rg"], doc["name"]), doc)
+    return 201, {"kind": kind, "key": res_key(doc["sub"], doc["rg"], doc["name"])}

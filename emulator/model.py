@@ -12,7 +12,8 @@ from datetime import timedelta
 
 from . import regions
 from .arm import ArmError, iso
-from .queries import job_key, op_key, policy_key, vault_key, vm_key
+from .queries import (RESOURCE_KINDS, in_group, job_key, locks_of, op_key, policy_key, res_key, rg_key,
+                      vault_key, vm_key)
 
 # -- jobs and operations ------------------------------------------------------------------
 
@@ -344,7 +345,8 @@ def complete_restore(emu, job, when):
         os_disk = next(d for d in disks if d[0] is None)
         vm = new_vm(sub, rg, name, location, restore.get("os_type") or "Linux",
                     size=restore.get("vm_size"), disk_type=(restore.get("disks") or {}).get("sku"),
-                    os_disk_gb=os_disk[2], os_disk_name=os_disk[1], nic_id=nic_id,
+                    os_disk_gb=os_disk[2], os_disk={"name": os_disk[1]}, nics=[nic_id],
+                    create_option="Attach",
                     zones=restore.get("zones") or None, image=None, created=iso(when),
                     data_disks=[{"lun": lun, "size_gb": size, "name": dname}
                                 for lun, dname, size in disks if lun is not None])
@@ -360,7 +362,8 @@ def complete_restore(emu, job, when):
         if vm is None:
             return
         vid = _vm_id(sub, rg, name)
-        old = [(None, vm.get("os_disk_name") or "%s_OsDisk_1" % name, vm.get("os_disk_gb", 30))]
+        old = [(None, (vm.get("os_disk") or {}).get("name") or "%s_OsDisk_1" % name,
+                vm.get("os_disk_gb", 30))]
         old += [(d["lun"], d.get("name") or "%s_DataDisk_%d" % (name, d["lun"]), d.get("size_gb", 128))
                 for d in vm.get("data_disks", [])]
         for lun, dname, size in old:       # Azure keeps the replaced disks, detached
@@ -373,7 +376,8 @@ def complete_restore(emu, job, when):
                 store.put("disks", vm_key(sub, rg, dname), doc)
         disks = _restored_disks(store, restore, sub, rg, vm["location"], vid, when)
         by_lun = {lun: (dname, size) for lun, dname, size in disks}
-        vm["os_disk_name"], vm["os_disk_gb"] = by_lun[None]
+        vm["os_disk"], vm["os_disk_gb"] = {"name": by_lun[None][0]}, by_lun[None][1]
+        vm["create_option"] = "Attach"
         vm["data_disks"] = [{"lun": lun, "size_gb": size, "name": dname}
                             for lun, (dname, size) in sorted(
                                 ((k, v) for k, v in by_lun.items() if k is not None))]
@@ -389,3 +393,129 @@ def register_restore_events(emu):
         doc["agent"] = dict(doc.get("agent") or {}, reported=True, ready=True)
         emu.store.put("vms", vm, doc)
     emu.scheduler.on("restored_vm_boot", boot)
+
+
+# -- resource ids -----------------------------------------------------------------------
+
+def resource_id(sub, rg, provider_type, name):
+    """'/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/n'."""
+    return "/subscriptions/%s/resourceGroups/%s/providers/%s/%s" % (sub, rg, provider_type, name)
+
+
+def subnet_id(sub, rg, vnet, subnet):
+    return resource_id(sub, rg, "Microsoft.Network/virtualNetworks", vnet) + "/subnets/" + subnet
+
+
+# -- networks, storage accounts, disks, NICs, public IPs (the restore contract's shapes) --------
+
+def new_vnet(sub, rg, name, location, address_prefixes, subnets=(), tags=None):
+    """subnets: [(name, prefix)]."""
+    return {"sub": sub, "rg": rg, "name": name, "location": regions.normalize(location),
+            "address_prefixes": list(address_prefixes),
+            "subnets": {n.lower(): {"name": n, "prefix": p} for n, p in subnets},
+            "tags": dict(tags or {})}
+
+
+def new_storage_account(sub, rg, name, location, kind="StorageV2", sku="Standard_LRS", tags=None,
+                        created=None):
+    return {"sub": sub, "rg": rg, "name": name, "location": regions.normalize(location),
+            "kind": kind, "sku": sku, "tags": dict(tags or {}), "created": created}
+
+
+def new_disk(sub, rg, name, location, size_gb, sku="Premium_LRS", os_type=None, managed_by=None,
+             created=None, zones=None, tags=None):
+    return {"sub": sub, "rg": rg, "name": name, "location": regions.normalize(location),
+            "sku": sku, "size_gb": int(size_gb), "os_type": os_type, "zones": list(zones or []),
+            "tags": dict(tags or {}), "managed_by": managed_by, "created": created}
+
+
+def new_nic(sub, rg, name, location, subnet, public_ip_id=None, vm=None, tags=None):
+    return {"sub": sub, "rg": rg, "name": name, "location": regions.normalize(location),
+            "subnet_id": subnet, "public_ip_id": public_ip_id, "tags": dict(tags or {}), "vm": vm}
+
+
+def vm_resources(doc, subnet=None):
+    """The disk and NIC documents of a VM document (seeds): its managed OS and data disks, as
+    compute's VM body names them, and its NIC on ``subnet`` (a subnet id) when given."""
+    vid = resource_id(doc["sub"], doc["rg"], "Microsoft.Compute/virtualMachines", doc["name"])
+    disks = []
+    if doc.get("managed", True):
+        disks.append(new_disk(doc["sub"], doc["rg"], "%s_OsDisk_1" % doc["name"], doc["location"],
+                              doc.get("os_disk_gb", 30), doc.get("disk_type", "Premium_LRS"),
+                              doc["os"], vid, doc.get("created")))
+        for d in doc.get("data_disks", []):
+            disks.append(new_disk(doc["sub"], doc["rg"], "%s_DataDisk_%d" % (doc["name"], d["lun"]),
+                                  doc["location"], d.get("size_gb", 128),
+                                  doc.get("disk_type", "Premium_LRS"), None, vid, doc.get("created")))
+    nics = []
+    if subnet:
+        nics.append(new_nic(doc["sub"], doc["rg"], "%s-nic" % doc["name"], doc["location"], subnet,
+                            vm=vid))
+    return disks, nics
+
+
+def put_resources(store, kind, docs):
+    for d in docs:
+        store.put(kind, res_key(d["sub"], d["rg"], d["name"]), d)
+
+
+# -- ARM long-running operations (network, storage, compute, resource groups) ------------------
+
+def new_arm_op(emu, kind, azure_seconds, now=None, **extra):
+    """An operation that ends ``azure_seconds`` (Azure time) from now; its status is read by time
+    (queries.arm_op_running). ``extra``: what its result answer needs (the resource's key...)."""
+    now = now or emu.clock.now()
+    op_id = str(uuid.uuid4())
+    op = dict(extra, id=op_id, kind=kind, start=iso(now), end=iso(emu.clock.later(azure_seconds)),
+              azure_seconds=azure_seconds)
+    emu.store.put("armops", op_id, op)
+    return op
+
+
+# -- removing a vault, a resource group's contents ----------------------------------------------
+
+def remove_vault(store, doc, now):
+    """A vault and everything under it; its name stays taken for a while (deletedvaultnames)."""
+    key = vault_key(doc["sub"], doc["rg"], doc["name"])
+    prefix = key + "/"
+    for kind in ("policies", "items", "jobs", "ops", "refreshops", "discovery"):
+        for k, _ in store.items(kind):
+            if k.startswith(prefix):
+                store.delete(kind, k)
+    store.delete("vaults", key)
+    store.put("deletedvaultnames", ("%s/%s" % (doc["sub"], doc["name"])).lower(),
+              {"deleted": iso(now)})
+
+
+def remove_group(store, sub, rg, now, keep_vaults=()):
+    """Everything a resource group holds (every kind of resource, its vaults, its locks), then
+    the group itself; with ``keep_vaults`` (vault names that cannot be deleted) the rest goes and
+    those vaults and the group stay, as a blocked group deletion leaves them."""
+    for kind in RESOURCE_KINDS:
+        for doc in in_group(store, kind, sub, rg):
+            store.delete(kind, res_key(sub, rg, doc["name"]))
+    keep = {name.lower() for name in keep_vaults}
+    for vault in in_group(store, "vaults", sub, rg):
+        if vault["name"].lower() not in keep:
+            remove_vault(store, vault, now)
+    if keep:
+        return
+    for lock in locks_of(store, sub, rg):
+        store.delete("locks", rg_key(sub, rg) + "/" + lock["name"].lower())
+    store.delete("resourcegroups", rg_key(sub, rg))
+
+
+def remove_vm(store, doc):
+    """A deleted VM: its document goes; its managed disks and NICs stay, detached, unless its
+    deleteOption says Delete (Azure's default for both is Detach)."""
+    vid = resource_id(doc["sub"], doc["rg"], "Microsoft.Compute/virtualMachines", doc["name"])
+    for kind, owner, option in (("disks", "managed_by", "disk_delete_option"),
+                                ("nics", "vm", "nic_delete_option")):
+        for res in [d for d in store.values(kind) if (d.get(owner) or "").lower() == vid.lower()]:
+            key = res_key(res["sub"], res["rg"], res["name"])
+            if doc.get(option, "Detach") == "Delete":
+                store.delete(kind, key)
+            else:
+                res[owner] = None
+                store.put(kind, key, res)
+    store.delete("vms", vm_key(doc["sub"], doc["rg"], doc["name"]))

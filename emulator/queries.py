@@ -117,9 +117,13 @@ def locks_of_subscription(store, sub):
     return _under(store, "locks", sub.lower())
 
 
-# -- networks, storage accounts, disks (restore targets) ---------------------------------------
-# Document shapes: docs/../briefs restore contract (kinds vnets, storageaccounts, disks, nics);
-# the ARM routes that serve them belong to handlers of their own.
+# -- networks, storage accounts, disks, NICs, public IPs (restore targets) ----------------------
+#
+# Kinds (documents keyed by res_key(sub, rg, name)): "vnets", "storageaccounts", "disks", "nics",
+# "publicips"; their shapes are in model.py (new_vnet, new_storage_account, new_disk, new_nic).
+
+RESOURCE_KINDS = ("vms", "disks", "nics", "publicips", "vnets", "storageaccounts")
+
 
 def get_vnet(store, sub, rg, name):
     return store.get("vnets", res_key(sub, rg, name))
@@ -133,32 +137,80 @@ def get_disk(store, sub, rg, name):
     return store.get("disks", res_key(sub, rg, name))
 
 
-def parse_id(resource_id):
-    """The parts of an ARM id (case-insensitive keywords, names as written), or None.
+def get_nic(store, sub, rg, name):
+    return store.get("nics", res_key(sub, rg, name))
 
-    dict(sub, rg, provider, type, name, child_type, child_name); a resource group id has
-    provider/type/name None, a subscription id rg None too."""
+
+def get_public_ip(store, sub, rg, name):
+    return store.get("publicips", res_key(sub, rg, name))
+
+
+def in_group(store, kind, sub, rg=None):
+    """The documents of a kind in a subscription (and resource group), sorted by group and name."""
+    docs = [d for d in store.values(kind) if d["sub"].lower() == sub.lower()
+            and (rg is None or d["rg"].lower() == rg.lower())]
+    return sorted(docs, key=lambda d: (d["rg"].lower(), d["name"].lower()))
+
+
+def parse_id(resource_id):
+    """An ARM resource id's parts, case-insensitively: dict(sub, rg, provider, type, name,
+    child_type, child_name) (missing parts None), or None for something that is not an ARM id.
+
+    '/subscriptions/s/resourceGroups/g/providers/Microsoft.Network/virtualNetworks/v/subnets/x'
+    -> sub s, rg g, provider Microsoft.Network, type virtualNetworks, name v, child_type subnets,
+    child_name x. A resource group's id gives rg and no provider.
+    """
     if not isinstance(resource_id, str) or not resource_id.startswith("/"):
         return None
     segs = resource_id.strip("/").split("/")
+    if any(not s for s in segs):
+        return None
     low = [s.lower() for s in segs]
-    if len(segs) < 2 or low[0] != "subscriptions" or not segs[1]:
+    if len(segs) < 2 or low[0] != "subscriptions":
         return None
     out = {"sub": segs[1], "rg": None, "provider": None, "type": None, "name": None,
            "child_type": None, "child_name": None}
-    if len(segs) == 2:
+    rest = segs[2:]
+    if not rest:
         return out
-    if len(segs) < 4 or low[2] != "resourcegroups" or not segs[3]:
+    if rest[0].lower() != "resourcegroups" or len(rest) < 2:
         return None
-    out["rg"] = segs[3]
-    if len(segs) == 4:
+    out["rg"] = rest[1]
+    rest = rest[2:]
+    if not rest:
         return out
-    if len(segs) not in (8, 10) or low[4] != "providers" or not all(segs[5:]):
+    if rest[0].lower() != "providers" or len(rest) not in (4, 6):
         return None
-    out.update(provider=segs[5], type=segs[6], name=segs[7])
-    if len(segs) == 10:
-        out.update(child_type=segs[8], child_name=segs[9])
+    out.update(provider=rest[1], type=rest[2], name=rest[3])
+    if len(rest) == 6:
+        out.update(child_type=rest[4], child_name=rest[5])
     return out
+
+
+def nics_on_subnet(store, subnet_id):
+    target = subnet_id.lower()
+    return [n for n in store.values("nics") if (n.get("subnet_id") or "").lower() == target]
+
+
+def disks_of_vm(store, vm_resource_id):
+    target = vm_resource_id.lower()
+    return [d for d in store.values("disks") if (d.get("managed_by") or "").lower() == target]
+
+
+def nics_of_vm(store, vm_resource_id):
+    target = vm_resource_id.lower()
+    return [n for n in store.values("nics") if (n.get("vm") or "").lower() == target]
+
+
+# -- ARM long-running operations of the network, storage, compute and resources providers ------
+
+def get_arm_op(store, op_id):
+    return store.get("armops", op_id.lower())
+
+
+def arm_op_running(op, now_iso):
+    """Whether the operation still runs at now (ISO times compare as text: both iso())."""
+    return op["end"] > now_iso
 
 
 # -- recovery points as time passes --------------------------------------------------------------

@@ -10,8 +10,9 @@ import yaml
 from . import regions
 from .arm import iso
 from .auth import new_secret
-from .model import AGENT_VERSION, new_vm
-from .queries import rg_key, vm_key
+from .model import (AGENT_VERSION, new_storage_account, new_vm, new_vnet, put_resources, subnet_id,
+                    vm_resources)
+from .queries import res_key, rg_key, vm_key
 
 DEFAULT_SEED = os.path.join(os.path.dirname(__file__), "seeds", "default.yaml")
 REGIONS = list(regions.GENERATOR_REGIONS)
@@ -164,6 +165,7 @@ def apply_seed(emu, seed):
         store.put("resourcegroups", rg_key(sub, group["name"]), {
             "sub": sub, "name": group["name"], "location": location,
             "tags": group.get("tags", {})})
+    vms = []
     for spec in seed.get("vms", []):
         sub = spec.get("subscription", default_sub)
         location = locations.get(rg_key(sub, spec["resource_group"]))
@@ -172,6 +174,12 @@ def apply_seed(emu, seed):
                 spec["name"], spec["resource_group"]))
         doc = vm_from_spec(spec, sub, location, now)
         store.put("vms", vm_key(sub, spec["resource_group"], spec["name"]), doc)
+        vms.append(doc)
+    subnets = apply_region_resources(store, seed, default_sub, vms, now)
+    for doc in vms:
+        disks, nics = vm_resources(doc, subnets.get((doc["sub"].lower(), doc["location"])))
+        put_resources(store, "disks", disks)
+        put_resources(store, "nics", nics)
     for lock in seed.get("locks", []):
         sub = lock.get("subscription", default_sub)
         key = rg_key(sub, lock["resource_group"])
@@ -183,3 +191,28 @@ def apply_seed(emu, seed):
         store.put("locks", key + "/" + lock.get("name", "backup-lock").lower(), {
             "sub": sub, "rg": lock["resource_group"], "name": lock.get("name", "backup-lock"),
             "level": lock.get("level", "CanNotDelete"), "notes": lock.get("notes", "")})
+
+
+def apply_region_resources(store, seed, default_sub, vms, now):
+    """One virtual network and one storage account per region (the restore contract): the network
+    vnet-<region> (10.<i>.0.0/16, subnets default 10.<i>.0.0/24 and restore 10.<i>.1.0/24) and
+    the account stbackup<region[:6]><n> (StorageV2, Standard_LRS), in the resource group that
+    holds the region's first VM (else the region's first group). Returns {(sub, region): the
+    default subnet's id} for the VMs' NICs."""
+    homes = {}
+    for doc in vms:
+        homes.setdefault(doc["location"], (doc["sub"], doc["rg"]))
+    for group in seed.get("resource_groups", []):
+        region = regions.normalize(group["location"])
+        homes.setdefault(region, (group.get("subscription", default_sub), group["name"]))
+    subnets = {}
+    for index, (region, (sub, rg)) in enumerate(homes.items()):
+        prefix = "10.%d" % (index % 256)
+        vnet = new_vnet(sub, rg, "vnet-%s" % region, region, [prefix + ".0.0/16"],
+                        [("default", prefix + ".0.0/24"), ("restore", prefix + ".1.0/24")])
+        store.put("vnets", res_key(sub, rg, vnet["name"]), vnet)
+        subnets[(sub.lower(), region)] = subnet_id(sub, rg, vnet["name"], "default")
+        account = new_storage_account(sub, rg, "stbackup%s%d" % (region[:6], index + 1), region,
+                                      created=iso(now))
+        store.put("storageaccounts", res_key(sub, rg, account["name"]), account)
+    return subnets

@@ -9,8 +9,9 @@ from datetime import timedelta
 from .. import regions
 from ..arm import ArmError, Response, SENTINEL_TIME, gateway_error, iso, iso_duration, parse_iso
 from ..model import BACKUP_RETRY_AFTER, OP_ACK_SECONDS
-from ..queries import (get_storage_account, get_vault, get_vm, get_vnet, item_key, job_key,
-                       jobs_of_vault, live_points, op_key, parse_id, vault_key, vm_of_item)
+from ..arm import page
+from ..queries import (get_storage_account, get_vault, get_vm, get_vnet, in_group, item_key, job_key,
+                       jobs_of_vault, live_points, op_key, parse_id, res_key, vault_key, vm_of_item)
 
 V = "/subscriptions/<sub>/resourcegroups/<rg>/providers/microsoft.recoveryservices/vaults/<vault>"
 FABRIC = V + "/backupfabrics/<fabric>"
@@ -134,7 +135,48 @@ def tags_of(body):
     return tags
 
 
+def vault_not_empty(items):
+    """Why a vault holding these items cannot be deleted (an ArmError), or None.
+
+    The Backup service's answers to a vault DELETE (vaults.py), also the reason a resource group
+    holding the vault cannot be deleted (resources.py)."""
+    soft = [i for i in items if i.get("soft_deleted")]
+    live = [i for i in items if not i.get("soft_deleted")]
+    if live:
+        return ArmError(
+            400, "ServiceResourceNotEmptyWithContainerDetails",
+            "Vault cannot be deleted as there are existing resources within the vault. Please "
+            "ensure there are no backup items, protected servers or backup management servers "
+            "associated with this vault. Unregister the following containers associated with "
+            "this vault before proceeding for deletion : %s" % ",".join(
+                sorted(i["vm_name"] for i in live)))
+    if soft:
+        return ArmError(
+            400, "ServiceResourceNotEmptyWithBackendMessage",
+            "Recovery Services vault cannot be deleted as there are backup items still present "
+            "in soft delete state. Visit the following link for the steps to permanently delete "
+            "soft deleted items: https://aka.ms/undeletesoftdeleteditems.  : %s. Please ensure "
+            "all containers have been unregistered from the vault and all private endpoints "
+            "associated with the vault have been deleted, and retry operation. For more details, "
+            "see https://aka.ms/AB-AA4ecq5" % ",".join(sorted(i["vm_name"] for i in soft)))
+    return None
+
+
 # -- lookups that answer 404 -------------------------------------------------------------
+
+def require_resource(store, kind, rtype, sub, rg, name):
+    """A resource group's resource document of ``kind`` (res_key), else ARM's ResourceNotFound."""
+    doc = store.get(kind, res_key(sub, rg, name))
+    if doc is None:
+        raise not_found(rtype, name, rg)
+    return doc
+
+
+def list_answer(ctx, kind, render, sub, rg=None):
+    """A subscription's (or a group's) documents of ``kind``, rendered and paged as ARM lists."""
+    items = [render(d) for d in in_group(ctx.store, kind, sub, rg)]
+    return Response(200, page(items, ctx.request, ctx.base_url, ctx.emu.page_size))
+
 
 def require_vault(store, sub, rg, name):
     doc = get_vault(store, sub, rg, name)

@@ -3,12 +3,18 @@
 import uuid
 
 from ..arm import ArmError, Response, gateway_error, iso, load_json_body, obj, page
-from ..model import AGENT_VERSION, new_vm
-from ..queries import agent_state, get_vm, vm_key
+from ..model import AGENT_VERSION, new_arm_op, new_vm, remove_vm, resource_id
+from ..queries import agent_state, arm_op_running, get_arm_op, get_disk, get_vm, res_key, vm_key
 from ..routing import arm
-from .common import norm_location, not_found, require_type_location, tags_of, vm_id
+from .common import (list_answer, norm_location, not_found, require_resource, require_type_location,
+                     tags_of, vm_id)
 
 VM = "/subscriptions/<sub>/resourcegroups/<rg>/providers/microsoft.compute/virtualmachines/<vm>"
+DISK = "/subscriptions/<sub>/resourcegroups/<rg>/providers/microsoft.compute/disks/<disk>"
+OPS = "/subscriptions/<sub>/providers/microsoft.compute/locations/<location>"
+DISK_TYPE = "Microsoft.Compute/disks"
+VM_DELETE_SECONDS = 60      # no source times a VM delete or a disk delete; the emulator's choice
+DISK_DELETE_SECONDS = 10
 
 ADE_EXTENSION = {"Windows": ("AzureDiskEncryption", "Microsoft.Azure.Security"),
                  "Linux": ("AzureDiskEncryptionForLinux", "Microsoft.Azure.Security")}
@@ -23,17 +29,33 @@ def require_vm(store, sub, rg, name):
     return doc
 
 
-def _disk(doc, name, size, lun=None):
-    disk = {"name": name, "createOption": "FromImage" if lun is None and doc.get("image") else
-            ("Attach" if lun is None else "Empty"), "caching": "ReadWrite" if lun is None else "None",
-            "deleteOption": "Detach", "diskSizeGB": size}
+def os_disk_name(doc):
+    """A restored VM's document names its OS disk (os_disk: {name, id}); a seeded one is
+    <vm>_OsDisk_1, as Azure names a gallery VM's."""
+    return (doc.get("os_disk") or {}).get("name") or "%s_OsDisk_1" % doc["name"]
+
+
+def data_disk_name(doc, disk):
+    return disk.get("name") or "%s_DataDisk_%d" % (doc["name"], disk["lun"])
+
+
+def nic_ids(doc):
+    """A restored VM's NICs (doc["nics"], ids); a seeded VM's one <vm>-nic."""
+    return doc.get("nics") or [resource_id(doc["sub"], doc["rg"], "Microsoft.Network/networkInterfaces",
+                                           "%s-nic" % doc["name"])]
+
+
+def _disk(doc, name, size, lun=None, disk_id=None):
+    create = doc.get("create_option")      # a restored VM's disks: "Attach"
+    disk = {"name": name, "createOption": create or ("FromImage" if lun is None and doc.get("image") else
+            ("Attach" if lun is None else "Empty")), "caching": "ReadWrite" if lun is None else "None",
+            "deleteOption": doc.get("disk_delete_option", "Detach"), "diskSizeGB": size}
     if lun is not None:
         disk = {"lun": lun, **disk}
     if doc.get("managed", True):
         disk["managedDisk"] = {
             "storageAccountType": doc.get("disk_type", "Premium_LRS"),
-            "id": "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/disks/%s" % (
-                doc["sub"], doc["rg"], name)}
+            "id": disk_id or resource_id(doc["sub"], doc["rg"], DISK_TYPE, name)}
     else:
         disk["vhd"] = {"uri": "https://%sdisks.blob.core.windows.net/vhds/%s.vhd" % (
             doc["rg"].lower().replace("-", "").replace("_", "")[:14], name)}
@@ -42,8 +64,8 @@ def _disk(doc, name, size, lun=None):
 
 def vm_body(doc, instance_view=False, now=None):
     sub, rg, name = doc["sub"], doc["rg"], doc["name"]
-    # A restored VM's (or a replaced VM's) disks and NIC carry the restore's names (model.py).
-    os_disk = _disk(doc, doc.get("os_disk_name") or "%s_OsDisk_1" % name, doc.get("os_disk_gb", 30))
+    os_disk = _disk(doc, os_disk_name(doc), doc.get("os_disk_gb", 30),
+                    disk_id=(doc.get("os_disk") or {}).get("id"))
     os_disk = {"osType": doc["os"], **os_disk}
     if doc.get("encrypted"):
         kv = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.KeyVault/vaults/%s-kv" % (
@@ -53,9 +75,8 @@ def vm_body(doc, instance_view=False, now=None):
             "diskEncryptionKey": {"secretUrl": "https://%s-kv.vault.azure.net/secrets/bek/%s" % (
                 name, uuid.uuid5(uuid.NAMESPACE_URL, name).hex), "sourceVault": {"id": kv}}}
     storage = {"osDisk": os_disk,
-               "dataDisks": [_disk(doc, d.get("name") or "%s_DataDisk_%d" % (name, d["lun"]),
-                                   d.get("size_gb", 128), lun=d["lun"])
-                             for d in doc.get("data_disks", [])]}
+               "dataDisks": [_disk(doc, data_disk_name(doc, d), d.get("size_gb", 128),
+                                   lun=d["lun"], disk_id=d.get("id")) for d in doc.get("data_disks", [])]}
     if doc.get("image"):
         storage = {"imageReference": doc["image"], **storage}
     props = {
@@ -82,9 +103,7 @@ def vm_body(doc, instance_view=False, now=None):
             "adminUsername": "azureuser", config_key: config, "secrets": [],
             "allowExtensionOperations": bool(doc.get("allow_extension_operations", True)),
             "requireGuestProvisionSignal": True}
-    props["networkProfile"] = {"networkInterfaces": [{"id": doc.get("nic_id") or (
-        "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Network/networkInterfaces/%s-nic"
-        % (sub, rg, name))}]}
+    props["networkProfile"] = {"networkInterfaces": [{"id": nic} for nic in nic_ids(doc)]}
     if doc.get("boot_diagnostics", True):
         # Only a VM with boot diagnostics has it (none of the az CLI's recorded VMs had).
         props["diagnosticsProfile"] = {"bootDiagnostics": {"enabled": True}}
@@ -183,13 +202,13 @@ def instance_view_body(doc, now=None):
                           "displayStatus": "Not Ready", "message": "VM Agent is unresponsive.",
                           "time": agent.get("heartbeat") or stamp}],
         }
-    disks = [{"name": "%s_OsDisk_1" % doc["name"], "statuses": [
+    disks = [{"name": os_disk_name(doc), "statuses": [
         {"code": "ProvisioningState/succeeded", "level": "Info",
          "displayStatus": "Provisioning succeeded", "time": doc.get("created") or stamp}]}]
     if doc.get("encrypted"):
         disks[0]["encryptionSettings"] = [{"enabled": True}]
     for d in doc.get("data_disks", []):
-        disks.append({"name": "%s_DataDisk_%d" % (doc["name"], d["lun"]), "statuses": [
+        disks.append({"name": data_disk_name(doc, d), "statuses": [
             {"code": "ProvisioningState/succeeded", "level": "Info",
              "displayStatus": "Provisioning succeeded", "time": doc.get("created") or stamp}]})
     view["disks"] = disks
@@ -364,3 +383,131 @@ def get_extension(ctx, sub, rg, vm, name):
         if ext["name"].lower() == name.lower():
             return Response(200, extension_body(doc, ext))
     raise not_found("Microsoft.Compute/virtualMachines/%s/extensions" % vm, name, rg)
+
+
+# -- deleting a VM ------------------------------------------------------------------------------
+
+def _op_headers(ctx, sub, location, op, kind="operations"):
+    """Compute's 202: Azure-AsyncOperation on .../locations/{region}/{operations|DiskOperations}/
+    {id} and a Location on the same with monitor=true (Compute's pattern; no recording in our set
+    deletes a VM)."""
+    path = "/subscriptions/%s/providers/Microsoft.Compute/locations/%s/%s/%s" % (
+        sub, location, kind, op["id"])
+    return dict({"Azure-AsyncOperation": ctx.url(path),
+                 "Location": ctx.url(path).replace("?", "?monitor=true&", 1)},
+                **ctx.emu.clock.retry_header(op["azure_seconds"], 10))
+
+
+@arm("DELETE", VM)
+def delete(ctx, sub, rg, vm):
+    """202 and the VM is gone; ``forceDeletion`` changes nothing here. Its disks and NICs stay,
+    detached, unless the VM's deleteOption says Delete (as Azure: the default is Detach)."""
+    doc = get_vm(ctx.store, sub, rg, vm)
+    if doc is None:
+        return Response(204, None)
+    remove_vm(ctx.store, doc)
+    op = new_arm_op(ctx.emu, "compute", VM_DELETE_SECONDS, now=ctx.now)
+    return Response(202, None, _op_headers(ctx, sub, doc["location"], op))
+
+
+def _op_answer(ctx, op, kind):
+    doc = get_arm_op(ctx.store, op)
+    if doc is None or doc["kind"] != kind:
+        raise gateway_error(404, "NotFound", "The operation '%s' could not be found." % op)
+    running = arm_op_running(doc, iso(ctx.now))
+    if (ctx.request.args.get("monitor") or "").lower() == "true":
+        if running:
+            return Response(202, None, ctx.emu.clock.retry_header(doc["azure_seconds"], 10))
+        return Response(200, None)
+    body = {"startTime": doc["start"], "status": "InProgress" if running else "Succeeded",
+            "name": doc["id"]}
+    if not running:
+        body["endTime"] = doc["end"]
+    return Response(200, body)
+
+
+@arm("GET", OPS + "/operations/<op>")
+def operation(ctx, sub, location, op):
+    return _op_answer(ctx, op, "compute")
+
+
+@arm("GET", OPS + "/diskoperations/<op>")
+def disk_operation(ctx, sub, location, op):
+    return _op_answer(ctx, op, "disks")
+
+
+# -- managed disks ------------------------------------------------------------------------------
+
+# Azure's premium/standard SSD tiers by size (Learn, "Azure managed disk types"): the smallest
+# tier that holds the disk.
+_TIERS = ((4, "4"), (8, "6"), (16, "10"), (32, "15"), (64, "20"), (128, "30"), (256, "40"),
+          (512, "50"), (1024, "60"), (2048, "70"), (4096, "80"))
+
+
+def _tier(sku, size):
+    letter = {"Premium": "P", "StandardSSD": "E", "Standard": "S"}.get(sku.split("_")[0], "P")
+    for limit, number in _TIERS:
+        if size <= limit:
+            return letter + number
+    return letter + "80"
+
+
+def disk_body(doc):
+    rid = resource_id(doc["sub"], doc["rg"], DISK_TYPE, doc["name"])
+    body = {"name": doc["name"], "id": rid, "type": DISK_TYPE, "location": doc["location"]}
+    if doc.get("tags"):
+        body["tags"] = doc["tags"]
+    if doc.get("managed_by"):
+        body["managedBy"] = doc["managed_by"]
+    body["sku"] = {"name": doc["sku"], "tier": doc["sku"].split("_")[0]}
+    if doc.get("zones"):
+        body["zones"] = list(doc["zones"])
+    size = int(doc["size_gb"])
+    props = {}
+    if doc.get("os_type"):
+        props["osType"] = doc["os_type"]
+    props.update({
+        "hyperVGeneration": "V2",
+        "creationData": {"createOption": doc.get("create_option", "Empty")},
+        "diskSizeGB": size, "diskIOPSReadWrite": 120 if size <= 32 else 500,
+        "diskMBpsReadWrite": 25 if size <= 32 else 100,
+        "encryption": {"type": "EncryptionAtRestWithPlatformKey"},
+        "networkAccessPolicy": "AllowAll", "publicNetworkAccess": "Enabled",
+        "timeCreated": doc.get("created") or "2024-01-01T00:00:00.0000000+00:00",
+        "provisioningState": "Succeeded",
+        "diskState": "Attached" if doc.get("managed_by") else "Unattached",
+        "diskSizeBytes": size * 1024 ** 3,
+        "uniqueId": str(uuid.uuid5(uuid.NAMESPACE_URL, rid.lower())),
+        "tier": _tier(doc["sku"], size)})
+    body["properties"] = props
+    return body
+
+
+@arm("GET", "/subscriptions/<sub>/providers/microsoft.compute/disks")
+def list_disks_all(ctx, sub):
+    return list_answer(ctx, "disks", disk_body, sub)
+
+
+@arm("GET", "/subscriptions/<sub>/resourcegroups/<rg>/providers/microsoft.compute/disks")
+def list_disks(ctx, sub, rg):
+    return list_answer(ctx, "disks", disk_body, sub, rg)
+
+
+@arm("GET", DISK)
+def get_disk_route(ctx, sub, rg, disk):
+    return Response(200, disk_body(require_resource(ctx.store, "disks", DISK_TYPE, sub, rg, disk)))
+
+
+@arm("DELETE", DISK)
+def delete_disk(ctx, sub, rg, disk):
+    """An attached disk is refused: 409 OperationNotAllowed "Disk {name} is attached to VM {id}."
+    (Compute's answer as public reports quote it; no capture in our set)."""
+    doc = get_disk(ctx.store, sub, rg, disk)
+    if doc is None:
+        return Response(204, None)
+    if doc.get("managed_by"):
+        raise ArmError(409, "OperationNotAllowed", "Disk %s is attached to VM %s." % (
+            doc["name"], doc["managed_by"]), envelope_extra=False)
+    ctx.store.delete("disks", res_key(sub, rg, disk))
+    op = new_arm_op(ctx.emu, "disks", DISK_DELETE_SECONDS, now=ctx.now)
+    return Response(202, None, _op_headers(ctx, sub, doc["location"], op, "DiskOperations"))

@@ -1,17 +1,25 @@
 """Subscriptions, tenants, locations, resource groups, provider registration (locks: locks.py)."""
 
+import json
+
 from .. import regions
-from ..arm import Response, gateway_error, load_json_body, page
-from ..queries import rg_key
+from ..arm import Response, gateway_error, iso, load_json_body, page
+from ..model import new_arm_op, remove_group
+from ..queries import arm_op_running, get_arm_op, in_group, items_of_vault, locks_of, rg_key
 from ..routing import arm
-from .common import norm_location, require_rg_location, rg_id, tags_of
+from .common import norm_location, require_rg_location, rg_id, tags_of, vault_id, vault_not_empty
 
 PROVIDERS = {
     "microsoft.recoveryservices": "Microsoft.RecoveryServices",
     "microsoft.compute": "Microsoft.Compute",
     "microsoft.resources": "Microsoft.Resources",
     "microsoft.authorization": "Microsoft.Authorization",
+    "microsoft.network": "Microsoft.Network",
+    "microsoft.storage": "Microsoft.Storage",
+    "microsoft.classicstorage": "Microsoft.ClassicStorage",
 }
+RG_DELETE_SECONDS = 60       # no source times a group deletion; the emulator's choice
+RG_RETRY_AFTER = 15          # no source in our set (the az harness drops Retry-After)
 
 
 def subscription_body(doc):
@@ -134,6 +142,81 @@ def put_rg(ctx, sub, rg):
     doc = {"sub": sub, "name": rg, "location": norm_location(location), "tags": tags or {}}
     ctx.store.put("resourcegroups", key, doc)
     return Response(201, rg_body(doc))
+
+
+def _require_rg(ctx, sub, rg):
+    doc = ctx.store.get("resourcegroups", rg_key(sub, rg))
+    if doc is None:
+        raise gateway_error(404, "ResourceGroupNotFound",
+                            "Resource group '%s' could not be found." % rg)
+    return doc
+
+
+@arm("PATCH", "/subscriptions/<sub>/resourcegroups/<rg>")
+def patch_rg(ctx, sub, rg):
+    body = load_json_body(ctx.request)
+    doc = _require_rg(ctx, sub, rg)
+    tags = tags_of(body)
+    if tags is not None:
+        doc["tags"] = tags
+    ctx.store.put("resourcegroups", rg_key(sub, rg), doc)
+    return Response(200, rg_body(doc))
+
+
+@arm("DELETE", "/subscriptions/<sub>/resourcegroups/<rg>")
+def delete_rg(ctx, sub, rg):
+    """ARM's group deletion: 202 + Location (.../operationresults/{id}), polled 202 then 200.
+
+    A lock on the group refuses it at once: 409 ScopeLocked (ARM's wording, "The scope '{path}'
+    cannot perform delete operation because following scope(s) are locked: '{lock scope}'.
+    Please remove the lock and try again."). A vault that still holds backup data cannot be
+    deleted: ARM accepts the deletion, deletes what it can, keeps the vault and the group, and the
+    operation ends 409 ResourceGroupDeletionBlocked with each blocked resource's own error (as a
+    JSON string) in details (the real body: Azure/go-autorest's polling bug report, 2018,
+    ARM 2018-05-01; there the blockers were network resources).
+    """
+    doc = _require_rg(ctx, sub, rg)
+    if locks_of(ctx.store, sub, rg):
+        raise gateway_error(409, "ScopeLocked",
+                            "The scope '%s' cannot perform delete operation because following "
+                            "scope(s) are locked: '%s'. Please remove the lock and try again." % (
+                                ctx.request.path, rg_id(sub, doc["name"])))
+    blocked = []
+    for vault in in_group(ctx.store, "vaults", sub, rg):
+        error = vault_not_empty(items_of_vault(ctx.store, vault))
+        if error is not None:
+            blocked.append((vault, error))
+    failure = None
+    if blocked:
+        failure = {
+            "code": "ResourceGroupDeletionBlocked",
+            "message": "Deletion of resource group '%s' failed as resources with identifiers '%s' "
+                       "could not be deleted. The provisioning state of the resource group will be "
+                       "rolled back. The tracking Id is '%s'. Please check audit logs for more "
+                       "details." % (doc["name"], ",".join(
+                           "Microsoft.RecoveryServices/vaults/%s" % v["name"] for v, _ in blocked),
+                           ctx.request.headers.get("x-ms-client-request-id") or "00000000-0000-0000-0000-000000000000"),
+            "details": [{"code": None, "target": vault_id(sub, v["rg"], v["name"]),
+                         "message": json.dumps(e.body(), separators=(",", ":"))}
+                        for v, e in blocked]}
+    remove_group(ctx.store, sub, rg, ctx.now, keep_vaults=[v["name"] for v, _ in blocked])
+    op = new_arm_op(ctx.emu, "rgdelete", RG_DELETE_SECONDS, now=ctx.now, failure=failure)
+    return Response(202, None, dict({"Location": ctx.url("/subscriptions/%s/operationresults/%s" % (
+        sub, op["id"]))}, **ctx.emu.clock.retry_header(RG_DELETE_SECONDS, RG_RETRY_AFTER)))
+
+
+@arm("GET", "/subscriptions/<sub>/operationresults/<op>")
+def rg_operation_result(ctx, sub, op):
+    doc = get_arm_op(ctx.store, op)
+    if doc is None or doc["kind"] != "rgdelete":
+        raise gateway_error(404, "NotFound", "The operation '%s' could not be found." % op)
+    if arm_op_running(doc, iso(ctx.now)):
+        return Response(202, None, dict({"Location": ctx.url(ctx.request.path)},
+                                        **ctx.emu.clock.retry_header(RG_DELETE_SECONDS, RG_RETRY_AFTER)))
+    failure = doc.get("failure")
+    if failure:
+        raise gateway_error(409, failure["code"], failure["message"], details=failure["details"])
+    return Response(200, None)
 
 
 # -- provider registration (the SDK's auto-registration policy may call these) --

@@ -15,11 +15,12 @@ from datetime import timedelta
 from ..arm import (ArmError, Response, etag_for, gateway_error, iso, load_json_body, obj, page,
                    parse_iso)
 from ..clock import mark_done
-from ..model import VAULT_RETRY_AFTER, apply_soft_delete, create_default_policies, set_redundancy
+from ..model import (VAULT_RETRY_AFTER, apply_soft_delete, create_default_policies, remove_vault,
+                     set_redundancy)
 from ..queries import get_vault, has_protected_data, items_of_vault, vault_key
 from ..routing import arm
 from .common import (VAULT_TYPE, V, bad_request, norm_location, not_found, require_type_location,
-                     require_vault, tags_of, vault_id)
+                     require_vault, tags_of, vault_id, vault_not_empty)
 
 
 PROVISION_SECONDS = 4      # Azure time for a vault to finish provisioning
@@ -353,26 +354,9 @@ def delete_vault(ctx, sub, rg, vault):
     doc = ctx.store.get("vaults", key)
     if doc is None:
         return Response(204, None)
-    items = items_of_vault(ctx.store, doc)
-    soft = [i for i in items if i.get("soft_deleted")]
-    live = [i for i in items if not i.get("soft_deleted")]
-    if live:
-        raise ArmError(
-            400, "ServiceResourceNotEmptyWithContainerDetails",
-            "Vault cannot be deleted as there are existing resources within the vault. Please "
-            "ensure there are no backup items, protected servers or backup management servers "
-            "associated with this vault. Unregister the following containers associated with "
-            "this vault before proceeding for deletion : %s" % ",".join(
-                sorted(i["vm_name"] for i in live)))
-    if soft:
-        raise ArmError(
-            400, "ServiceResourceNotEmptyWithBackendMessage",
-            "Recovery Services vault cannot be deleted as there are backup items still present "
-            "in soft delete state. Visit the following link for the steps to permanently delete "
-            "soft deleted items: https://aka.ms/undeletesoftdeleteditems.  : %s. Please ensure "
-            "all containers have been unregistered from the vault and all private endpoints "
-            "associated with the vault have been deleted, and retry operation. For more details, "
-            "see https://aka.ms/AB-AA4ecq5" % ",".join(sorted(i["vm_name"] for i in soft)))
+    error = vault_not_empty(items_of_vault(ctx.store, doc))
+    if error is not None:
+        raise error
     if ctx.api_version < ASYNC_DELETE_SINCE:
         remove_vault(ctx.store, doc, ctx.now)
         return Response(200, None)
@@ -380,18 +364,6 @@ def delete_vault(ctx, sub, rg, vault):
     remove_vault(ctx.store, doc, ctx.now)
     ctx.emu.scheduler.at(ctx.emu.clock.later(UPDATE_SECONDS), "vault_op_done", op=op_id)
     return Response(202, None, headers)
-
-
-def remove_vault(store, doc, now):
-    key = vault_key(doc["sub"], doc["rg"], doc["name"])
-    prefix = key + "/"
-    for kind in ("policies", "items", "jobs", "ops", "refreshops", "discovery"):
-        for k, _ in store.items(kind):
-            if k.startswith(prefix):
-                store.delete(kind, k)
-    store.delete("vaults", key)
-    store.put("deletedvaultnames", ("%s/%s" % (doc["sub"], doc["name"])).lower(),
-              {"deleted": iso(now)})
 
 
 @arm("GET", V + "/operationstatus/<op>")

@@ -66,6 +66,14 @@ class Running:
         from azure.mgmt.compute import ComputeManagementClient
         return ComputeManagementClient(**self._kwargs(credential), **kw)
 
+    def network(self, credential=None, **kw):
+        from azure.mgmt.network import NetworkManagementClient
+        return NetworkManagementClient(**self._kwargs(credential), **kw)
+
+    def storage(self, credential=None, **kw):
+        from azure.mgmt.storage import StorageManagementClient
+        return StorageManagementClient(**self._kwargs(credential), **kw)
+
     def token(self, principal=None):
         return self.credential(principal).get_token(self.endpoint + "/.default").token
 
