@@ -26,6 +26,13 @@ LABEL = "ansible_collections.backupops.azure.docsite.%s"
 CONTRIBUTOR_GUIDES = ("architecture", "emulator")
 
 
+class IndentedDumper(yaml.SafeDumper):
+    """Lists indented under their key, as yamllint (ansible-lint) wants them."""
+
+    def increase_indent(self, flow=False, indentless=False):
+        return super().increase_indent(flow, False)
+
+
 def label_of(name):
     return LABEL % name.replace("-", "_")
 
@@ -86,7 +93,7 @@ def outputs(repo):
     ]
     files[os.path.join("docs", "docsite", "extra-docs.yml")] = (
         "---\n# Generated from README.md's Documentation table by tests/tools/docsite_rst.py. Do not edit.\n"
-        + yaml.safe_dump({"sections": sections}, sort_keys=False, default_flow_style=False))
+        + yaml.dump({"sections": sections}, Dumper=IndentedDumper, sort_keys=False, default_flow_style=False))
     return files
 
 
