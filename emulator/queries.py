@@ -211,3 +211,34 @@ def get_arm_op(store, op_id):
 def arm_op_running(op, now_iso):
     """Whether the operation still runs at now (ISO times compare as text: both iso())."""
     return op["end"] > now_iso
+
+
+# -- recovery points as time passes --------------------------------------------------------------
+
+def rp_tiers(rp, now_iso):
+    """A recovery point's recoveryPointTierDetails at ``now_iso``: the snapshot (InstantRP) tier
+    until the policy's instant-restore days have passed (rp["instant_until"], scaled by the time
+    scale when the point was made), then the vault-standard (HardenedRP) tier alone; an archived
+    point has ArchivedRP only."""
+    if rp.get("archived"):
+        return [{"type": "ArchivedRP", "status": "Valid"}]
+    tiers = []
+    if rp.get("instant_until") is None or now_iso < rp["instant_until"]:
+        tiers.append({"type": "InstantRP", "status": "Valid"})
+    tiers.append({"type": "HardenedRP", "status": "Valid"})
+    return tiers
+
+
+def rp_alive(rp, now_iso):
+    """Whether a recovery point still exists: it vanishes once its retain-until date passed."""
+    return not rp.get("expiry") or now_iso < rp["expiry"]
+
+
+def rp_in_secondary(rp, now_iso):
+    """Whether a point has reached the paired region (rp["secondary_at"]; older documents: yes)."""
+    return rp_alive(rp, now_iso) and (rp.get("secondary_at") or "") <= now_iso
+
+
+def live_points(item, now_iso, secondary=False):
+    check = rp_in_secondary if secondary else rp_alive
+    return [r for r in item.get("recovery_points", []) if check(r, now_iso)]

@@ -36,6 +36,14 @@ class QuietHandler(WSGIRequestHandler):
     def log_request(self, code="-", size="-"):
         pass
 
+    def date_time_string(self, timestamp=None):
+        """The Date header by the emulator's clock (its offset and time scale): Azure's answers carry
+        Azure's time, and a client that judges ages by it sees the time the admin API moved."""
+        clock = getattr(getattr(self.server, "app", None), "clock", None)
+        if timestamp is None and clock is not None:
+            timestamp = clock.now().timestamp()
+        return super().date_time_string(timestamp)
+
     def log(self, type, message, *args):  # noqa: A002 - Werkzeug's signature
         if type == "error":
             super().log(type, message, *args)

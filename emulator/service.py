@@ -27,13 +27,13 @@ from .proxy import SERVICES
 from .routing import Router
 from .store import Store
 
-from .handlers import (backups, compute, discovery, jobs, locks, network, policies, protecteditems,
-                       resources, storage, vaultconfig, vaults)
+from .handlers import (backups, compute, crr, discovery, jobs, locks, network, policies,
+                       protecteditems, resources, restores, storage, vaultconfig, vaults)
 
 # One handler module per ARM area: importing it registers its routes (routing.arm); its
 # register_events, where it has one, registers its scheduler events on each Emulator.
-HANDLERS = (backups, compute, discovery, jobs, locks, network, policies, protecteditems, resources,
-            storage, vaultconfig, vaults)
+HANDLERS = (backups, compute, crr, discovery, jobs, locks, network, policies, protecteditems,
+            resources, restores, storage, vaultconfig, vaults)
 
 LOG_LIMIT = 500000
 DEFAULT_PAGE_SIZE = 200

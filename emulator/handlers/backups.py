@@ -12,12 +12,19 @@ from datetime import timedelta
 
 from .. import model
 from ..arm import ArmError, Response, iso, load_json_body, obj, page, parse_iso
-from ..queries import agent_state, job_key, jobs_of_vault, locks_of, rg_key, vm_of_item
+from ..queries import (agent_state, get_policy, job_key, jobs_of_vault, live_points, locks_of,
+                       rg_key, rp_tiers, vm_of_item)
 from ..routing import arm
 from .common import P, item_path, op_headers, require_item
 
 
 ON_DEMAND_PER_DAY = 9
+
+# A point reaches the paired region some time after its backup job ends. Learn ("Cross Region
+# Restore", backup-azure-arm-restore-vms) says up to 12 hours; the az CLI's recording
+# test_backup_crr.yaml lists it from the secondary region 6 minutes after `backup job wait` ended
+# (#130 07:22:14 -> #136 07:28:22). The emulator takes 2 minutes (Azure time, scaled).
+SECONDARY_LAG_SECONDS = 120
 
 
 RETENTION_MAX_DAYS = 99 * 365
@@ -175,13 +182,19 @@ def _backup_done(emu, job, when):
         item["last_error"] = None
         rp_time = job["start"]
         vm_now = vm_of_item(emu.store, item)
+        scale = emu.clock.time_scale
         item.setdefault("recovery_points", []).append({
             "id": str(int(parse_iso(rp_time).timestamp() * 1000)), "time": rp_time,
             "type": outcome.get("consistency", "AppConsistent"), "expiry": job.get("expiry"),
             "size_mb": outcome.get("size_mb", 0), "policy_type": item.get("policy_type") or "V1",
+            # the snapshot tier lasts the policy's instant-restore days (time-scaled)
+            "instant_until": iso(when + timedelta(seconds=86400 * _instant_days(emu.store, item) * scale)),
+            "secondary_at": iso(when + timedelta(seconds=SECONDARY_LAG_SECONDS * scale)),
             # the VM as it was at the backup: a later resize does not change its points
             **({"vm_size": vm_now.get("size"), "os_type": vm_now.get("os"),
-                "storage_type": source_storage_type(vm_now)} if vm_now else {})})
+                "storage_type": source_storage_type(vm_now), "zones": vm_now.get("zones") or [],
+                "encrypted": bool(vm_now.get("encrypted")),
+                "disks": _disks_at_backup(vm_now)} if vm_now else {})})
         item["last_recovery_point"] = rp_time
         item.setdefault("oldest_recovery_point", rp_time)
         item["backup_bytes"] = item.get("backup_bytes", 0) + outcome.get("size_mb", 0) * 1024 * 1024
@@ -195,6 +208,20 @@ def _backup_done(emu, job, when):
     else:
         item["last_error"] = job.get("error")
     emu.store.put("items", job["item"], item)
+
+
+def _instant_days(store, item):
+    """The policy's instantRpRetentionRangeInDays (2 for the default policies; 2 if unknown)."""
+    policy = get_policy(store, item["vault"], item["policy"]) if item.get("policy") else None
+    days = ((policy or {}).get("properties") or {}).get("instantRpRetentionRangeInDays")
+    return days if isinstance(days, int) and days > 0 else 2
+
+
+def _disks_at_backup(vm):
+    """The disks a restore of this point recreates: the OS disk and the data disks by LUN."""
+    disks = [{"lun": None, "size_gb": vm.get("os_disk_gb", 30)}]
+    disks += [{"lun": d["lun"], "size_gb": d.get("size_gb", 128)} for d in vm.get("data_disks", [])]
+    return {"sku": vm.get("disk_type", "Premium_LRS"), "disks": disks}
 
 
 def _ensure_backup_rg(emu, vm):
@@ -215,19 +242,47 @@ def register_events(emu):
 def recovery_points(ctx, sub, rg, vault, fabric, container, item):
     doc, _, found = require_item(ctx, sub, rg, vault, fabric, container, item)
     base = item_path(doc, found) + "/recoveryPoints/"
-    rps = sorted(found.get("recovery_points", []), key=lambda r: r["time"], reverse=True)
+    now = iso(ctx.now)
+    secondary = _secondary_read(ctx)
+    if secondary:
+        _require_crr(doc)
+    rps = sorted(live_points(found, now, secondary), key=lambda r: r["time"], reverse=True)
     vm = vm_of_item(ctx.store, found)
-    return Response(200, page([_rp_body(base, r, vm) for r in rps], ctx.request, ctx.base_url,
-                              ctx.emu.page_size))
+    return Response(200, page([_rp_body(base, r, vm, now, secondary) for r in rps], ctx.request,
+                              ctx.base_url, ctx.emu.page_size))
+
+
+# The az CLI's --use-secondary-region reads go through the cross-region-restore (passive stamp)
+# client, which pins api-version 2021-11-15 (test_backup_crr.yaml #135-#140): the same vault paths,
+# answered from the paired region's copy.
+SECONDARY_API_VERSIONS = ("2021-11-15",)
+
+
+def _secondary_read(ctx):
+    return ctx.api_version in SECONDARY_API_VERSIONS
+
+
+def _require_crr(vault):
+    # No source shows the secondary region's answer for a vault without cross-region restore;
+    # the code is the one the vault's own refusal uses (model.set_redundancy).
+    if not vault["storage"].get("crr"):
+        raise ArmError(400, "BMSUserErrorCrossRegionRestoreNotEnabled",
+                       "Cross Region Restore is not enabled on the vault '%s'. Enable it (vault "
+                       "redundancySettings.crossRegionRestore, GeoRedundant storage) and retry after "
+                       "the recovery points are replicated to the secondary region." % vault["name"])
 
 
 @arm("GET", P + "/recoverypoints/<rp>")
 def recovery_point(ctx, sub, rg, vault, fabric, container, item, rp):
     doc, _, found = require_item(ctx, sub, rg, vault, fabric, container, item)
-    for r in found.get("recovery_points", []):
+    now = iso(ctx.now)
+    secondary = _secondary_read(ctx)
+    if secondary:
+        _require_crr(doc)
+    for r in live_points(found, now, secondary):
         if r["id"] == rp:
             return Response(200, _rp_body(item_path(doc, found) + "/recoveryPoints/", r,
-                                          vm_of_item(ctx.store, found)))
+                                          vm_of_item(ctx.store, found), now, secondary))
     raise ArmError(404, "BMSUserErrorRecoveryPointNotFound",
                    "The recovery point '%s' was not found." % rp)
 
@@ -248,11 +303,35 @@ def source_storage_type(vm):
     return "PremiumVMOnPartialPremiumStorage" if premium else "NormalStorage"
 
 
-def _rp_body(base, rp, vm=None):
+def _rp_body(base, rp, vm=None, now=None, secondary=False):
     """A recovery point (shape of every recorded one: test_backup_job #138, test_backup_rp #129).
 
     No expiryTime: Azure sends none, even for a backup-now point with a retain-until date
-    (test_backup_job: backup-now --retain-until, then #138)."""
+    (test_backup_job: backup-now --retain-until, then #138). The tiers follow time (queries.rp_tiers);
+    ``zones`` (spec IaasVMRecoveryPoint) only for a zonal VM's point, as Azure leaves nulls out.
+    The secondary region's copy (test_backup_crr #136) has the vault-standard tier only,
+    crossRegionRestoreState Supported, and no recoveryPointAdditionalInfo / securityType."""
+    body = _primary_rp_body(base, rp, vm)
+    props = body["properties"]
+    if now is not None:
+        props["recoveryPointTierDetails"] = rp_tiers(rp, now)
+    if rp.get("zones"):
+        props["zones"] = list(rp["zones"])
+    if secondary:
+        props["recoveryPointTierDetails"] = [{"type": "HardenedRP", "status": "Valid"}]
+        for key in ("recoveryPointAdditionalInfo", "securityType"):
+            props.pop(key, None)
+        props["recoveryPointMoveReadinessInfo"] = {"ArchivedRP": {"isReadyForMove": False}}
+        ordered = {}
+        for key, value in props.items():
+            ordered[key] = value
+            if key == "recoveryPointTierDetails":
+                ordered["crossRegionRestoreState"] = "Supported"
+        body["properties"] = ordered
+    return body
+
+
+def _primary_rp_body(base, rp, vm):
     return {"id": base + rp["id"], "name": rp["id"],
             "type": "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/"
                     "protectedItems/recoveryPoints",

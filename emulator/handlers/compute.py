@@ -114,6 +114,8 @@ def vm_body(doc, instance_view=False, now=None):
             "location": doc["location"]}
     if doc.get("tags"):
         body["tags"] = doc["tags"]
+    if doc.get("zones"):
+        body["zones"] = list(doc["zones"])
     body["etag"] = '"%d"' % doc.get("etag", 1)
     body["properties"] = props
     resources = [extension_body(doc, ext) for ext in _all_extensions(doc)]

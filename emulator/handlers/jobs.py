@@ -11,88 +11,17 @@ vault level (V/backupOperations, V/backupOperationResults), as the az CLI mixes
 them.  Job reads count against Azure Backup's 150-per-hour limit.
 """
 
-from datetime import timedelta
-
-from ..arm import ArmError, Response, SENTINEL_TIME, gateway_error, iso, iso_duration, page, parse_iso
+from ..arm import ArmError, Response, gateway_error, page, parse_iso
 from ..model import BACKUP_RETRY_AFTER, OP_ACK_SECONDS, new_op
 from ..queries import job_key, jobs_of_vault, vault_key
 from ..routing import arm
-from .common import V, op_result, op_status, require_vault, vault_id
+from .common import V, job_body, op_result, op_status, require_vault, vault_id
 from .odata import parse_filter
 
 JOB_STATUSES = ("InProgress", "Completed", "Failed", "CompletedWithWarnings", "Cancelled",
                 "Cancelling")
 OPERATIONS = ("Register", "UnRegister", "ConfigureBackup", "Backup", "Restore", "DisableBackup",
               "DeleteBackupData", "CrossRegionRestore", "Undelete", "UpdateCustomerManagedKey")
-
-
-def _task_list(job, now):
-    """Task states of a backup job at ``now`` (Take Snapshot, then Transfer data to vault)."""
-    out = []
-    start = parse_iso(job["start"])
-    for task in job.get("tasks", []):
-        t_start = start + timedelta(seconds=task["from"])
-        t_end = start + timedelta(seconds=task["to"])
-        entry = {"taskId": task["name"], "taskType": "Normal"}
-        if job["status"] in ("Cancelled", "Failed") and now >= t_start and task.get("fails"):
-            entry.update(startTime=iso(t_start), endTime=iso(parse_iso(job["end"])),
-                         duration=iso_duration((parse_iso(job["end"]) - t_start).total_seconds()),
-                         status=job["status"])
-        elif now >= t_end and (job["status"] != "Failed" or not task.get("after_failure")):
-            entry.update(startTime=iso(t_start), endTime=iso(t_end),
-                         duration=iso_duration((t_end - t_start).total_seconds()), status="Completed")
-        elif now >= t_start and job["status"] in ("InProgress", "Cancelling"):
-            entry.update(startTime=iso(t_start), endTime=SENTINEL_TIME,
-                         duration=iso_duration((now - t_start).total_seconds()), status="InProgress")
-        else:
-            entry.update(startTime=SENTINEL_TIME, endTime=SENTINEL_TIME, duration="PT0S",
-                         status="Cancelled" if job["status"] == "Cancelled" else "NotStarted")
-        out.append(entry)
-    return out
-
-
-def job_body(ctx_or_emu, job, detail, now):
-    vault_path = _vault_path_of(job["vault"], ctx_or_emu)
-    start = parse_iso(job["start"])
-    props = {"jobType": "AzureIaaSVMJob"}
-    # Real backup jobs keep actionsInfo once Completed (recordings test_backup_job, Learn capture).
-    if job["status"] in ("InProgress", "Completed") and job["operation"] == "Backup":
-        props["actionsInfo"] = ["Cancellable"]
-    props["containerName"] = job["container"]
-    # Durations follow the (wall-clock) start and end times the job reports.
-    finished = parse_iso(job.get("ended", job["end"])) if job["status"] not in (
-        "InProgress", "Cancelling") else now
-    props["duration"] = iso_duration((finished - start).total_seconds())
-    props["virtualMachineVersion"] = "Compute"
-    if detail:
-        extended = {"tasksList": _task_list(job, now), "propertyBag": job["property_bag"]}
-        if job["operation"] == "Backup":
-            extended["internalPropertyBag"] = {"IsInstantRpJob": "True"}
-        if job["status"] == "Failed" and job.get("error"):
-            extended["dynamicErrorMessage"] = job["error"]["message"]
-        props["extendedInfo"] = extended
-    props.update({"entityFriendlyName": job["entity"], "backupManagementType": "AzureIaasVM",
-                  "operation": job["operation"], "status": job["status"],
-                  "startTime": job["start"]})
-    if job["status"] not in ("InProgress", "Cancelling"):
-        props["endTime"] = job.get("ended", job["end"])
-    props["activityId"] = job["activity_id"]
-    if job["status"] == "Failed" and job.get("error"):
-        err = job["error"]
-        props["errorDetails"] = [{"errorCode": err.get("number", 400000),
-                                  "errorString": err["message"], "errorTitle": err["code"],
-                                  "recommendations": err.get("recommendations", [])}]
-    return {"id": vault_path + "/backupJobs/" + job["id"], "name": job["id"],
-            "type": "Microsoft.RecoveryServices/vaults/backupJobs", "properties": props}
-
-
-def _vault_path_of(vkey, emu_like):
-    emu = getattr(emu_like, "emu", emu_like)
-    vault = emu.store.get("vaults", vkey)
-    if vault is not None:
-        return vault_id(vault["sub"], vault["rg"], vault["name"])
-    sub, rg, name = vkey.split("/", 2)
-    return vault_id(sub, rg, name)
 
 
 # -- operation endpoints (item level and vault level) ----------------------------
@@ -149,7 +78,9 @@ def list_jobs(ctx, sub, rg, vault):
     clauses = parse_filter(ctx.request.args.get("$filter"), allowed={
         "status", "operation", "backupmanagementtype", "starttime", "endtime", "jobid"})
     _count_job_read(ctx, sub)
-    jobs = jobs_of_vault(ctx.store, vault_key(doc["sub"], doc["rg"], doc["name"]))
+    # Cross-region restore jobs run in the paired region: backupCrrJobs lists them (crr.py).
+    jobs = [j for j in jobs_of_vault(ctx.store, vault_key(doc["sub"], doc["rg"], doc["name"]))
+            if not j.get("crr")]
     start = end = None
     for key, op, value in clauses:
         if key == "status":
@@ -183,7 +114,7 @@ def list_jobs(ctx, sub, rg, vault):
 def _require_job(ctx, sub, rg, vault, job):
     doc = require_vault(ctx.store, sub, rg, vault)
     found = ctx.store.get("jobs", job_key(vault_key(doc["sub"], doc["rg"], doc["name"]), job))
-    if found is None:
+    if found is None or found.get("crr"):
         raise ArmError(404, "BMSUserErrorJobNotFound",
                        "Job with the given id '%s' was not found in the vault." % job)
     return doc, found
@@ -199,7 +130,7 @@ def get_job(ctx, sub, rg, vault, job):
 @arm("POST", V + "/backupjobs/<job>/cancel")
 def cancel_job(ctx, sub, rg, vault, job):
     vault_doc, found = _require_job(ctx, sub, rg, vault, job)
-    if found["status"] != "InProgress" or found["operation"] != "Backup":
+    if found["status"] != "InProgress" or found["operation"] not in ("Backup", "Restore"):
         raise ArmError(400, "BMSUserErrorJobNotCancellable",
                        "The job cannot be cancelled in its current state (%s)." % found["status"])
     found["status"] = "Cancelling"

@@ -37,7 +37,7 @@ import re
 from collections import Counter, OrderedDict
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 import yaml
 from werkzeug.test import Client
@@ -82,12 +82,9 @@ NOT_YET = (
     ("deleted protection containers", r"/backupdeletedprotectioncontainers$"),
 )
 
-# The az CLI's --use-secondary-region reads (the secondary region's recovery points and jobs) go
-# through the cross-region-restore client, which pins this api-version.
-CRR_API_VERSIONS = ("2021-11-15",)
-
+# (the last alternative: a JWT, as a cross-region restore's access token is)
 _MINTED = re.compile(r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-                     r"|[0-9]{6,}|[A-Za-z0-9+/_=-]{20,})$")
+                     r"|[0-9]{6,}|[A-Za-z0-9+/_=-]{20,}|eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$")
 
 
 def cassettes():
@@ -154,6 +151,7 @@ def _date(interaction):
 def build_seed(interactions):
     """The cassette's resource groups and VMs, as an emulator seed."""
     sub_ids, groups, vms, vm_state = OrderedDict(), OrderedDict(), OrderedDict(), {}
+    storage_accounts = OrderedDict()
     for it in interactions:
         url = urlsplit(it["request"]["uri"])
         if url.netloc != ARM_HOST:
@@ -181,6 +179,22 @@ def build_seed(interactions):
         if tmpl.endswith("/microsoft.recoveryservices/vaults/{}") and it["request"]["method"] == "PUT":
             req = json.loads(it["request"]["body"] or "{}")
             groups.setdefault(segs[3].lower(), {"name": segs[3], "location": req.get("location")})
+        if tmpl.endswith("/microsoft.storage/storageaccounts/{}") and isinstance(body, dict):
+            # The test harness made restore's staging account before the recording (its GET is
+            # skipped: SKIPS); the emulator gets it as the recorded answer shows it.
+            storage_accounts.setdefault((segs[3].lower(), segs[7].lower()), {
+                "sub": segs[1], "rg": segs[3], "name": segs[7],
+                "location": CANARY.get(body.get("location"), body.get("location")),
+                "kind": body.get("kind", "StorageV2"),
+                "sku": (body.get("sku") or {}).get("name", "Standard_LRS"), "tags": {}})
+        if it["request"]["method"] == "POST" and (tmpl.endswith("/restore")
+                                                  or tmpl.endswith("/backupcrossregionrestore")):
+            # ... and the restore's target group (made by the harness, never read in the recording)
+            req = json.loads(it["request"]["body"] or "{}")
+            req = req.get("restoreRequest") or req.get("properties") or {}
+            target = [s for s in (req.get("targetResourceGroupId") or "").split("/") if s]
+            if len(target) == 4:
+                groups.setdefault(target[3].lower(), {"name": target[3], "location": req.get("region")})
     sub = next(iter(sub_ids.values()))
     seed = {
         "tenant_id": TENANT,
@@ -191,6 +205,7 @@ def build_seed(interactions):
                                   for s in sub_ids.values()]}],
         "resource_groups": [], "vms": [],
     }
+    seed["storage_accounts"] = list(storage_accounts.values())
     for (rg_low, _), (rg, body, _created) in vms.items():
         groups.setdefault(rg_low, {"name": rg, "location": body["location"]})
     for group in groups.values():
@@ -391,7 +406,7 @@ class Ids:
                     continue
                 if key in ("id", "nextLink") or (isinstance(value, str) and value.startswith("/")):
                     self.learn_url(value, mine[key])
-                elif key in ("jobId", "name", "activityId"):
+                elif key in ("jobId", "name", "activityId", "accessTokenString"):
                     self.learn(value, mine[key])
                 else:
                     self.learn_body(value, mine[key])
@@ -400,7 +415,8 @@ class Ids:
                 self.learn_body(a, b)
 
     def translate_path(self, path):
-        return "/".join(self.map.get(seg, seg) for seg in path.split("/"))
+        # (a minted segment may be sent percent-encoded: the CRR operation id's '=' as %3D)
+        return "/".join(self.map.get(seg, self.map.get(unquote(seg), seg)) for seg in path.split("/"))
 
     def translate_text(self, text):
         for rec, mine in self.map.items():
@@ -449,11 +465,15 @@ class Replayer:
         self.interactions = interactions if interactions is not None else load(name)
         self.sub, self.seed = build_seed(self.interactions)
         self.later = self.seed.pop("later")
+        storage_accounts = self.seed.pop("storage_accounts")
         self.specs = {(v["resource_group"].lower(), v["name"].lower()): v for v in self.seed["vms"]}
         self.discovered = set()
         # ARM's token buckets off: this replays one recorded client's traffic in a few seconds,
         # not a fleet; the recorded answers were not throttled by them.
         self.emu = Emulator(seed=self.seed, time_scale=1.0, faults="throttle=off")
+        # Azure Backup's job-read limit counts over the recording's own hour (the replay sends a
+        # recording's hour of polls in a second): its window follows the emulator's clock.
+        self.emu.faults.monotonic = lambda: self.emu.clock.now().timestamp()
         self.client = Client(self.emu)
         self.ids = Ids()
         self.tainted = {}
@@ -463,6 +483,11 @@ class Replayer:
         with self.emu.store.lock:
             clock = self.emu.clock
             clock.advance((self.start_rec - clock.now()).total_seconds())
+            self.emu.store.commit()
+        with self.emu.store.lock:
+            for account in storage_accounts:
+                key = "%s/%s/%s" % (account["sub"], account["rg"], account["name"])
+                self.emu.store.put("storageaccounts", key.lower(), account)
             self.emu.store.commit()
         self.start_emu = self.emu.clock.now()
         self.token = self._token()
@@ -532,8 +557,6 @@ class Replayer:
     def _classify(self, method, path, tmpl, host, api_version):
         if host != ARM_HOST:
             return "skipped", "other hosts (%s)" % host
-        if api_version in CRR_API_VERSIONS:
-            return "not-yet", "cross-region restore"
         for reason, pattern in SKIPS:
             if re.search(pattern, tmpl):
                 return "skipped", reason

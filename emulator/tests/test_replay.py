@@ -89,7 +89,9 @@ def test_long_running_answers_carry_azures_retry_after_at_time_scale_1():
             status, headers = step.answer
             if "azure-asyncoperation" not in headers and "location" not in headers:
                 continue
-            backup = re.search(r"/vaults/\{\}/.", step.template) is not None
+            # (the Backup service's location-level endpoints too: cross-region restore)
+            backup = re.search(r"/vaults/\{\}/.|/microsoft\.recoveryservices/locations/\{\}/backup",
+                               step.template) is not None
             want = str(BACKUP_RETRY_AFTER if backup else VAULT_RETRY_AFTER)
             seen[request_of(step)] = headers.get("retry-after")
             assert headers.get("retry-after") == want, (name, step.index, request_of(step), status)

@@ -90,3 +90,21 @@ def test_the_werkzeug_names_run_wsgi_uses_still_behave():
     assert isinstance(text, str) and "ValueError: boom" in text
     # Werkzeug's own run_wsgi still drains with a selector before close (what _drain keeps).
     assert "selectors.DefaultSelector" in inspect.getsource(serving.WSGIRequestHandler.run_wsgi)
+
+
+def test_the_date_header_follows_the_emulators_clock(emulator):
+    """Azure's answers carry Azure's time in Date; the emulator's is its own clock, so moving it with the
+    admin API moves what clients that judge ages by Azure's clock (RPO verdicts) see."""
+    from datetime import datetime, timezone
+    from email.utils import parsedate_to_datetime
+
+    def date_of():
+        resp = emulator.http.get(emulator.endpoint + "/_emulator/health", verify=emulator.ca)
+        return parsedate_to_datetime(resp.headers["Date"])
+    skew = (date_of() - datetime.now(timezone.utc)).total_seconds()
+    assert -5 < skew < 5
+    emulator.admin("POST", "clock", json={"advance": 27 * 3600})
+    moved = (date_of() - datetime.now(timezone.utc)).total_seconds()
+    assert 27 * 3600 - 5 < moved < 27 * 3600 + 5
+    assert len([v for k, v in emulator.http.get(emulator.endpoint + "/_emulator/health",
+                                                verify=emulator.ca).raw.headers.items() if k.lower() == "date"]) == 1

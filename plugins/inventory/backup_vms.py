@@ -64,14 +64,18 @@ options:
       - Add every host to C(region_<location>) (for example C(region_westeurope)), to one of C(backup_protected),
         C(backup_initial_backup_pending), C(backup_last_backup_failed), C(backup_unprotected), and to
         C(agent_<verdict>) (C(agent_ready), C(agent_not_ready), C(agent_missing), C(agent_outdated),
-        C(agent_stopped), C(agent_unknown)).
-      - The four C(backup_*) groups and the six C(agent_*) groups exist even when empty, so that plays
-        targeting them run (with no host) instead of failing to match.
+        C(agent_stopped), C(agent_unknown)), and a VM whose protection is on to one of C(rpo_ok),
+        C(rpo_breached) (its latest recovery point is older than its policy's schedule allows), C(rpo_never) (no
+        recovery point yet) or C(rpo_unknown) (its policy's schedule could not be read, or O(next_backup_time=false)).
+      - The four C(backup_*) groups, the six C(agent_*) groups and the four C(rpo_*) groups exist even when empty,
+        so that plays targeting them run (with no host) instead of failing to match.
       - V(false) leaves only the groups of O(keyed_groups) and O(groups).
     type: bool
     default: true
   next_backup_time:
-    description: Compute C(backup_next_backup_time) from each vault's policies (one policy list per vault in use).
+    description:
+      - Compute C(backup_next_backup_time) and the RPO verdict C(backup_rpo) from each vault's policies (one policy
+        list per vault in use). With V(false) the verdict is C(unknown).
     type: bool
     default: true
 extends_documentation_fragment:
@@ -131,6 +135,9 @@ HOST_VARS = {
     "last_backup_time": "last_backup_time", "next_backup_time": "next_backup_time", "coverage": "coverage",
     "reasons": "reasons",
 }
+# RPO facts of protected VMs (None for the others): backup_rpo is the verdict
+RPO_VARS = {"rpo": "verdict", "rpo_due_by": "due_by", "rpo_age_seconds": "age_seconds",
+            "rpo_allowed_age_seconds": "allowed_age_seconds"}
 # azure-identity logs a failed token request as a WARNING; with no logging configured Python
 # prints it on stderr, a second, raw copy of what the parser error below says clearly.
 # A NullHandler keeps it off stderr and still lets a user's own logging configuration see it.
@@ -173,12 +180,17 @@ def host_vars(subscription_id, vm):
     """The prefixed host variables of one VM of the coverage document."""
     out = {PREFIX + var: copy.deepcopy(vm.get(key)) for var, key in HOST_VARS.items()}
     out[PREFIX + "subscription_id"] = subscription_id
+    rpo = vm.get("rpo") or {}
+    out.update({PREFIX + var: rpo.get(key) for var, key in RPO_VARS.items()})
     return out
 
 
 def default_groups(vm):
     """The default groups of one VM."""
-    return ["region_%s" % vm["location"], "backup_%s" % vm["coverage"], "agent_%s" % vm["agent_status"]]
+    groups = ["region_%s" % vm["location"], "backup_%s" % vm["coverage"], "agent_%s" % vm["agent_status"]]
+    if vm.get("rpo"):
+        groups.append("rpo_%s" % vm["rpo"]["verdict"])
+    return groups
 
 
 class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
@@ -234,7 +246,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         rows = [(doc["subscription_id"], vm) for doc in documents for vm in doc["vms"]]
         with_defaults = self.get_option("default_groups")
         if with_defaults:
-            for name in ["backup_%s" % c for c in coverage.COVERAGE] + ["agent_%s" % a for a in AGENT_STATUSES]:
+            for name in (["backup_%s" % c for c in coverage.COVERAGE] + ["agent_%s" % a for a in AGENT_STATUSES]
+                         + ["rpo_%s" % v for v in coverage.RPO_VERDICTS]):
                 self.inventory.add_group(name)
         strict = self.get_option("strict")
         for host, (sub, vm) in zip(host_names(rows, self.get_option("hostnames")), rows):

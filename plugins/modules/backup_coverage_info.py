@@ -39,9 +39,22 @@ options:
   next_backup_time:
     description:
       - Compute each protected VM's next scheduled backup from its policy (one policy list per vault).
-      - With V(false), RV(coverage.vms[].next_backup_time) is null and no policy is read.
+      - With V(false), RV(coverage.vms[].next_backup_time) is null, every RPO verdict is V(unknown) and no policy
+        is read.
     type: bool
     default: true
+  job_hours:
+    description:
+      - Read the backup jobs of the last O(job_hours) hours of the vaults of the regions read, and return the failed
+        ones grouped by Azure's error code and the ones running for O(long_running_hours) or more, in
+        RV(coverage.jobs).
+      - One filtered job list per vault, within Azure Backup's 150 job reads an hour. V(0) reads no job.
+    type: int
+    default: 24
+  long_running_hours:
+    description: A job still running after this many hours is listed in RV(coverage.jobs.long_running).
+    type: int
+    default: 12
 seealso:
   - plugin: backupops.azure.backup_vms
     plugin_type: inventory
@@ -97,12 +110,30 @@ coverage:
       description:
         - Counts for every VM read; V(protected) + V(initial_backup_pending) + V(last_backup_failed) +
           V(unprotected) = V(vms).
-        - C(vms), C(protected), C(initial_backup_pending), C(last_backup_failed), C(unprotected) and
-          C(agent_not_ready) (VMs whose agent verdict is not V(ready), whatever their coverage).
+        - C(vms), C(protected), C(initial_backup_pending), C(last_backup_failed), C(unprotected),
+          C(agent_not_ready) (running VMs whose agent verdict is not V(ready), whatever their coverage),
+          C(deallocated) (VMs their owner deallocated: no agent can report, and none is expected to),
+          and the RPO verdicts of the VMs whose protection is on, C(rpo_ok) + C(rpo_breached) + C(rpo_never) +
+          C(rpo_unknown) (see RV(coverage.vms[].rpo)).
       type: dict
       returned: always
       sample: {vms: 16, protected: 5, initial_backup_pending: 1, last_backup_failed: 1, unprotected: 9,
-               agent_not_ready: 7}
+               agent_not_ready: 6, deallocated: 1, rpo_ok: 4, rpo_breached: 1, rpo_never: 2, rpo_unknown: 0}
+    jobs:
+      description:
+        - The jobs of the last O(job_hours) hours that need a look (absent with O(job_hours=0)).
+        - C(hours), C(since) (UTC), C(failed_jobs) (how many failed), C(failed) (one group per Azure error code,
+          the most frequent first, each with C(code), C(count), C(vms), C(vaults), C(operations), Azure's
+          C(message) and C(recommendations)), C(long_running) (C(vm), C(vault), C(operation), C(job_id),
+          C(start_time), C(running_hours)), and C(vaults) (per vault C(name), C(resource_group), C(location) and
+          its C(failed), C(in_progress) and C(completed) job counts).
+      type: dict
+      returned: when O(job_hours) is not 0
+      sample: {hours: 24, since: "2026-12-03T08:00:00Z", failed_jobs: 3, failed: [{code: UserErrorGuestAgentStatusUnavailable,
+               count: 3, vms: [rg-shop/shop-web-01], vaults: [rsv-weu], operations: [Backup], message: VM Agent unable
+               to communicate with Azure Backup., recommendations: [Ensure the VM agent is installed.]}], long_running: [],
+               vaults: [{name: rsv-weu, resource_group: rg-backup, location: westeurope, failed: 3, in_progress: 0,
+               completed: 12}]}
     regions:
       description: Every region that has VMs, sorted by location, with the same counts as RV(coverage.totals).
       type: list
@@ -142,7 +173,17 @@ coverage:
           type: int
           returned: always
         agent_not_ready:
-          description: VMs whose agent verdict is not V(ready) (any coverage).
+          description: VMs not deallocated whose agent verdict is not V(ready) (any coverage).
+          type: int
+          returned: always
+        deallocated:
+          description: VMs their owner deallocated.
+          type: int
+          returned: always
+        rpo_breached:
+          description:
+            - VMs whose protection is on and whose latest recovery point is older than their policy allows
+              (C(rpo_ok), C(rpo_never) and C(rpo_unknown) count the other verdicts).
           type: int
           returned: always
     vms:
@@ -226,6 +267,18 @@ coverage:
           description: When the policy's schedule next runs a backup (UTC); null when protection is not on.
           type: str
           returned: always
+        rpo:
+          description:
+            - The recovery point objective of a VM whose protection is on (null otherwise), what Azure's Backup
+              center calls "RPO breached" when its latest recovery point is older than its policy promises.
+            - C(verdict) V(ok), V(breached), V(never) (no recovery point yet) or V(unknown) (the policy's schedule
+              could not be read, or O(next_backup_time=false)); C(allowed_age_seconds), the policy's longest gap
+              between two scheduled backups plus two hours for the backup to run (a daily policy allows 26 hours,
+              a weekly one on Sundays 7 days and 2 hours, an Enhanced policy every 4 hours 6 hours);
+              C(age_seconds), the age of the latest recovery point; C(due_by), when the next point is due (UTC).
+          type: dict
+          returned: always
+          sample: {verdict: breached, allowed_age_seconds: 93600, age_seconds: 187200, due_by: "2026-12-02T00:30:00Z"}
         coverage:
           description: Exactly one of V(protected), V(initial_backup_pending), V(last_backup_failed), V(unprotected).
           type: str
@@ -251,6 +304,7 @@ coverage:
 """
 
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import listed
+from ansible_collections.backupops.azure.plugins.module_utils.core import validation
 from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.engines import coverage
 from ansible_collections.backupops.azure.plugins.module_utils.resources import locations
@@ -258,8 +312,11 @@ from ansible_collections.backupops.azure.plugins.module_utils.resources import l
 
 def run(module):
     p = module.params
+    # at most 180 days back: beyond what a report of recent jobs needs
+    validation.check_numbers(p, {"job_hours": (0, 180 * 24, "hours"), "long_running_hours": (1, None, "hours")})
     document = coverage.read(module, locations=p["locations"], resource_groups=p["resource_groups"],
-                             next_backup=p["next_backup_time"])
+                             next_backup=p["next_backup_time"], job_hours=p["job_hours"],
+                             long_running_hours=p["long_running_hours"])
     seen_regions = {row["location"] for row in document["vms"]}
     seen_groups = {row["resource_group"].lower() for row in document["vms"]}
     empty = [loc for loc in p["locations"] or [] if locations.normalize(loc) not in seen_regions]
@@ -279,6 +336,8 @@ def main():
             "locations": {"type": "list", "elements": "str"},
             "resource_groups": {"type": "list", "elements": "str"},
             "next_backup_time": {"type": "bool", "default": True},
+            "job_hours": {"type": "int", "default": 24},
+            "long_running_hours": {"type": "int", "default": 12},
         },
         supports_check_mode=True,
     )

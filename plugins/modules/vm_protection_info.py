@@ -141,6 +141,14 @@ vms:
       type: str
       returned: always
       sample: "2026-11-27T00:00:00Z"
+    rpo:
+      description:
+        - Whether the latest recovery point is as recent as the policy's schedule promises; null when protection is
+          not active. C(verdict) V(ok), V(breached), V(never) or V(unknown), C(allowed_age_seconds) (the schedule's
+          longest gap plus two hours), C(age_seconds), C(due_by) (UTC). See M(backupops.azure.backup_coverage_info).
+      type: dict
+      returned: always
+      sample: {verdict: ok, allowed_age_seconds: 93600, age_seconds: 3600, due_by: "2026-11-28T00:30:00Z"}
     time_zone:
       description: The policy's time zone, in which its schedule is written.
       type: str
@@ -164,7 +172,7 @@ def absent(ref):
             "protection_state": None, "protection_status": "not protected", "health_status": None,
             "health_details": [], "policy": None, "last_backup_time": None, "last_backup_status": None,
             "last_recovery_point": None, "soft_deleted": False, "soft_delete_until": None,
-            "next_scheduled_backup": None, "time_zone": None, "disks": None}
+            "next_scheduled_backup": None, "rpo": None, "time_zone": None, "disks": None}
 
 
 def vault_rows(module, rg, name, keys=None):
@@ -174,7 +182,7 @@ def vault_rows(module, rg, name, keys=None):
     vm_policies = policies.vm_policies(module, rg, name) if items else {}
     rows = {}
     for key, item in items.items():
-        facts = protection_info.with_schedule(protection.item_facts(item), vm_policies)
+        facts = protection_info.with_schedule(protection.item_facts(item), vm_policies, module.azure_now())
         facts.update(vault=name, vault_id=protection.vault_id(module.subscription_id, rg, name))
         rows[key] = facts
     return rows

@@ -80,14 +80,22 @@ def test_counts_equal_the_emulator_state(emulator, arranged, playbook):
     expected = expected_from_state(emulator)
     rows = {row["name"]: row for row in document["vms"]}
     assert {name: (row["location"], row["coverage"]) for name, row in rows.items()} == expected
-    totals = dict(counts(expected.values()), vms=len(expected), agent_not_ready=len(AGENT_NOT_READY))
-    assert document["totals"] == totals
+    state = emulator.admin("GET", "state")
+    deallocated = {vm["name"] for vm in state["vms"].values() if vm["power"] == "deallocated"}
+    assert deallocated == {"data-dev-01", "erp-test-01"}
+    live = [i for i in state["items"].values() if not i.get("soft_deleted")
+            and i["state"] not in ("ProtectionStopped", "BackupsSuspended")]
+    with_point = len([i for i in live if i.get("last_recovery_point")])
+    totals = dict(counts(expected.values()), vms=len(expected), agent_not_ready=len(AGENT_NOT_READY - deallocated),
+                  deallocated=2, rpo_ok=with_point, rpo_never=len(live) - with_point, rpo_breached=0, rpo_unknown=0)
+    assert document["totals"] == totals and with_point and len(live) > with_point
     # the arrangement gave one VM of every coverage at least
     assert all(document["totals"][c] for c in COVERAGE)
     for region in document["regions"]:
         mine = [v for v in expected.values() if v[0] == region["location"]]
         assert {c: region[c] for c in COVERAGE} == counts(mine) and region["vms"] == len(mine)
-        assert region["agent_not_ready"] == len([n for n in AGENT_NOT_READY if expected[n][0] == region["location"]])
+        assert region["agent_not_ready"] == len([n for n in AGENT_NOT_READY - deallocated
+                                                 if expected[n][0] == region["location"]])
     assert {r["location"]: [v["name"] for v in r["vaults"]] for r in document["regions"]} == {
         "eastus": ["rsv-cov-eastus"], "southeastasia": [], "westeurope": ["rsv-cov-westeurope"]}
     weu = next(r for r in document["regions"] if r["location"] == "westeurope")
@@ -154,8 +162,9 @@ def test_requests_do_not_grow_with_the_number_of_vms(own_emulator, tmp_path):
     before = playbook("backup_coverage_info.yml").task(TASK)["coverage"]["totals"]["vms"]
     first = arm_calls(emulator)
     # two VM lists, the vault list, a read (its list body has no redundancy) and the items of each of the two
-    # vaults, the policies of the two vaults in use
-    assert len(first) == 9 and all(c.startswith("GET ") for c in first), first
+    # vaults, the policies of the two vaults in use, one filtered job list per vault
+    assert len(first) == 11 and all(c.startswith("GET ") for c in first), first
+    assert len([c for c in first if c.endswith("/backupjobs")]) == 2
     for i in range(40):
         emulator.admin("POST", "vms", json={"resource_group": ("rg-shop-weu", "rg-data-sea")[i % 2],
                                             "name": "extra-%02d" % i, "os": "Linux"})
@@ -163,3 +172,47 @@ def test_requests_do_not_grow_with_the_number_of_vms(own_emulator, tmp_path):
     after = playbook("backup_coverage_info.yml").task(TASK)["coverage"]["totals"]
     assert after["vms"] == before + 40 and after["unprotected"] >= 40
     assert arm_calls(emulator) == first
+
+
+def test_rpo_breaches_when_the_clock_passes_the_schedule(own_emulator, tmp_path):
+    """The default policy backs up daily: 26 hours after the arrangement's backups every protected VM's
+    point is too old (the emulator runs no scheduled backup), and the verdicts say so, per region too."""
+    emulator = own_emulator
+
+    def rpo_of(document):
+        return {row["name"]: (row["rpo"] or {}).get("verdict") for row in document["vms"]}
+    before = run_playbook(emulator, "backup_coverage_info.yml", tmp_path).task(TASK)["coverage"]
+    verdicts = rpo_of(before)
+    assert verdicts["shop-web-01"] == "ok" and verdicts["shop-web-02"] == "never"
+    assert verdicts["erp-app-01"] is None and verdicts["shop-db-01"] is None     # not protected; stopped
+    web = next(r for r in before["vms"] if r["name"] == "shop-web-01")["rpo"]
+    assert web["allowed_age_seconds"] == 26 * 3600 and 0 <= web["age_seconds"] < 3600
+    emulator.admin("POST", "clock", json={"advance": 27 * 3600})
+    after = run_playbook(emulator, "backup_coverage_info.yml", tmp_path).task(TASK)["coverage"]
+    moved = rpo_of(after)
+    assert moved["shop-web-01"] == "breached" and moved["shop-web-02"] == "never"
+    assert {n for n, v in moved.items() if v == "breached"} == {n for n, v in verdicts.items() if v == "ok"}
+    assert after["totals"]["rpo_breached"] == before["totals"]["rpo_ok"] and after["totals"]["rpo_ok"] == 0
+    assert sum(r["rpo_breached"] for r in after["regions"]) == after["totals"]["rpo_breached"]
+
+
+def test_failed_jobs_grouped_by_azure_code(emulator, arranged, playbook):
+    """The failed jobs of the last 24 hours, grouped by Azure's error code, equal the emulator's jobs."""
+    emulator.clear_log()
+    document = playbook("backup_coverage_info.yml").task(TASK)["coverage"]
+    jobs = document["jobs"]
+    state = emulator.admin("GET", "state")
+    failed = [j for j in state["jobs"].values() if j["status"] == "Failed"]
+    assert failed and jobs["failed_jobs"] == len(failed) and jobs["hours"] == 24
+    assert sum(g["count"] for g in jobs["failed"]) == len(failed)
+    by_code = {g["code"]: g for g in jobs["failed"]}
+    agent = by_code["UserErrorGuestAgentStatusUnavailable"]
+    assert "rg-migrated-eus/legacy-win-02" in [v.lower() for v in agent["vms"]]
+    assert agent["recommendations"] and "rsv-cov-eastus" in agent["vaults"]
+    assert sum(v["failed"] for v in jobs["vaults"]) == len(failed)
+    assert len([e for e in emulator.arm_requests() if e["path"].lower().endswith("/backupjobs")]) == len(
+        jobs["vaults"])     # one filtered list per vault
+    # job_hours: 0 reads no job
+    emulator.clear_log()
+    none = playbook("backup_coverage_info.yml", extra_vars={"job_hours": 0}).task(TASK)["coverage"]
+    assert "jobs" not in none and not [e for e in emulator.arm_requests() if "backupjobs" in e["path"].lower()]

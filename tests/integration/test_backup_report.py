@@ -243,6 +243,9 @@ def test_json_is_the_emulators_state(arranged, report):
     expected = expected_from_state(arranged)
     found = {v["name"]: (v["location"], v["coverage"], v["agent_status"] != "ready") for v in document["vms"]}
     assert found == expected
+    # a deallocated VM is counted as such, not as an agent problem
+    deallocated = {vm["name"] for vm in arranged.admin("GET", "state")["vms"].values() if vm["power"] == "deallocated"}
+    assert deallocated
     locations = sorted({loc for loc, _c, _a in expected.values()})
     assert [r["location"] for r in document["regions"]] == locations
     for region in document["regions"]:
@@ -250,14 +253,18 @@ def test_json_is_the_emulators_state(arranged, report):
         assert region["vms"] == len(mine)
         for cover in COVERAGE:
             assert region[cover] == len([v for v in mine.values() if v[1] == cover]), (region, cover)
-        assert region["agent_not_ready"] == len([v for v in mine.values() if v[2]])
+        assert region["agent_not_ready"] == len([n for n, v in mine.items() if v[2] and n not in deallocated])
+        assert region["deallocated"] == len([n for n in mine if n in deallocated])
         assert [v["name"] for v in region["vaults"]] == ["rsv-report-" + region["location"]]
         # the region's VMs, sorted by resource group and name
         rows = [(v["resource_group"], v["name"]) for v in document["vms"] if v["location"] == region["location"]]
         assert rows == sorted(rows) and sorted(n for _rg, n in rows) == sorted(mine)
-    assert document["totals"] == {
-        "vms": len(expected), "agent_not_ready": len([v for v in expected.values() if v[2]]),
-        **{c: len([v for v in expected.values() if v[1] == c]) for c in COVERAGE}}
+    totals = {key: value for key, value in document["totals"].items() if not key.startswith("rpo_")}
+    assert totals == {
+        "vms": len(expected), "agent_not_ready": len([n for n, v in expected.items() if v[2] and n not in deallocated]),
+        "deallocated": len(deallocated), **{c: len([v for v in expected.values() if v[1] == c]) for c in COVERAGE}}
+    protected_on = len([v for v in document["vms"] if v["rpo"]])
+    assert sum(document["totals"]["rpo_" + v] for v in ("ok", "breached", "never", "unknown")) == protected_on
     assert [v["name"] for v in document["needs_action"]] == [
         v["name"] for v in document["vms"] if v["coverage"] != "protected" or v["agent_status"] != "ready"]
     by_name = {v["name"]: v for v in document["vms"]}

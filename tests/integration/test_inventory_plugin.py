@@ -110,6 +110,14 @@ def test_groups_and_host_vars_match_the_coverage(emulator, arranged, tmp_path):
     assert web["backup_subscription_id"] == emulator.sub
     failed = hostvars["legacy-win-02"]
     assert failed["backup_reasons"][0]["azure_code"] == "UserErrorGuestAgentStatusUnavailable"
+    # the RPO verdicts of the VMs whose protection is on, as groups and variables
+    for verdict in ("ok", "breached", "never", "unknown"):
+        assert hosts_of(data, "rpo_" + verdict) == {
+            n for n, r in rows.items() if (r["rpo"] or {}).get("verdict") == verdict}
+    assert "shop-web-01" in hosts_of(data, "rpo_ok") and "shop-web-02" in hosts_of(data, "rpo_never")
+    assert web["backup_rpo"] == "ok" and web["backup_rpo_allowed_age_seconds"] == 26 * 3600
+    assert web["backup_rpo_due_by"] == rows["shop-web-01"]["rpo"]["due_by"]
+    assert hostvars["erp-app-01"]["backup_rpo"] is None     # not protected: no verdict
     # no connection variables are invented
     assert not [k for v in hostvars.values() for k in v if k.startswith("ansible_")]
 

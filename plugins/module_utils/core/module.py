@@ -71,11 +71,15 @@ class AzureBackupModule:
         return self.session.subscription_id
 
     def client(self, kind):
-        """A cached SDK client ('vaults', 'backup' or 'compute') for this subscription."""
+        """A cached SDK client (a key of session.CLIENTS) for this subscription."""
         try:
             return self.session.client(kind)
         except MissingLibrary as err:
             self._module.fail_json(msg=err.message, exception=err.exception)
+
+    def azure_now(self):
+        """Now by Azure's clock (the Date of its answers), for judging ages and schedules."""
+        return self.session.azure_now()
 
     def azure_call(self, action, func, *args, **kwargs):
         """Call the SDK; translate its exceptions into AzureBackupError."""

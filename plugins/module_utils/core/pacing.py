@@ -34,7 +34,7 @@ import json
 import random
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
 # Azure's documented buckets (Learn: "Understand how Azure Resource Manager throttles requests").
@@ -181,6 +181,9 @@ class Budget:
         self.share = max(MIN_SHARE, self.share / 2.0)
 
 
+SKEW_RESOLUTION = 2.0     # seconds
+
+
 class Pacer:
     """Pacing, retries and the deadline of one process (one per subscription: see for_subscription)."""
 
@@ -197,6 +200,27 @@ class Pacer:
         self.stats = {"requests": 0, "throttled": 0, "retried": 0, "waited": 0.0}
         self.started = clock()
         self.answered_once = False
+        self.server_skew = 0.0
+
+    def saw_date(self, headers):
+        """Azure's clock from an answer's Date header: the time RPOs and schedules are judged by, so a
+        controller whose clock is off does not misjudge them."""
+        value = headers.get("Date") if headers is not None else None
+        if not value:
+            return
+        try:
+            server = parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return
+        if server.tzinfo is None:
+            server = server.replace(tzinfo=timezone.utc)
+        skew = (server - datetime.now(timezone.utc)).total_seconds()
+        # Date has whole seconds: a skew within them is no skew
+        self.server_skew = skew if abs(skew) >= SKEW_RESOLUTION else 0.0
+
+    def azure_now(self):
+        """Now by Azure's clock (this machine's when no answer said otherwise), an aware UTC datetime."""
+        return datetime.now(timezone.utc) + timedelta(seconds=self.server_skew)
 
     def set_timeout(self, seconds):
         """The task's deadline: ``seconds`` from now."""
@@ -304,6 +328,7 @@ class Pacer:
                 attempt += 1
                 continue
             self.answered_once = True
+            self.saw_date(response.http_response.headers)
             status = response.http_response.status_code
             delay = self._retry_delay(response, again, attempt)
             if status == 429:

@@ -140,6 +140,10 @@ class AzureSession:
         """This process's pacer of the subscription: its budgets, retries and deadline."""
         return pacing.for_subscription(self.subscription_id)
 
+    def azure_now(self):
+        """Now by Azure's clock, as its answers' Date headers give it."""
+        return self.pacer.azure_now()
+
     def for_subscription(self, subscription_id):
         """A session for another subscription with the same cloud and credential."""
         other = AzureSession(dict(self.params, subscription_id=subscription_id), self._on_secret,

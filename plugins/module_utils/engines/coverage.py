@@ -24,10 +24,11 @@ from ..core.batch import run_all
 from ..core.errors import listed
 from ..core.transform import as_dict, iso_utc, resource_group_of
 from ..resources import policies, protection, vaults, vms
-from . import agent, protection_info
+from . import agent, job_health, protection_info
 
 COVERAGE = ("protected", "initial_backup_pending", "last_backup_failed", "unprotected")
-COUNTS = COVERAGE + ("agent_not_ready",)
+RPO_VERDICTS = ("ok", "breached", "never", "unknown")
+COUNTS = COVERAGE + ("agent_not_ready", "deallocated") + tuple("rpo_" + v for v in RPO_VERDICTS)
 # The item of a VM when several vaults hold one: live protection first, then kept data.
 STATE_RANK = {"present": 0, "stopped": 1, "soft_deleted": 2}
 PROTECT_MODULE = "backupops.azure.vm_protection"
@@ -69,10 +70,12 @@ def select(vm_facts, locations=None, resource_groups=None):
 
 
 def read(module, locations=None, resource_groups=None, next_backup=True, now=None, concurrency=8,
-         vault_settings=True):
+         vault_settings=True, job_hours=None, long_running_hours=12):
     """The coverage document of the subscription (optionally only some regions / resource groups).
     ``vault_settings=False`` skips the vaults' GETs: the regions' C(storage_redundancy) is then None
-    (for readers that use the VM rows only, which need the vaults' names and ids)."""
+    (for readers that use the VM rows only, which need the vaults' names and ids).  With ``job_hours``
+    the document gains ``jobs``: the failed and long-running jobs of those hours (job_health.py, one
+    filtered job list per vault)."""
     vm_facts = select(read_vms(module), locations, resource_groups)
     regions = {f["location"] for f in vm_facts}
     listed = [v for v in vaults.list_vaults(module) if vms.normalize_location(v.get("location")) in regions]
@@ -94,7 +97,11 @@ def read(module, locations=None, resource_groups=None, next_backup=True, now=Non
         outcomes = run_all(using, lambda v: policies.vm_policies(module, resource_group_of(v["id"]), v["name"]),
                            concurrency, "list policies")
         vault_policies = {outcome.item["id"].lower(): outcome.value for outcome in outcomes}
-    return build(module.subscription_id, vm_facts, listed, items, vault_policies, now)
+    now = now or module.azure_now()
+    document = build(module.subscription_id, vm_facts, listed, items, vault_policies, now)
+    if job_hours:
+        document["jobs"] = job_health.read(module, listed, job_hours, now, long_running_hours, concurrency)
+    return document
 
 
 # -- the document -------------------------------------------------------------------------------
@@ -211,6 +218,8 @@ def vm_row(vm, vault, item, policies, region_vaults, now=None):
         "last_backup_time": facts["last_backup_time"] if facts else None,
         "last_recovery_point": facts["last_recovery_point"] if facts else None,
         "next_backup_time": facts["next_scheduled_backup"] if facts else None,
+        # Azure's Backup center calls a VM whose latest point is older than its policy promises "RPO breached"
+        "rpo": (facts or {}).get("rpo"),
         "coverage": coverage,
         "reasons": reasons,
     }
@@ -221,8 +230,12 @@ def _counts(rows):
     counts["vms"] = len(rows)
     for row in rows:
         counts[row["coverage"]] += 1
-        if row["agent_status"] != "ready":
+        if row["power_state"] == "deallocated":     # stopped by its owner: not an agent problem
+            counts["deallocated"] += 1
+        elif row["agent_status"] != "ready":
             counts["agent_not_ready"] += 1
+        if row["rpo"]:
+            counts["rpo_" + row["rpo"]["verdict"]] += 1
     return counts
 
 

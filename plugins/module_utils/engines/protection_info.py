@@ -14,7 +14,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 """
 
 from ..core.batch import run_all
-from ..core.transform import iso_utc, resource_group_of
+from ..core.transform import iso_utc, parse_time, resource_group_of
 from ..resources import protection, schedule, vaults, vms
 
 
@@ -106,11 +106,17 @@ def _report(module, vault, rg, name, refreshed, concurrency):
 
 
 def with_schedule(facts, policies, now=None):
-    """Add the policy's next scheduled backup to item facts."""
+    """Add the policy's next scheduled backup and the RPO verdict (None unless protection is on) to
+    item facts."""
     policy = policies.get((facts.get("policy") or "").lower())
-    nxt = None
-    if policy is not None and facts["state"] == "present":
-        nxt = schedule.next_run((policy.get("properties") or {}), now)
+    props = (policy or {}).get("properties") or {}
+    nxt, rpo = None, None
+    if facts["state"] == "present":
+        if policy is not None:
+            nxt = schedule.next_run(props, now)
+        rpo = schedule.rpo(props if policy is not None else None, parse_time(facts.get("last_recovery_point")), now)
+        rpo["due_by"] = iso_utc(rpo["due_by"])
     facts["next_scheduled_backup"] = iso_utc(nxt)
-    facts["time_zone"] = ((policy or {}).get("properties") or {}).get("timeZone")
+    facts["time_zone"] = props.get("timeZone")
+    facts["rpo"] = rpo
     return facts

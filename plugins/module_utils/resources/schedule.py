@@ -3,7 +3,8 @@
 # Copyright: Contributors to the backupops.azure project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""When an Azure VM backup policy next runs, from its schedule (the portal's "next backup").
+"""When an Azure VM backup policy next runs, from its schedule (the portal's "next backup"), and
+whether a VM's latest recovery point is as recent as that schedule promises (its RPO).
 
 A policy's run times are wall-clock times in the policy's ``timeZone`` (a Windows time zone
 id); only their time of day counts.  Standard policies (SimpleSchedulePolicy) run daily or on
@@ -130,3 +131,62 @@ def next_run(policy_props, now=None):
         if best is not None:
             return best
     return best
+
+
+# How late a scheduled backup's recovery point may be on top of the schedule's longest gap: the
+# job starts some time after the scheduled minute and its snapshot is taken within the job.
+RPO_GRACE = timedelta(hours=2)
+
+
+def _runs(policy_props, start, end):
+    """Every scheduled run (aware UTC datetimes, sorted) between start and end, or None when unknown."""
+    schedule = (policy_props or {}).get("schedulePolicy") or {}
+    tz = zone((policy_props or {}).get("timeZone"))
+    slots = _slots(schedule)
+    if tz is None or not slots:
+        return None
+    runs = set()
+    day, last = start.astimezone(tz).date() - timedelta(days=1), end.astimezone(tz).date() + timedelta(days=1)
+    while day <= last:
+        for days, hour, minute in slots:
+            if days is None or DAYS[day.weekday()] in days:
+                when = datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz).astimezone(timezone.utc)
+                if start <= when <= end:
+                    runs.add(when)
+        day += timedelta(days=1)
+    return sorted(runs)
+
+
+def longest_gap(policy_props, now=None):
+    """The longest time between two scheduled runs around ``now`` (two weeks each side, so a weekly
+    schedule and a change of daylight saving time count), or None when the schedule is unknown."""
+    now = now or datetime.now(timezone.utc)
+    runs = _runs(policy_props, now - timedelta(days=15), now + timedelta(days=15))
+    if not runs:
+        return None
+    if len(runs) == 1:
+        return timedelta(days=30)
+    return max(b - a for a, b in zip(runs, runs[1:]))
+
+
+def rpo(policy_props, last_recovery_point, now=None, grace=RPO_GRACE):
+    """The RPO verdict of a protected VM: ``ok`` while its latest recovery point is younger than the
+    schedule's longest gap plus ``grace``, ``breached`` past it, ``never`` without a recovery point,
+    ``unknown`` when the schedule cannot be read (unknown time zone or policy).
+
+    A dict: verdict, the allowed age and the actual one in seconds, and when the next point is due."""
+    now = now or datetime.now(timezone.utc)
+    gap = longest_gap(policy_props, now) if policy_props else None
+    allowed = gap + grace if gap is not None else None
+    out = {"verdict": "unknown", "allowed_age_seconds": int(allowed.total_seconds()) if allowed else None,
+           "age_seconds": None, "due_by": None}
+    if last_recovery_point is None:
+        out["verdict"] = "never"
+        return out
+    out["age_seconds"] = max(0, int((now - last_recovery_point).total_seconds()))
+    if allowed is None:
+        return out
+    due = last_recovery_point + allowed
+    out["due_by"] = due
+    out["verdict"] = "breached" if now > due else "ok"
+    return out

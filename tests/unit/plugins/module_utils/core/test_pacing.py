@@ -299,3 +299,17 @@ def test_one_pacer_per_subscription_and_the_tasks_deadline():
     assert pacing.for_subscription("sub-1") is first and pacing.for_subscription("sub-2") is not first
     pacing.set_timeout(42)
     assert 41 < first.remaining() <= 42 and 41 < pacing.for_subscription("sub-3").remaining() <= 42
+
+
+def test_azure_now_follows_the_date_of_azures_answers():
+    pacer = pacing.Pacer()
+    local = datetime.now(timezone.utc)
+    assert abs((pacer.azure_now() - local).total_seconds()) < 1      # no answer yet: this machine's clock
+    pacer.saw_date({"Date": format_datetime(local + timedelta(hours=27), usegmt=True)})
+    assert abs((pacer.azure_now() - local).total_seconds() - 27 * 3600) < 2
+    # within Date's whole seconds there is no skew; an unreadable Date changes nothing
+    pacer.saw_date({"Date": format_datetime(datetime.now(timezone.utc), usegmt=True)})
+    assert pacer.server_skew == 0.0
+    pacer.saw_date({"Date": "not a date"})
+    pacer.saw_date({})
+    assert pacer.server_skew == 0.0

@@ -74,7 +74,7 @@ def estate():
     ]
     weu = vault("rsv-weu")
     items = {weu["id"].lower(): [
-        item("web-01"), item("web-02", state="IRPending", status=""),
+        item("web-01", lastRecoveryPoint="2026-11-25T22:05:00.1234567Z"), item("web-02", state="IRPending", status=""),
         item("db-01", state="IRPending", status="Failed", healthDetails=[FAILED_DETAIL]),
         item("old-01", rg="rg-b", state="ProtectionStopped"),
         item("gone-01", rg="rg-b", state="ProtectionStopped", isScheduledForDeferredDelete=True,
@@ -104,8 +104,10 @@ def test_document_counts_add_up_per_region_and_in_total():
     document = coverage.build(SUB, *estate(), policies={protection.vault_id(SUB, "rg-backup", "rsv-weu").lower(): DAILY},
                               now=NOW)
     assert document["generated_at"] == "2026-11-26T10:30:00Z" and document["subscription_id"] == SUB
+    # idle-01 is deallocated by its owner: counted as such, not as an agent problem
     assert document["totals"] == {"vms": 8, "protected": 1, "initial_backup_pending": 1, "last_backup_failed": 1,
-                                  "unprotected": 5, "agent_not_ready": 2}
+                                  "unprotected": 5, "agent_not_ready": 1, "deallocated": 1,
+                                  "rpo_ok": 1, "rpo_breached": 0, "rpo_never": 2, "rpo_unknown": 0}
     assert [r["location"] for r in document["regions"]] == ["eastus", "westeurope"]
     eastus, weu = document["regions"]
     assert eastus["vaults"] == [] and eastus["vms"] == 1 and eastus["unprotected"] == 1
@@ -293,3 +295,20 @@ def test_read_raises_the_first_vault_error(monkeypatch):
     monkeypatch.setattr(protection, "list_items", refuse)
     with pytest.raises(AzureBackupError, match="AuthorizationFailed"):
         coverage.read(fake.module, now=NOW)
+
+
+def test_rpo_verdicts_per_vm_and_counts_move_with_the_clock():
+    policies = {protection.vault_id(SUB, "rg-backup", "rsv-weu").lower(): DAILY}
+    rows = by_name(coverage.build(SUB, *estate(), policies=policies, now=NOW))
+    assert rows["web-01"]["rpo"] == {"verdict": "ok", "allowed_age_seconds": 26 * 3600,
+                                     "age_seconds": 12 * 3600 + 25 * 60, "due_by": "2026-11-27T00:05:00Z"}
+    assert rows["web-02"]["rpo"]["verdict"] == "never" and rows["db-01"]["rpo"]["verdict"] == "never"
+    # no RPO where protection is off: stopped, soft-deleted, unprotected
+    assert rows["old-01"]["rpo"] is None and rows["gone-01"]["rpo"] is None and rows["app-01"]["rpo"] is None
+    later = NOW.replace(day=27, hour=0, minute=6)
+    document = coverage.build(SUB, *estate(), policies=policies, now=later)
+    assert by_name(document)["web-01"]["rpo"]["verdict"] == "breached"
+    weu = document["regions"][1]
+    assert (weu["rpo_ok"], weu["rpo_breached"], weu["rpo_never"]) == (0, 1, 2)
+    # a policy the reads did not return: the verdict says unknown, never a guess
+    assert by_name(coverage.build(SUB, *estate(), policies={}, now=NOW))["web-01"]["rpo"]["verdict"] == "unknown"
