@@ -652,8 +652,8 @@ def test_three_reports_in_a_row_give_a_trend_of_three_points_and_the_history_is_
 
 def test_a_region_that_cannot_be_read_fails_the_play_and_the_page_says_so_on_top(arranged, report, tmp_path):
     region = report["json"]["regions"][-1]["location"]
-    # every read of the region's protected items is refused (409 is not retried by the SDKs)
-    arranged.admin("PUT", "faults", json={"spec": "409=1,methods=GET,path=/vaults/rsv-report-%s/backupprotecteditems"
+    # every read of the region's protected items is refused (AuthorizationFailed: nothing retries it)
+    arranged.admin("PUT", "faults", json={"spec": "403=1,methods=GET,path=/vaults/rsv-report-%s/backupprotecteditems"
                                                   % region})
     try:
         out = tmp_path / "report"
