@@ -465,7 +465,7 @@ def test_templates_escape_users_strings_without_azure(tmp_path):
     assert not dom.find_all("script")
     eastus = dom.find("table", id="regions").find("tr", data_location="eastus")
     assert "no vault" in eastus.content()
-    tags = [r for r in dom.find("div", id="reason-groups").find_all("tr", data_vm="legacy-lnx-01")][0].content()
+    tags = list(dom.find("div", id="reason-groups").find_all("tr", data_vm="legacy-lnx-01"))[0].content()
     assert "owner=<script>alert('tag')</script>" in tags and 'cost|center=a & b "quoted"' in tags
     text = (tmp_path / "coverage.md").read_text()
     assert "| eastus | none | 2 | 0 | 0 | 0 | 1 | 0 | 2 | 0 | 0 |" in text
@@ -643,7 +643,7 @@ def trend_points(page):
 
 def test_three_reports_in_a_row_give_a_trend_of_three_points_and_the_history_is_kept(arranged, tmp_path):
     history = tmp_path / "kept"
-    runs = [write_report(arranged, tmp_path, backup_report_history_dir=str(history)) for _ in range(3)]
+    runs = [write_report(arranged, tmp_path, backup_report_history_dir=str(history)) for _run in range(3)]
     files = sorted(p.name for p in history.iterdir())
     assert files == sorted("coverage-%s.json" % r["json"]["generated_at"].replace("-", "").replace(":", "")
                            for r in runs)
