@@ -9,7 +9,7 @@ re-run changes nothing and writes nothing), check mode (writes nothing, predicts
 every refused input (one message, no traceback, 0 writes).
 
 Arranged once (Snapshot): a GeoRedundant vault with cross-region restore on, in westeurope, protecting
-shop-web-01 (two points three days apart), shop-web-02 and erp-sql-01 (one point each); restore targets:
+shop-web-01 (two points), shop-web-02 and erp-sql-01 (one point each); restore targets:
 the seed's vnet-westeurope and stbackupwesteu1 (rg-shop-weu), a group in the paired region
 (northeurope, created with a vault of its own, which has no cross-region restore) with a staging
 account, and staging accounts Azure refuses. In the stored state the older point of shop-web-01 has
@@ -18,8 +18,9 @@ scale, which would make them depend on how fast the tests run), and the point of
 archived. Each test starts its own emulator from that state.
 """
 
+import copy
 import datetime
-import shutil
+import time
 
 import pytest
 
@@ -62,8 +63,8 @@ def _settle(directory):
         for index, rp in enumerate(rps):
             if item["vm_name"] == "shop-web-02":
                 rp["archived"] = True
-            elif index == 0:
-                rp["instant_until"] = FAR
+            else:
+                rp["instant_until"] = FAR if index == 0 else rp["time"]
         points[item["vm_name"]] = [(rp["id"], rp["time"]) for rp in rps]
         store.put("items", key, item)
     store.commit()
@@ -85,7 +86,7 @@ def arranged(tmp_path_factory):
             running.protect_vm(RG, VAULT, *label.split("/"))
         backup = {"vault_name": VAULT, "resource_group": RG}
         _ok(run_playbook(running, "backup_now.yml", tmp, extra_vars=dict(backup, vm=WEB1)))
-        running.admin("POST", "clock", json={"advance": 3 * 86400})
+        time.sleep(2)           # the two points of shop-web-01 apart by more than a second
         _ok(run_playbook(running, "backup_now.yml", tmp, extra_vars=dict(backup, vms=[WEB1, WEB2, SQL])))
         _account(running, NEU_RG, "stbackupneu1", "northeurope")
         _account(running, RG, "stblobweu1", "westeurope", kind="BlobStorage")
@@ -97,59 +98,49 @@ def arranged(tmp_path_factory):
 
 @pytest.fixture
 def emulator(arranged, tmp_path):
-    yield from serve(arranged.start(str(tmp_path / "emulator")))
+    """This test's own emulator, from the arranged state, with Azure Backup's job-read budget
+    untouched and a clean request log."""
+    running = arranged.start(str(tmp_path / "emulator"))
+    running.admin("POST", "limits/reset")
+    running.clear_log()
+    yield from serve(running)
 
 
-@pytest.fixture(autouse=True)
-def fresh(emulator):
-    emulator.admin("POST", "limits/reset")
-    emulator.clear_log()
-
-
-def play(emulator, tmp_path, calls=(), lists=(), check=False):
-    return run_playbook(emulator, "vm_restore.yml", tmp_path, check=check, extra_vars=dict(
-        vault_name=VAULT, resource_group=RG, vm=WEB1, calls=list(calls), lists=list(lists)))
+def play(emulator, tmp_path, calls=(), lists=(), predict=False, repeat=False, **extra):
+    return run_playbook(emulator, "vm_restore.yml", tmp_path, extra_vars=dict(
+        extra, vault_name=VAULT, resource_group=RG, vm=WEB1, calls=list(calls), lists=list(lists),
+        predict=predict, repeat=repeat))
 
 
 def results(run, task="Restores"):
     return run.task(task)["results"]
 
 
-def done(result):
-    """A restore that ran: its job completed, this run started it."""
+def walk(emulator, tmp_path, call, trigger="restore"):
+    """In one ansible-playbook run: check mode (predicts a restore), the real run (starts it and
+    waits), a re-run and a re-run in check mode (both find it: changed false). The only write of
+    the four is the real run's trigger (``trigger``: the last segment of its path)."""
+    run = _ok(play(emulator, tmp_path, [call], predict=True, repeat=True))
+    predicted, result, again, predicted_again = [results(run, task)[0] for task in (
+        "Predicted", "Restores", "Again", "Predicted again")]
     assert not result.get("failed"), result.get("msg")
     assert result["changed"] and result["job_id"] and result["job"]["status"] == "Completed", result
-    return result
-
-
-def assert_idempotent(emulator, tmp_path, call, job_id):
-    """A re-run, then the same in check mode: the restore found, nothing started, nothing written."""
-    emulator.clear_log()
-    again = results(_ok(play(emulator, tmp_path, [call])))[0]
-    predicted = results(_ok(play(emulator, tmp_path, [call], check=True)))[0]
-    for result in (again, predicted):
-        assert not result["changed"] and result["job_id"] == job_id, result
-    assert emulator.writes() == []
-    return again
-
-
-def check_then_run(emulator, tmp_path, call):
-    """Check mode predicts a restore and writes nothing; the real run starts it (one POST)."""
-    predicted = results(_ok(play(emulator, tmp_path, [call], check=True)))[0]
-    assert predicted["changed"] and predicted["job_id"] is None and predicted["triggered_at"] is None
-    assert emulator.writes() == []
-    result = done(results(_ok(play(emulator, tmp_path, [call])))[0])
+    assert result["triggered_at"] == result["job"]["start_time"] and result["rpo_seconds"] >= 0
+    assert predicted["changed"] and predicted["job_id"] is None and predicted["triggered_at"] is None, predicted
+    assert predicted["recovery_point"]["name"] == result["recovery_point"]["name"]
+    assert predicted["target"]["resource_group"] == result["target"]["resource_group"]
+    for found in (again, predicted_again):
+        assert not found["changed"] and found["job_id"] == result["job_id"], found
+        assert found["job"]["status"] == "Completed" and found["target"] == result["target"]
     writes = emulator.writes()
-    assert len(writes) == 1 and writes[0]["path"].lower().endswith("/restore"), writes
-    assert result["recovery_point"] == {k: predicted["recovery_point"][k] for k in result["recovery_point"]
-                                        if k != "age_seconds"} | {"age_seconds": result["recovery_point"]["age_seconds"]}
+    assert [w["path"].rsplit("/", 1)[1] for w in writes] == [trigger], writes
     return result
 
 
 def test_recovery_points_newest_first_with_filters(emulator, tmp_path, arranged):
     (new, new_time), (old, old_time) = arranged.points["shop-web-01"]
     middle = (datetime.datetime.strptime(old_time[:19], "%Y-%m-%dT%H:%M:%S")
-              + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+              + datetime.timedelta(seconds=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     run = _ok(play(emulator, tmp_path, lists=[
         {"vms": [WEB1, WEB2, SQL, "rg-shop-eus/shop-web-03"]},
         {"vm": WEB1, "after": middle},
@@ -184,11 +175,10 @@ def test_recovery_points_newest_first_with_filters(emulator, tmp_path, arranged)
 
 
 def test_restore_disks(emulator, tmp_path, arranged):
-    result = check_then_run(emulator, tmp_path, DISKS)
+    result = walk(emulator, tmp_path, DISKS)
     new = arranged.points["shop-web-01"][0][0]
     assert result["recovery_point"]["name"] == new and result["restore_type"] == "restore_disks"
     assert result["target"]["resource_group"] == RG and result["target"]["vm_name"] is None
-    assert result["rpo_seconds"] >= 0 and result["triggered_at"] == result["job"]["start_time"]
     # the point's disks, as managed disks of the target group, in the vault's region
     disks = {d.id.lower(): d for d in emulator.sdk("compute").disks.list_by_resource_group(RG)}
     assert sorted(d.lower() for d in result["target"]["disks"]) == sorted(disks)
@@ -196,11 +186,10 @@ def test_restore_disks(emulator, tmp_path, arranged):
     assert {d.location for d in disks.values()} == {"westeurope"}
     assert sorted(d.os_type or "" for d in disks.values()) == ["", "Linux"]
     assert all(d.managed_by is None for d in disks.values())
-    assert_idempotent(emulator, tmp_path, DISKS, result["job_id"])
 
 
 def test_new_vm(emulator, tmp_path):
-    result = check_then_run(emulator, tmp_path, NEW_VM)
+    result = walk(emulator, tmp_path, NEW_VM)
     compute, network = emulator.sdk("compute"), emulator.sdk("network")
     vm = compute.virtual_machines.get(RG, "shop-web-01-r")
     source = compute.virtual_machines.get("rg-shop-weu", "shop-web-01")
@@ -224,13 +213,12 @@ def test_new_vm(emulator, tmp_path):
     deadline = datetime.datetime.now() + datetime.timedelta(seconds=30)
     while not agent_ready():
         assert datetime.datetime.now() < deadline, "the restored VM's agent never reported Ready"
-    assert_idempotent(emulator, tmp_path, NEW_VM, result["job_id"])
 
 
 def test_replace_disks(emulator, tmp_path):
     compute = emulator.sdk("compute")
     before = compute.virtual_machines.get("rg-shop-weu", "shop-web-01").storage_profile
-    result = check_then_run(emulator, tmp_path, REPLACE)
+    result = walk(emulator, tmp_path, REPLACE)
     after = compute.virtual_machines.get("rg-shop-weu", "shop-web-01").storage_profile
     assert result["target"]["vm_name"] == "shop-web-01" and result["target"]["resource_group"] == "rg-shop-weu"
     assert after.os_disk.managed_disk.id != before.os_disk.managed_disk.id
@@ -239,23 +227,15 @@ def test_replace_disks(emulator, tmp_path):
     # the replaced disks stay, detached
     old = compute.disks.get("rg-shop-weu", before.os_disk.name)
     assert old.managed_by is None
-    assert_idempotent(emulator, tmp_path, REPLACE, result["job_id"])
 
 
 def test_cross_region_restore_into_the_paired_region(emulator, tmp_path):
-    predicted = results(_ok(play(emulator, tmp_path, [CRR], check=True)))[0]
-    assert predicted["changed"] and predicted["job_id"] is None
-    assert emulator.writes() == []
-    result = done(results(_ok(play(emulator, tmp_path, [CRR])))[0])
-    writes = emulator.writes()
-    assert [w["path"].rsplit("/", 1)[1] for w in writes if not w["path"].endswith(("/accessToken", "/backupCrrJob",
-                                                                                      "/backupCrrJobs"))] \
-        == ["backupCrossRegionRestore"], writes
+    result = walk(emulator, tmp_path, CRR, trigger="backupCrossRegionRestore")
+    assert result["target"]["resource_group"] == NEU_RG
     disks = list(emulator.sdk("compute").disks.list_by_resource_group(NEU_RG))
     assert sorted(d.disk_size_gb for d in disks) == [30, 64]
     assert {d.location for d in disks} == {"northeurope"}
     assert sorted(d.id.lower() for d in disks) == sorted(d.lower() for d in result["target"]["disks"])
-    assert_idempotent(emulator, tmp_path, CRR, result["job_id"])
 
 
 def test_wait_false_returns_the_job(emulator, tmp_path):
@@ -263,3 +243,69 @@ def test_wait_false_returns_the_job(emulator, tmp_path):
     assert result["changed"] and result["job_id"]
     assert result["job"]["status"] in ("InProgress", "Completed") and result["job"]["start_time"]
     assert result["triggered_at"] == result["job"]["start_time"]
+
+
+@pytest.fixture
+def slow_emulator(arranged, tmp_path):
+    """An emulator from the arranged state at a time scale where a backup runs about half a minute
+    (long enough for a task to meet it running)."""
+    slow = copy.copy(arranged)
+    slow.extra = tuple(arranged.extra) + ("--time-scale", "0.01")
+    running = slow.start(str(tmp_path / "slow-emulator"))
+    running.admin("POST", "limits/reset")
+    yield from serve(running)
+
+
+REFUSED = [
+    (dict(REPLACE, allow_replace=False), "ReplaceNotAllowed", "allow_replace: true"),
+    (REPLACE, "BackupInProgress", "Wait for it"),
+    (dict(DISKS, recovery_point="123456789"), "RecoveryPointNotFound", "expired"),
+    (dict(DISKS, target_resource_group="rg-shop-eus"), "TargetResourceGroupInAnotherRegion", "westeurope"),
+    (dict(NEW_VM, target_resource_group="rg-shop-weu", target_vm_name="shop-web-02"), "VmNameTaken",
+     "another target_vm_name"),
+    (dict(NEW_VM, target_subnet="nosuch"), "SubnetNotFound", "default, restore"),
+    (dict(NEW_VM, target_virtual_network="rg-shop-eus/vnet-eastus"), "VirtualNetworkInAnotherRegion", "eastus"),
+    (dict(DISKS, staging_storage_account=RG + "/stnosuch1"), "StorageAccountNotFound", "StorageV2"),
+    (dict(DISKS, staging_storage_account=STAGING_NEU), "StorageAccountInAnotherRegion", "northeurope"),
+    (dict(DISKS, staging_storage_account=RG + "/stblobweu1"), "StorageAccountKindNotSupported", "BlobStorage"),
+    (dict(CRR, vault_name=NEU_VAULT, resource_group=NEU_RG), "CrossRegionRestoreNotEnabled", "backup_redundancy"),
+    (dict(DISKS, vm=WEB2), "RecoveryPointInArchive", "Rehydrate"),
+    # Azure's own refusal (the emulator's recovery points do not say the VM is encrypted, so the
+    # module's Key Vault check before the POST cannot run: the refused POST is its only request)
+    (dict(DISKS, vm=SQL), "UserErrorKeyvaultPermissionsNotConfigured", "key vault"),
+]
+
+
+def _refused(result, code, hint):
+    assert result.get("failed") and result["error"]["code"] == code, result
+    assert hint.lower() in (result["msg"] + " " + (result["error"].get("remediation") or "")).lower(), result
+    assert "Traceback" not in result["msg"] and "module_stderr" not in result and "exception" not in result
+
+
+def test_every_bad_input_is_one_message_and_writes_nothing(slow_emulator, tmp_path, arranged):
+    emulator = slow_emulator
+    label = WEB1.split("/")
+    name = "iaasvmcontainerv2;%s;%s" % tuple(label)
+    emulator.sdk("backup").backups.trigger(VAULT, RG, "Azure", "iaasvmcontainer;" + name, "vm;" + name,
+                                           {"properties": {"objectType": "IaasVMBackupRequest"}})
+    emulator.admin("POST", "vms/rg-erp-weu/erp-sql-01/keyvault-access", json={"granted": False})
+    emulator.clear_log()
+    run = play(emulator, tmp_path, [call for call, _, _ in REFUSED], lists=[
+        {"vm": WEB1, "vault_name": NEU_VAULT, "resource_group": NEU_RG, "use_secondary_region": True},
+        {"vm": WEB1, "after": "2030-01-02", "before": "2030-01-01"}])
+    assert run.rc == 0
+    for result, (_, code, hint) in zip(results(run), REFUSED):
+        _refused(result, code, hint)
+    info = results(run, "Recovery points")
+    _refused(info[0], "CrossRegionRestoreNotEnabled", "backup_redundancy")
+    _refused(info[1], "InvalidParameters", "later than")
+    writes = emulator.writes()
+    assert [(w["method"], w["path"].rsplit("/", 1)[1], w["status"]) for w in writes] == [("POST", "restore", 400)]
+    assert "erp-sql-01" in writes[0]["path"]
+    # the older point of shop-web-01 once its retention ended
+    emulator.admin("POST", "clock", json={"advance": 31 * 86400})
+    emulator.clear_log()
+    old = arranged.points["shop-web-01"][1][0]
+    run = play(emulator, tmp_path, [dict(DISKS, recovery_point=old)])
+    _refused(results(run)[0], "RecoveryPointNotFound", "retention ended")
+    assert emulator.writes() == []
