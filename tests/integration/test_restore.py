@@ -290,11 +290,11 @@ def test_every_bad_input_is_one_message_and_writes_nothing(slow_emulator, tmp_pa
                                            {"properties": {"objectType": "IaasVMBackupRequest"}})
     emulator.admin("POST", "vms/rg-erp-weu/erp-sql-01/keyvault-access", json={"granted": False})
     emulator.clear_log()
-    run = play(emulator, tmp_path, [call for call, _, _ in REFUSED], lists=[
+    run = play(emulator, tmp_path, [refused[0] for refused in REFUSED], lists=[
         {"vm": WEB1, "vault_name": NEU_VAULT, "resource_group": NEU_RG, "use_secondary_region": True},
         {"vm": WEB1, "after": "2030-01-02", "before": "2030-01-01"}])
     assert run.rc == 0
-    for result, (_, code, hint) in zip(results(run), REFUSED):
+    for result, (_call, code, hint) in zip(results(run), REFUSED):
         _refused(result, code, hint)
     info = results(run, "Recovery points")
     _refused(info[0], "CrossRegionRestoreNotEnabled", "backup_redundancy")

@@ -71,11 +71,12 @@ def test_a_batch_newest_first_with_the_unprotected_vm_answered_alone(run_module,
 
 
 def test_filters(run_module, azure):
-    _, result = run_module(recovery_point_info.main, args(vm="rg/web-01", consistency="crash"))
+    outcome, result = run_module(recovery_point_info.main, args(vm="rg/web-01", consistency="crash"))
     assert [p["name"] for p in result["vms"][0]["recovery_points"]] == ["2"]
-    _, result = run_module(recovery_point_info.main, args(vm="rg/web-01", tier="vault_standard"))
+    outcome, result = run_module(recovery_point_info.main, args(vm="rg/web-01", tier="vault_standard"))
     assert [p["name"] for p in result["vms"][0]["recovery_points"]] == ["3", "2"]
-    _, result = run_module(recovery_point_info.main, args(vm="rg/web-01", after="2026-05-12", before="2026-05-13"))
+    outcome, result = run_module(recovery_point_info.main, args(vm="rg/web-01", after="2026-05-12", before="2026-05-13"))
+    assert outcome == "exit"
     label, after, before, secondary = azure["lists"][-1]
     assert after.isoformat() == "2026-05-12T00:00:00+00:00" and before.isoformat() == "2026-05-13T00:00:00+00:00"
 

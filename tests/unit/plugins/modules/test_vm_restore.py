@@ -34,8 +34,9 @@ def engine(monkeypatch):
     state = {"plan": Plan(), "refusal": None, "triggered": 0, "waits": [], "final": "Completed"}
 
     def prepare(module, p, now):
-        if state["refusal"]:
-            raise state["refusal"]
+        refusal = state["refusal"]
+        if isinstance(refusal, AzureBackupError):
+            raise refusal
         return state["plan"]
 
     def trigger(module, plan):
