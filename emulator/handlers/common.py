@@ -7,10 +7,10 @@ Store keys and reads are in ../queries.py, shared document changes in ../model.p
 from datetime import timedelta
 
 from .. import regions
-from ..arm import ArmError, Response, SENTINEL_TIME, gateway_error, iso, iso_duration, parse_iso
+from ..arm import ArmError, Response, SENTINEL_TIME, gateway_error, iso, iso_duration, page, parse_iso
 from ..model import BACKUP_RETRY_AFTER, OP_ACK_SECONDS
-from ..queries import (get_storage_account, get_vault, get_vm, get_vnet, item_key, job_key,
-                       jobs_of_vault, live_points, op_key, parse_id, vault_key, vm_of_item)
+from ..queries import (get_storage_account, get_vault, get_vm, get_vnet, in_group, item_key, job_key,
+                       jobs_of_vault, live_points, op_key, parse_id, res_key, vault_key, vm_of_item)
 
 V = "/subscriptions/<sub>/resourcegroups/<rg>/providers/microsoft.recoveryservices/vaults/<vault>"
 FABRIC = V + "/backupfabrics/<fabric>"
@@ -162,6 +162,20 @@ def vault_not_empty(items):
 
 
 # -- lookups that answer 404 -------------------------------------------------------------
+
+def require_resource(store, kind, rtype, sub, rg, name):
+    """A resource group's resource document of ``kind`` (res_key), else ARM's ResourceNotFound."""
+    doc = store.get(kind, res_key(sub, rg, name))
+    if doc is None:
+        raise not_found(rtype, name, rg)
+    return doc
+
+
+def list_answer(ctx, kind, render, sub, rg=None):
+    """A subscription's (or a group's) documents of ``kind``, rendered and paged as ARM lists."""
+    items = [render(d) for d in in_group(ctx.store, kind, sub, rg)]
+    return Response(200, page(items, ctx.request, ctx.base_url, ctx.emu.page_size))
+
 
 def require_vault(store, sub, rg, name):
     doc = get_vault(store, sub, rg, name)

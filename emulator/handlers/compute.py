@@ -4,10 +4,10 @@ import uuid
 
 from ..arm import ArmError, Response, gateway_error, iso, load_json_body, obj, page
 from ..model import AGENT_VERSION, new_arm_op, new_vm, remove_vm, resource_id
-from ..queries import (agent_state, arm_op_running, get_arm_op, get_disk, get_vm, in_group, res_key,
-                       vm_key)
+from ..queries import agent_state, arm_op_running, get_arm_op, get_disk, get_vm, res_key, vm_key
 from ..routing import arm
-from .common import norm_location, not_found, require_type_location, tags_of, vm_id
+from .common import (list_answer, norm_location, not_found, require_resource, require_type_location,
+                     tags_of, vm_id)
 
 VM = "/subscriptions/<sub>/resourcegroups/<rg>/providers/microsoft.compute/virtualmachines/<vm>"
 DISK = "/subscriptions/<sub>/resourcegroups/<rg>/providers/microsoft.compute/disks/<disk>"
@@ -485,22 +485,17 @@ def disk_body(doc):
 
 @arm("GET", "/subscriptions/<sub>/providers/microsoft.compute/disks")
 def list_disks_all(ctx, sub):
-    items = [disk_body(d) for d in in_group(ctx.store, "disks", sub)]
-    return Response(200, page(items, ctx.request, ctx.base_url, ctx.emu.page_size))
+    return list_answer(ctx, "disks", disk_body, sub)
 
 
 @arm("GET", "/subscriptions/<sub>/resourcegroups/<rg>/providers/microsoft.compute/disks")
 def list_disks(ctx, sub, rg):
-    items = [disk_body(d) for d in in_group(ctx.store, "disks", sub, rg)]
-    return Response(200, page(items, ctx.request, ctx.base_url, ctx.emu.page_size))
+    return list_answer(ctx, "disks", disk_body, sub, rg)
 
 
 @arm("GET", DISK)
 def get_disk_route(ctx, sub, rg, disk):
-    doc = get_disk(ctx.store, sub, rg, disk)
-    if doc is None:
-        raise not_found(DISK_TYPE, disk, rg)
-    return Response(200, disk_body(doc))
+    return Response(200, disk_body(require_resource(ctx.store, "disks", DISK_TYPE, sub, rg, disk)))
 
 
 @arm("DELETE", DISK)

@@ -16,12 +16,12 @@ import ipaddress
 import re
 import uuid
 
-from ..arm import ArmError, Response, gateway_error, iso, load_json_body, obj, page
+from ..arm import ArmError, Response, gateway_error, iso, load_json_body, obj
 from ..model import new_arm_op, new_vnet, resource_id, subnet_id
-from ..queries import (arm_op_running, get_arm_op, get_nic, get_public_ip, get_vnet, in_group,
-                       nics_on_subnet, res_key)
+from ..queries import (arm_op_running, get_arm_op, get_nic, get_public_ip, get_vnet, nics_on_subnet,
+                       res_key)
 from ..routing import arm
-from .common import not_found, require_type_location, tags_of
+from .common import list_answer, not_found, require_resource, require_type_location, tags_of
 
 NET = "/subscriptions/<sub>/resourcegroups/<rg>/providers/microsoft.network"
 VNET = NET + "/virtualnetworks/<vnet>"
@@ -33,8 +33,9 @@ NIC_TYPE = "Microsoft.Network/networkInterfaces"
 PIP_TYPE = "Microsoft.Network/publicIPAddresses"
 PUT_SECONDS = 10          # no source times the network RP's operations; the emulator's choice
 DELETE_SECONDS = 10
-RETRY_AFTER = 10          # the network RP's Retry-After on its 201/202 (no recording: the az
-                          # harness drops Retry-After, see model.BACKUP_RETRY_AFTER)
+# The network RP's Retry-After on its 201/202 (no recording: the az harness drops Retry-After,
+# see model.BACKUP_RETRY_AFTER).
+RETRY_AFTER = 10
 # The network RP's name rule (its InvalidResourceName message, below).
 NAME = re.compile(r"^\w(?:[\w.-]*\w)?$")
 
@@ -102,10 +103,7 @@ def vnet_body(ctx, doc):
 
 
 def require_vnet(store, sub, rg, name):
-    doc = get_vnet(store, sub, rg, name)
-    if doc is None:
-        raise not_found(VNET_TYPE, name, rg)
-    return doc
+    return require_resource(store, "vnets", VNET_TYPE, sub, rg, name)
 
 
 def _network(prefix, owner):
@@ -175,14 +173,12 @@ def _save_vnet(ctx, doc, created):
 
 @arm("GET", "/subscriptions/<sub>/providers/microsoft.network/virtualnetworks")
 def list_vnets_all(ctx, sub):
-    items = [vnet_body(ctx, d) for d in in_group(ctx.store, "vnets", sub)]
-    return Response(200, page(items, ctx.request, ctx.base_url, ctx.emu.page_size))
+    return list_answer(ctx, "vnets", lambda d: vnet_body(ctx, d), sub)
 
 
 @arm("GET", NET + "/virtualnetworks")
 def list_vnets(ctx, sub, rg):
-    items = [vnet_body(ctx, d) for d in in_group(ctx.store, "vnets", sub, rg)]
-    return Response(200, page(items, ctx.request, ctx.base_url, ctx.emu.page_size))
+    return list_answer(ctx, "vnets", lambda d: vnet_body(ctx, d), sub, rg)
 
 
 @arm("GET", VNET)
@@ -349,22 +345,17 @@ def nic_body(ctx, doc):
 
 @arm("GET", "/subscriptions/<sub>/providers/microsoft.network/networkinterfaces")
 def list_nics_all(ctx, sub):
-    items = [nic_body(ctx, d) for d in in_group(ctx.store, "nics", sub)]
-    return Response(200, page(items, ctx.request, ctx.base_url, ctx.emu.page_size))
+    return list_answer(ctx, "nics", lambda d: nic_body(ctx, d), sub)
 
 
 @arm("GET", NET + "/networkinterfaces")
 def list_nics(ctx, sub, rg):
-    items = [nic_body(ctx, d) for d in in_group(ctx.store, "nics", sub, rg)]
-    return Response(200, page(items, ctx.request, ctx.base_url, ctx.emu.page_size))
+    return list_answer(ctx, "nics", lambda d: nic_body(ctx, d), sub, rg)
 
 
 @arm("GET", NIC)
 def get_nic_route(ctx, sub, rg, nic):
-    doc = get_nic(ctx.store, sub, rg, nic)
-    if doc is None:
-        raise not_found(NIC_TYPE, nic, rg)
-    return Response(200, nic_body(ctx, doc))
+    return Response(200, nic_body(ctx, require_resource(ctx.store, "nics", NIC_TYPE, sub, rg, nic)))
 
 
 @arm("DELETE", NIC)
@@ -407,16 +398,12 @@ def pip_body(ctx, doc):
 
 @arm("GET", NET + "/publicipaddresses")
 def list_pips(ctx, sub, rg):
-    items = [pip_body(ctx, d) for d in in_group(ctx.store, "publicips", sub, rg)]
-    return Response(200, page(items, ctx.request, ctx.base_url, ctx.emu.page_size))
+    return list_answer(ctx, "publicips", lambda d: pip_body(ctx, d), sub, rg)
 
 
 @arm("GET", PIP)
 def get_pip(ctx, sub, rg, pip):
-    doc = get_public_ip(ctx.store, sub, rg, pip)
-    if doc is None:
-        raise not_found(PIP_TYPE, pip, rg)
-    return Response(200, pip_body(ctx, doc))
+    return Response(200, pip_body(ctx, require_resource(ctx.store, "publicips", PIP_TYPE, sub, rg, pip)))
 
 
 @arm("DELETE", PIP)

@@ -3,7 +3,7 @@
 import json
 
 from .. import regions
-from ..arm import ArmError, Response, gateway_error, iso, load_json_body, page
+from ..arm import Response, gateway_error, iso, load_json_body, page
 from ..model import new_arm_op, remove_group
 from ..queries import arm_op_running, get_arm_op, in_group, items_of_vault, locks_of, rg_key
 from ..routing import arm

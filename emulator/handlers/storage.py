@@ -13,11 +13,11 @@ polling). A delete is synchronous: 200, or 204 for an account that does not exis
 
 import re
 
-from ..arm import ArmError, Response, gateway_error, iso, load_json_body, obj, page
+from ..arm import ArmError, Response, gateway_error, iso, load_json_body, obj
 from ..model import new_arm_op, new_storage_account, resource_id
-from ..queries import arm_op_running, get_arm_op, get_storage_account, in_group, res_key
+from ..queries import arm_op_running, get_arm_op, get_storage_account, res_key
 from ..routing import arm
-from .common import not_found, require_type_location, tags_of
+from .common import list_answer, not_found, require_resource, require_type_location, tags_of
 
 SA = "/subscriptions/<sub>/resourcegroups/<rg>/providers/microsoft.storage/storageaccounts"
 SA_TYPE = "Microsoft.Storage/storageAccounts"
@@ -79,22 +79,17 @@ def account_body(ctx, doc):
 
 
 def require_account(store, sub, rg, name):
-    doc = get_storage_account(store, sub, rg, name)
-    if doc is None:
-        raise not_found(SA_TYPE, name, rg)
-    return doc
+    return require_resource(store, "storageaccounts", SA_TYPE, sub, rg, name)
 
 
 @arm("GET", "/subscriptions/<sub>/providers/microsoft.storage/storageaccounts")
 def list_all(ctx, sub):
-    items = [account_body(ctx, d) for d in in_group(ctx.store, "storageaccounts", sub)]
-    return Response(200, page(items, ctx.request, ctx.base_url, ctx.emu.page_size))
+    return list_answer(ctx, "storageaccounts", lambda d: account_body(ctx, d), sub)
 
 
 @arm("GET", SA)
 def list_rg(ctx, sub, rg):
-    items = [account_body(ctx, d) for d in in_group(ctx.store, "storageaccounts", sub, rg)]
-    return Response(200, page(items, ctx.request, ctx.base_url, ctx.emu.page_size))
+    return list_answer(ctx, "storageaccounts", lambda d: account_body(ctx, d), sub, rg)
 
 
 @arm("GET", SA + "/<name>")
@@ -147,20 +142,20 @@ def put_account(ctx, sub, rg, name):
                             "'%s'. Please select a new resource name." % (
                                 name, existing["location"], rg, location))
     existing.update(kind=kind, sku=sku)
-    if tags is not None:
-        existing["tags"] = tags
-    ctx.store.put("storageaccounts", res_key(sub, rg, name), existing)
-    return Response(200, account_body(ctx, existing))
+    return _retag(ctx, existing, body)
 
 
 @arm("PATCH", SA + "/<name>")
 def patch_account(ctx, sub, rg, name):
-    body = load_json_body(ctx.request)
     doc = require_account(ctx.store, sub, rg, name)
+    return _retag(ctx, doc, load_json_body(ctx.request))
+
+
+def _retag(ctx, doc, body):
     tags = tags_of(body)
     if tags is not None:
         doc["tags"] = tags
-    ctx.store.put("storageaccounts", res_key(sub, rg, name), doc)
+    ctx.store.put("storageaccounts", res_key(doc["sub"], doc["rg"], doc["name"]), doc)
     return Response(200, account_body(ctx, doc))
 
 
@@ -208,4 +203,3 @@ def check_name(ctx, sub):
 def classic_account(ctx, sub, rg, name):
     """There are no classic storage accounts: the recorded 404 (ARM's ResourceNotFound, gateway)."""
     raise not_found("Microsoft.ClassicStorage/storageAccounts", name, rg)
-

@@ -313,7 +313,8 @@ def test_a_locked_group_is_not_deleted(shared_emulator):
     path = "/resourcegroups/%s/providers/Microsoft.Authorization/locks/keep" % rg
     client = emu.vaults()
     url = "%s/subscriptions/%s%s?api-version=2016-09-01" % (emu.endpoint, emu.sub, path)
-    assert client.send_request(HttpRequest("PUT", url, json={"properties": {"level": "CanNotDelete"}})).status_code == 201
+    lock = {"properties": {"level": "CanNotDelete"}}
+    assert client.send_request(HttpRequest("PUT", url, json=lock)).status_code == 201
     resp = rg_call(emu, "DELETE", "/resourcegroups/" + rg)
     assert resp.status_code == 409
     error = resp.json()["error"]
