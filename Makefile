@@ -33,6 +33,7 @@ lock:
 test: venv
 	$(MAKE) --no-print-directory static
 	$(MAKE) --no-print-directory unit
+	$(MAKE) --no-print-directory core-2.21
 	$(MAKE) --no-print-directory integration
 	$(MAKE) --no-print-directory emulator-test
 
@@ -134,8 +135,8 @@ $(PEERS_AZ)/.installed: tests/peers/requirements-az.txt
 	touch $@
 
 # ---------------------------------------------------------------------------
-# make bench: the fleet-scale benchmarks, NOT part of `make test`. Two parts, run in
-# the order of BENCH_PARTS (default: regions ways); `make bench-regions` or `make
+# make bench: the fleet-scale benchmarks, NOT part of `make test`. Three parts, run in
+# the order of BENCH_PARTS (default: regions ways drill); `make bench-regions` or `make
 # bench-ways` runs one alone, and make bench fails when either part fails.
 #
 # ways (benchmarks/bench.py, BENCH_ARGS; issues 4 and 7): on one generated estate
@@ -155,6 +156,11 @@ $(PEERS_AZ)/.installed: tests/peers/requirements-az.txt
 # wall time, ARM requests, writes, identity, job reads and each region's ARM requests.
 # Writes benchmarks/results-regions.json.
 #
+# drill (benchmarks/bench_drill.py, BENCH_DRILL_ARGS; issue 15): playbooks/restore_drill.yml
+# as a user runs it (-f 8) on 40 VMs over 8 regions protected first (not measured), every
+# VM restored as a new VM into its region's drill group, then the re-run: wall time,
+# requests and writes per restore, RPO/RTO, leftovers. Writes "drill" in results.json.
+#
 # Each part rewrites benchmarks/RESULTS.md from both json files (bench.py
 # --markdown-only does it without running anything), and fails when a target of
 # RESULTS.md is missed or a run failed. They run in a private network namespace with
@@ -163,11 +169,13 @@ $(PEERS_AZ)/.installed: tests/peers/requirements-az.txt
 #   make bench BENCH_PARTS=ways BENCH_ARGS="--ways batch,loop --sizes 20 --out /tmp"
 #   make bench-regions BENCH_REGIONS_ARGS="--sizes 400 --out /tmp"
 # ---------------------------------------------------------------------------
-BENCH_PARTS ?= regions ways
+BENCH_PARTS ?= regions ways drill
 BENCH_ARGS ?=
 BENCH_REGIONS_ARGS ?=
+BENCH_DRILL_ARGS ?=
 BENCH := $(abspath $(BIN))/python benchmarks/bench.py $(BENCH_ARGS)
 BENCH_REGIONS := $(abspath $(BIN))/python benchmarks/bench_regions.py $(BENCH_REGIONS_ARGS)
+BENCH_DRILL := $(abspath $(BIN))/python benchmarks/bench_drill.py $(BENCH_DRILL_ARGS)
 # $(call in_netns,NAME,COMMAND): COMMAND in a loopback-only network namespace when possible.
 in_netns = if unshare -n true 2>/dev/null && command -v ip >/dev/null 2>&1; then \
 	  echo "make $(1): the benchmark runs in a private network namespace (loopback only)"; \
@@ -177,7 +185,7 @@ in_netns = if unshare -n true 2>/dev/null && command -v ip >/dev/null 2>&1; then
 	  $(2); \
 	fi
 
-.PHONY: bench-ways bench-regions
+.PHONY: bench-ways bench-regions bench-drill
 
 bench:
 	@rc=0; for part in $(BENCH_PARTS); do $(MAKE) --no-print-directory bench-$$part || rc=1; done; exit $$rc
@@ -187,6 +195,9 @@ bench-ways: collection-tree $(PEERS_ANSIBLE)/.installed $(PEERS_AZ)/.installed
 
 bench-regions: collection-tree
 	@$(call in_netns,bench-regions,$(BENCH_REGIONS))
+
+bench-drill: collection-tree
+	@$(call in_netns,bench-drill,$(BENCH_DRILL))
 
 # Re-resolve the peers' pins: the newest ansible<13 with its bundled azure.azcollection's
 # requirements file, and the newest azure-cli.
@@ -249,6 +260,8 @@ static:
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory changelog-lint
 	$(MAKE) --no-print-directory docs-lint
+	$(MAKE) --no-print-directory docs
+	$(MAKE) --no-print-directory ee-check
 
 collection-tree: venv
 	$(BIN)/python $(STATIC_TOOLS)/collection_tree.py "$(STATIC_SRC)" "$(COLLECTION_TREE)"
@@ -266,13 +279,14 @@ action-group: venv
 # Docker). ANSIBLE_TEST_CONTENT_ROOT makes ansible-test list the tree's files
 # by walking it: without it, it would find this checkout's .git above the
 # tree and ask git, which ignores build/ and so returns no files at all.
-# The ignore files must stay empty. install_get_pip.py puts the offline
+# There are no ignore files (galaxy-importer warns about any, even an empty
+# one): every finding is fixed. install_get_pip.py puts the offline
 # get-pip stand-in where ansible-test looks for its cached bootstrap script.
 # ansible-test's tests/output/ is then moved to build/sanity-output so that
 # the other checks never see it in the tree.
 sanity: collection-tree
-	@nonempty=$$(find "$(COLLECTION_TREE)/tests/sanity" -name 'ignore-*.txt' -size +0c 2>/dev/null); \
-	  if [ -n "$$nonempty" ]; then echo "ERROR: sanity ignore files must stay empty: $$nonempty" >&2; exit 1; fi
+	@ignores=$$(find "$(COLLECTION_TREE)/tests/sanity" -name 'ignore-*.txt' 2>/dev/null); \
+	  if [ -n "$$ignores" ]; then echo "ERROR: no sanity ignore files (galaxy-importer warns even about an empty one): $$ignores" >&2; exit 1; fi
 	$(BIN)/python $(STATIC_TOOLS)/install_get_pip.py
 	rm -rf "$(STATIC_BUILD)/sanity-output"
 	cd "$(COLLECTION_TREE)" && $(STATIC_ENV) ANSIBLE_TEST_CONTENT_ROOT="$(COLLECTION_TREE)" \
@@ -326,3 +340,98 @@ docs-lint: collection-tree
 	cd "$(COLLECTION_TREE)" && $(STATIC_ENV) antsibull-docs --config-file "$(STATIC_TOOLS)/antsibull-docs.cfg" \
 	  lint-collection-docs --plugin-docs \
 	  --validate-collection-refs all --check-extra-docs-refs .
+
+# ---------------------------------------------------------------------------
+# The ansible-core 2.21 stage of `make test` (core-2.21): the newest ansible-core users run, on
+# Python 3.13, beside the default venv's 2.19 on Python 3.11 (meta/runtime.yml: >=2.19.0).
+# It runs the unit tests, the ansible-core-dependent sanity tests (validate-modules: the
+# argument specs and documentation schema of 2.21; ansible-doc: every plugin's and role's
+# docs load in 2.21) and `make demo`'s test (tests/integration/test_demo.py: the playbooks
+# against the emulator, 2.21 on the controller and as the modules' Python). The other sanity
+# tests (pylint, pep8, compile...) check our files the same way on every version and run once,
+# in `make sanity` (2.19). The venv is built from the pinned lock requirements-2.21.txt.
+# Python 3.13 is found as every machine here allows: python3.13 on PATH (Debian 13's
+# /usr/bin/python3.13), else pyenv's newest 3.13 (`pyenv root`, or ~/.pyenv); PYTHON313=...
+# names another.
+# ---------------------------------------------------------------------------
+VENV_221 := .venv-2.21
+BIN_221 := $(VENV_221)/bin
+# (A pyenv shim named python3.13 on PATH runs only when 3.13 is pyenv's selected version: each
+# candidate must answer before it is taken.)
+PYTHON313 ?= $(shell root=$$(pyenv root 2>/dev/null || echo "$$HOME/.pyenv"); \
+	for py in $$(command -v python3.13) $$(ls -d "$$root"/versions/3.13*/bin/python3.13 2>/dev/null | sort -rV); do \
+	  "$$py" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1 && { echo "$$py"; break; }; done)
+
+.PHONY: venv-2.21 lock-2.21 core-2.21 unit-2.21 sanity-2.21 demo-2.21
+
+venv-2.21: $(VENV_221)/.installed
+
+$(VENV_221)/.installed: requirements-2.21.txt
+	@test -n "$(PYTHON313)" || { echo "ERROR: no Python 3.13: install python3.13 (Debian 13) or pyenv's 3.13, or set PYTHON313" >&2; exit 1; }
+	rm -rf $(VENV_221)
+	$(PYTHON313) -m venv $(VENV_221) || { rm -rf $(VENV_221); apt-get update && apt-get install -y python3-venv \
+	  && $(PYTHON313) -m venv $(VENV_221); }
+	$(BIN_221)/pip install --quiet --upgrade pip
+	$(BIN_221)/pip install --quiet -r requirements-2.21.txt
+	$(BIN_221)/pip check
+	touch $@
+
+lock-2.21:
+	@test -n "$(PYTHON313)" || { echo "ERROR: no Python 3.13" >&2; exit 1; }
+	rm -rf build/lock-2.21
+	$(PYTHON313) -m venv build/lock-2.21
+	build/lock-2.21/bin/pip install --quiet -r requirements-2.21.in
+	(echo "# Pinned lock of requirements-2.21.in (generated by: make lock-2.21). Do not edit."; \
+	  build/lock-2.21/bin/pip freeze --all | grep -vE '^(pip|setuptools|wheel)==') > requirements-2.21.txt
+
+core-2.21:
+	$(MAKE) --no-print-directory unit-2.21
+	$(MAKE) --no-print-directory sanity-2.21
+	$(MAKE) --no-print-directory demo-2.21
+
+unit-2.21: collection-tree venv-2.21
+	@$(BIN_221)/ansible --version | head -n 1
+	@$(RANDOMLY) cd "$(COLLECTION_TREE)" && PYTHONPATH="$(COLLECTIONS_ROOT)" $(abspath $(BIN_221))/python -m pytest -q \
+	  -p no:cacheprovider -p randomly --randomly-seed="$$seed" -n 2 tests/unit
+
+sanity-2.21: collection-tree venv-2.21
+	$(BIN_221)/python $(STATIC_TOOLS)/install_get_pip.py
+	rm -rf "$(STATIC_BUILD)/sanity-output-2.21"
+	cd "$(COLLECTION_TREE)" && env PATH="$(abspath $(BIN_221)):$$PATH" ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS_ROOT)" \
+	  GIT_CEILING_DIRECTORIES="$(COLLECTIONS_ROOT)" NO_COLOR=1 ANSIBLE_TEST_CONTENT_ROOT="$(COLLECTION_TREE)" \
+	  ansible-test sanity --venv --python 3.13 --color no --test validate-modules --test ansible-doc; \
+	  rc=$$?; mv tests/output "$(STATIC_BUILD)/sanity-output-2.21" 2>/dev/null; exit $$rc
+
+demo-2.21: collection-tree venv-2.21
+	BACKUPOPS_REPO_ROOT="$(CURDIR)" BACKUPOPS_COLLECTIONS_PATH="$(COLLECTIONS_ROOT)" \
+	  $(BIN_221)/python -m pytest -q -p no:cacheprovider tests/integration/test_demo.py
+
+# ---------------------------------------------------------------------------
+# make docs: the collection's HTML site (build/docsite/build/html/index.html), as antsibull-docs
+# builds it for docs.ansible.com: every module's, the inventory plugin's and every role's page,
+# and the guides. The guides' source is docs/*.md; docs/docsite/rst/*.rst and
+# docs/docsite/extra-docs.yml are generated from them (make docsite-rst, pandoc from
+# pypandoc-binary) and committed, because Galaxy and Automation Hub render only those; `make docs`
+# fails when they are out of date. tests/tools/build_docsite.py builds the site (Sphinx with -W,
+# offline); tests/integration/test_docsite.py builds it again and opens it in chromium.
+# ---------------------------------------------------------------------------
+DOCSITE := $(STATIC_BUILD)/docsite
+
+.PHONY: docs docsite-rst
+
+docsite-rst: venv
+	$(BIN)/python $(STATIC_TOOLS)/docsite_rst.py "$(STATIC_SRC)"
+
+docs: collection-tree
+	$(BIN)/python $(STATIC_TOOLS)/docsite_rst.py "$(STATIC_SRC)" --check
+	$(BIN)/python $(STATIC_TOOLS)/build_docsite.py "$(COLLECTIONS_ROOT)" "$(DOCSITE)"
+
+# make ee-check: the execution environment AWX / Automation Controller run the collection in
+# (docs/awx.md): ansible-builder introspects the collection tree's meta/execution-environment.yml
+# (every requirement of requirements.txt and bindep.txt must come out) and `ansible-builder create`
+# validates tests/ee/execution-environment.yml, writing its build context (no container engine).
+.PHONY: ee-check
+
+ee-check: collection-tree
+	rm -rf "$(STATIC_BUILD)/ee"
+	$(BIN)/python $(STATIC_TOOLS)/check_ee.py "$(COLLECTIONS_ROOT)" "$(COLLECTION_TREE)" "$(STATIC_BUILD)/ee/context"

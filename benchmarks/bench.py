@@ -467,6 +467,9 @@ def markdown(doc, regions_doc=None):
     if regions_doc:
         import bench_regions  # pylint: disable=import-outside-toplevel  (it imports this module)
         lines += [""] + bench_regions.section(regions_doc)
+    if doc.get("drill"):
+        import bench_drill  # pylint: disable=import-outside-toplevel  (it imports this module)
+        lines += [""] + bench_drill.section(doc["drill"])
     return "\n".join(lines) + "\n"
 
 
@@ -687,6 +690,12 @@ def main():
            "loadavg_start": load_start, "loadavg_end": loadavg(),
            "total_seconds": round(time.monotonic() - started, 1), "results": results, "failures": failures}
     doc["verdicts"] = verdicts(results, sizes)
+    previous = os.path.join(args.out, "results.json")
+    if os.path.exists(previous):        # the drill part's figures (bench_drill.py) stay
+        with open(previous, encoding="utf-8") as handle:
+            drill = json.load(handle).get("drill")
+        if drill:
+            doc["drill"] = drill
     with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as handle:
         json.dump(doc, handle, indent=2, sort_keys=True)
     with open(os.path.join(args.out, "RESULTS.md"), "w", encoding="utf-8") as handle:

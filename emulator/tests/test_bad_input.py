@@ -783,6 +783,7 @@ def route_path(env, pattern):
         values["op"] = ops["vault"]
     else:
         values["op"] = ops["item"]
+    values["loc"] = values["location"]      # the cross-region restore routes' region
     values["name"] = (env.lock if "/locks/" in pattern else values["account"] if "storageaccounts/<name>" in pattern
                       else "VMSnapshotLinux")
     return re.sub(r"<([^>]+)>", lambda m: quote(values[m.group(1)], safe=";"), pattern)
@@ -814,9 +815,13 @@ def check_answer(resp, method):
 
 def test_substituted_routes_reach_their_handlers(env):
     """Without garbage, every GET route answers 2xx: the fuzz below really reaches the handlers
-    (but the classic storage look-up, whose only answer is Azure's recorded 404)."""
+    (but the classic storage look-up, whose only answer is Azure's recorded 404, and the
+    cross-region restore's operation routes: an operation there needs a geo-redundant vault with
+    cross-region restore and a point copied to the paired region, which test_restore.py builds and
+    follows; here they answer the handler's own 404 for an unknown operation)."""
+    unreachable = ("microsoft.classicstorage", "/backupcrroperation")
     for pattern, methods in _ROUTES.items():
-        if "GET" in methods and "microsoft.classicstorage" not in pattern:
+        if "GET" in methods and not any(part in pattern for part in unreachable):
             resp = env.request("GET", route_path(env, pattern))
             assert resp.status_code < 300, (pattern, resp.status_code, resp.text[:300])
 

@@ -246,8 +246,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         rows = [(doc["subscription_id"], vm) for doc in documents for vm in doc["vms"]]
         with_defaults = self.get_option("default_groups")
         if with_defaults:
-            for name in (["backup_%s" % c for c in coverage.COVERAGE] + ["agent_%s" % a for a in AGENT_STATUSES]
-                         + ["rpo_%s" % v for v in coverage.RPO_VERDICTS]):
+            names = ["backup_%s" % c for c in coverage.COVERAGE]
+            names.extend("agent_%s" % a for a in AGENT_STATUSES)
+            names.extend("rpo_%s" % v for v in coverage.RPO_VERDICTS)
+            for name in names:
                 self.inventory.add_group(name)
         strict = self.get_option("strict")
         for host, (sub, vm) in zip(host_names(rows, self.get_option("hostnames")), rows):

@@ -52,7 +52,7 @@ options:
     type: int
     default: 24
   long_running_hours:
-    description: A job still running after this many hours is listed in RV(coverage.jobs.long_running).
+    description: A job still running after this many hours is listed in C(long_running) of RV(coverage.jobs).
     type: int
     default: 12
 seealso:
@@ -112,7 +112,7 @@ coverage:
           V(unprotected) = V(vms).
         - C(vms), C(protected), C(initial_backup_pending), C(last_backup_failed), C(unprotected),
           C(agent_not_ready) (running VMs whose agent verdict is not V(ready), whatever their coverage),
-          C(deallocated) (VMs their owner deallocated: no agent can report, and none is expected to),
+          C(deallocated) (VMs their owner deallocated; no agent can report, and none is expected to),
           and the RPO verdicts of the VMs whose protection is on, C(rpo_ok) + C(rpo_breached) + C(rpo_never) +
           C(rpo_unknown) (see RV(coverage.vms[].rpo)).
       type: dict

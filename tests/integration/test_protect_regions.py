@@ -252,3 +252,23 @@ def test_requests_per_region_do_not_grow_with_the_number_of_vms(tmp_path):
     assert {r: small_counts[r] for r in regions} == {r: large_counts[r] for r in regions}
     # outside the regions, the subscription's one VM list: one page of 200 VMs (Azure's page) per 200
     assert small_counts["subscription"] == 1 and large_counts["subscription"] == 2
+
+
+def test_the_first_run_counts_an_initial_backup_that_failed_during_it(tmp_path):
+    """Without waiting (the default), the encrypted VM's initial backup fails within minutes (its Key Vault does
+    not grant Backup access): the first run's summary already counts it, from one more job list of the vault."""
+    emulator = Emulator(str(tmp_path / "emulator"))
+    try:
+        run = run_playbook(emulator, PLAYBOOK, tmp_path, extra_vars={"protect_regions_locations": ["southeastasia"]})
+        assert run.rc == 0, run.stdout[-4000:]
+        summary = summaries(run)["southeastasia"]
+        assert [(f["vm"], f["code"]) for f in summary["backup_failed"]] == [
+            ("rg-data-sea/data-lake-01", "UserErrorKeyvaultPermissionsNotConfigured")]
+        assert summary["initial_backups"]["failed"] == 1
+        lines = run.task("Show one line per region and the VMs that need action, with the reason")["msg"]
+        assert any("1 failed" in line for line in lines if line.startswith("southeastasia: vault"))
+        jobs_reads = [e for e in emulator.arm_requests() if e["path"].lower().endswith("/backupjobs")]
+        assert len(jobs_reads) <= 2     # the role's one list of the started jobs (and backup_now's check)
+    finally:
+        emulator.stop()
+        assert not emulator.tracebacks(), emulator.tracebacks()

@@ -68,3 +68,8 @@ def list_all(module, path, api_version, action, query=None, method="GET", body=N
         entries.extend(body.get("value") or [])
         url = body.get("nextLink")
     return entries
+
+
+def get_url(module, url, action):
+    """A GET of an absolute URL ARM gave (an operation's Location); the answer, whatever its status."""
+    return _send(module, "GET", url, action)

@@ -23,27 +23,28 @@ TRANSIENT_HTTP = frozenset([408, 429, 500, 502, 503, 504])
 _DOCUMENTS = {}
 _DOCUMENTS_LOCK = threading.Lock()
 
-# Public clouds as azure-identity and the SDKs know them.
+# Public clouds: the names users give, and the names azure-identity (AzureAuthorityHosts: the
+# Entra ID login host) and azure-core / azure-mgmt-core (AzureClouds, get_arm_endpoints: ARM's
+# endpoint and token scope) give them.  The endpoints come from those libraries, not from here.
 CLOUDS = {
-    "azurecloud": {
-        "name": "AzureCloud",
-        "resource_manager": "https://management.azure.com",
-        "login": "https://login.microsoftonline.com",
-        "audience": "https://management.azure.com/",
-    },
-    "azurechinacloud": {
-        "name": "AzureChinaCloud",
-        "resource_manager": "https://management.chinacloudapi.cn",
-        "login": "https://login.chinacloudapi.cn",
-        "audience": "https://management.chinacloudapi.cn/",
-    },
-    "azureusgovernment": {
-        "name": "AzureUSGovernment",
-        "resource_manager": "https://management.usgovcloudapi.net",
-        "login": "https://login.microsoftonline.us",
-        "audience": "https://management.usgovcloudapi.net/",
-    },
+    "azurecloud": ("AzureCloud", "AZURE_PUBLIC_CLOUD", "AZURE_PUBLIC_CLOUD"),
+    "azurechinacloud": ("AzureChinaCloud", "AZURE_CHINA", "AZURE_CHINA_CLOUD"),
+    "azureusgovernment": ("AzureUSGovernment", "AZURE_GOVERNMENT", "AZURE_US_GOVERNMENT"),
 }
+
+
+def known_cloud(key):
+    """Cloud of a public cloud's name (lower case) from the SDKs' own tables; None for another name."""
+    if key not in CLOUDS:
+        return None
+    from azure.core import AzureClouds
+    from azure.identity import AzureAuthorityHosts
+    from azure.mgmt.core.tools import get_arm_endpoints
+    name, authority, cloud_setting = CLOUDS[key]
+    endpoints = get_arm_endpoints(getattr(AzureClouds, cloud_setting))
+    audience = endpoints["credential_scopes"][0][:-len(".default")]
+    return Cloud(name, endpoints["resource_manager"], "https://" + getattr(AzureAuthorityHosts, authority), audience)
+
 
 # Entra hosts MSAL knows; for any other login host instance discovery is switched
 # off (it would call login.microsoftonline.com, as Azure Stack users find out).
@@ -73,9 +74,9 @@ class Cloud:
 def resolve_cloud(value, ca_bundle=None, timeout=30):
     """AzureCloud / AzureChinaCloud / AzureUSGovernment, or an https metadata URL."""
     value = (value or "AzureCloud").strip()
-    known = CLOUDS.get(value.lower())
+    known = known_cloud(value.lower())
     if known is not None:
-        return Cloud(known["name"], known["resource_manager"], known["login"], known["audience"])
+        return known
     if not value.lower().startswith(("https://", "http://")):
         raise AzureBackupError(
             "Unknown cloud_environment '%s'. Use AzureCloud, AzureChinaCloud, AzureUSGovernment, or "

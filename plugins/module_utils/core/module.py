@@ -20,7 +20,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from . import pacing, validation
 from .auth import AUTH_ARGSPEC
 from .errors import AzureBackupError
-from .session import AZURE_IMPORT_ERROR, HAS_AZURE, MIN_RETRY_SECONDS, AzureSession, MissingLibrary
+from .session import AZURE_IMPORT_ERROR, HAS_AZURE, MIN_RETRY_SECONDS, REQUIRED_LIBRARIES, AzureSession, MissingLibrary
 
 
 class AzureBackupModule:
@@ -33,7 +33,7 @@ class AzureBackupModule:
         spec.update(argument_spec)
         self._module = AnsibleModule(argument_spec=spec, **kwargs)
         if not HAS_AZURE:
-            self._module.fail_json(msg=missing_required_lib("azure-identity and azure-mgmt-core"),
+            self._module.fail_json(msg=missing_required_lib(REQUIRED_LIBRARIES),
                                    exception=AZURE_IMPORT_ERROR)
         error = None
         try:

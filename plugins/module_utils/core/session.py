@@ -24,9 +24,15 @@ from .errors import AzureBackupError, translated
 
 COLLECTION_VERSION = "1.0.0"
 
+# The libraries every module needs beside the SDK clients: azure-identity and azure-mgmt-core, and the
+# maintained parsers core/transform.py and resources/schedule.py use (isodate: ISO 8601 times and
+# durations; tzlocal: CLDR's Windows -> IANA time zone table).
+REQUIRED_LIBRARIES = "azure-identity, azure-mgmt-core, isodate and tzlocal"
 try:
     import azure.identity  # noqa: F401  pylint: disable=unused-import
     import azure.mgmt.core  # noqa: F401  pylint: disable=unused-import
+    import isodate  # noqa: F401  pylint: disable=unused-import
+    import tzlocal.windows_tz  # noqa: F401  pylint: disable=unused-import
     HAS_AZURE = True
     AZURE_IMPORT_ERROR = None
 except ImportError:
@@ -131,7 +137,7 @@ class AzureSession:
         """The azure-identity credential, built once: one token for every client."""
         if self._credential is None:
             if not HAS_AZURE:
-                raise MissingLibrary("azure-identity and azure-mgmt-core", AZURE_IMPORT_ERROR)
+                raise MissingLibrary(REQUIRED_LIBRARIES, AZURE_IMPORT_ERROR)
             self._credential = self._credential_source().credential(self.cloud)
         return self._credential
 

@@ -3,13 +3,20 @@
 # Copyright: Contributors to the backupops.azure project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""SDK objects to plain dicts, Azure's times parsed and written as UTC text, and the before/after diff a module returns.
+"""SDK objects to plain dicts, Azure's times, durations and resource ids parsed (isodate, azure-mgmt-core),
+times written as UTC text, and the before/after diff a module returns.
 
 FOR INTERNAL COLLECTION USE ONLY.
 """
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
+
+try:
+    import isodate
+    from azure.mgmt.core.tools import parse_resource_id
+except ImportError:  # reported by session.HAS_AZURE: no module runs without them
+    isodate = parse_resource_id = None
 
 
 def as_dict(model):
@@ -28,28 +35,35 @@ def as_dict(model):
 
 
 def parse_time(text):
-    """An aware UTC datetime from Azure's timestamps (any fractional digits, Z or an offset, none
-    meaning UTC); None when unset, Azure's 0001-01-01 sentinel or not a time.  Hand-written rather
-    than datetime.fromisoformat: modules may run on Python versions whose fromisoformat refuses
-    "Z" and 7 fractional digits."""
-    if not isinstance(text, str) or not text or text.startswith("0001-01-01"):
+    """An aware UTC datetime from Azure's timestamps (isodate: any fractional digits, seven in Azure
+    Backup's job times, Z or an offset, none meaning UTC; a space for the T as some job properties
+    write it); None when unset, Azure's 0001-01-01 sentinel or not a time."""
+    if not isinstance(text, str) or not text.strip() or text.startswith("0001-01-01"):
         return None
-    match = re.match(r"^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$", text.strip())
-    if not match:
+    text = text.strip()
+    if not re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}", text):     # extended format with seconds only
         return None
-    day, clock, frac, zone = match.groups()
     try:
-        when = datetime.strptime("%s %s" % (day, clock), "%Y-%m-%d %H:%M:%S")
-    except ValueError:      # 2030-02-30, 25:00:00
+        when = isodate.parse_datetime(text[:10] + "T" + text[11:])
+    except (isodate.ISO8601Error, ValueError):      # 2030-02-30, 25:00:00, trailing text
         return None
-    if frac:
-        when += timedelta(microseconds=int((frac[1:] + "000000")[:6]))
-    offset = timedelta(0)
-    if zone and zone != "Z":
-        sign = -1 if zone[0] == "-" else 1
-        digits = zone[1:].replace(":", "")
-        offset = sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
-    return (when - offset).replace(tzinfo=timezone.utc)
+    if when.tzinfo is None:
+        return when.replace(tzinfo=timezone.utc)
+    return when.astimezone(timezone.utc)
+
+
+def parse_duration(text):
+    """A timedelta of an ISO 8601 duration (isodate: PT41M16.2122671S, P1DT1S); None when unset, not a
+    duration, negative or in years or months (no fixed length)."""
+    if not isinstance(text, str) or not text.strip():
+        return None
+    try:
+        span = isodate.parse_duration(text.strip())
+    except (isodate.ISO8601Error, ValueError):
+        return None
+    if not isinstance(span, timedelta) or span < timedelta(0):
+        return None
+    return span
 
 
 def read_pages(module, action, pages):
@@ -63,12 +77,25 @@ def iso_utc(when):
     return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
 
 
+def parse_id(resource_id):
+    """The parts of an ARM resource id (azure-mgmt-core's parse_resource_id: subscription,
+    resource_group, namespace, type, name, child_type_N/child_name_N, resource_type, resource_name);
+    {} for text that is not an id.  Segment names are matched whatever their case, as ARM does."""
+    text = (resource_id or "").strip() if isinstance(resource_id, str) else ""
+    if not text.startswith("/"):
+        return {}
+    return parse_resource_id(text.rstrip("/"))
+
+
+def resource_type_of(parts):
+    """Namespace/type[/child type...] of parse_id's result, such as Microsoft.Network/virtualNetworks/subnets."""
+    kinds = [parts.get("namespace"), parts.get("type")]
+    kinds += [parts["child_type_%d" % n] for n in range(1, (parts.get("last_child_num") or 0) + 1)]
+    return "/".join(k for k in kinds if k)
+
+
 def resource_group_of(resource_id):
-    parts = (resource_id or "").split("/")
-    low = [p.lower() for p in parts]
-    if "resourcegroups" in low:
-        return parts[low.index("resourcegroups") + 1]
-    return None
+    return parse_id(resource_id).get("resource_group")
 
 
 def diff(before, after):

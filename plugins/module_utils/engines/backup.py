@@ -28,7 +28,7 @@ from datetime import timedelta, timezone
 from ..core import waiting
 from ..core.batch import run_batch
 from ..core.errors import REMEDIATION, AzureBackupError, listed, of_sdk
-from ..core.transform import as_dict, iso_utc, parse_time
+from ..core.transform import as_dict, iso_utc, parse_id, parse_time
 from ..resources import jobs, protection, vms
 
 FABRIC = "Azure"
@@ -96,9 +96,10 @@ class Entry(vms.VmResult):
 
 def item_path(item):
     """(container, protected item) names from the protected item's id."""
-    parts = (item.get("id") or "").split("/")
-    low = [p.lower() for p in parts]
-    return parts[low.index("protectioncontainers") + 1], parts[low.index("protecteditems") + 1]
+    parts = parse_id(item.get("id"))
+    names = {parts.get("child_type_%d" % n, "").lower(): parts.get("child_name_%d" % n)
+             for n in range(1, (parts.get("last_child_num") or 0) + 1)}
+    return names["protectioncontainers"], names["protecteditems"]
 
 
 def _vault_missing(err, vault_name, resource_group):

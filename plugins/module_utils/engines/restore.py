@@ -280,8 +280,8 @@ def find_existing(module, plan):
         listed = restores.crr_jobs(module, plan.region, plan.vault["id"], flt)
     else:
         listed = jobs.list_jobs(module, plan.rg, plan.vault_name, operation="Restore", start=start, end=end)
-    mine = [j for j in listed if (jobs.vm_of(j) or "").lower() == plan.ref.label.lower()
-            and jobs.status_of(j) not in jobs.UNSUCCESSFUL]
+    mine = [j for j in listed if (jobs.vm_of(j) or "").lower() == plan.ref.label.lower()]
+    mine = [j for j in mine if jobs.status_of(j) not in jobs.UNSUCCESSFUL]
     mine.sort(key=lambda j: jobs.props(j).get("startTime") or "", reverse=True)
     for job in mine[:MATCH_GETS]:
         if not (jobs.props(job).get("extendedInfo") or {}).get("propertyBag"):

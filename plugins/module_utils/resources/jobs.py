@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 
 from ..core import pacing, waiting
 from ..core.errors import AzureBackupError, listed, of_sdk
-from ..core.transform import as_dict, iso_utc, parse_time
+from ..core.transform import as_dict, iso_utc, parse_duration, parse_time
 
 OPERATIONS = ["Backup", "ConfigureBackup", "CrossRegionRestore", "DeleteBackupData", "DisableBackup",
               "Register", "Restore", "UnRegister", "Undelete", "UpdateCustomerManagedKey"]
@@ -79,14 +79,15 @@ def duration_seconds(text):
     """Seconds of an ISO 8601 duration (PT41M16.2S) or a .NET time span (1.00:20:23.08)."""
     if not text:
         return None
-    match = re.match(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:([\d.]+)S)?)?$", text)
-    if match:
-        days, hours, minutes, secs = (float(g) if g else 0.0 for g in match.groups())
-    else:
-        match = re.match(r"^(?:(\d+)\.)?(\d+):(\d+):([\d.]+)$", text)
-        if not match:
-            return None
-        days, hours, minutes, secs = (float(g) if g else 0.0 for g in match.groups())
+    span = parse_duration(text)
+    if span is not None:
+        return round(span.total_seconds(), 3)
+    # [d.]hh:mm:ss[.fffffff], .NET's TimeSpan text, which older job answers carry (a 2018 capture);
+    # not ISO 8601, so no ISO library reads it.
+    match = re.match(r"^(?:(\d+)\.)?(\d+):(\d+):([\d.]+)$", text)
+    if not match:
+        return None
+    days, hours, minutes, secs = (float(g) if g else 0.0 for g in match.groups())
     return round(days * 86400 + hours * 3600 + minutes * 60 + secs, 3)
 
 

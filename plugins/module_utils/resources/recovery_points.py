@@ -151,9 +151,9 @@ def point_facts(point, now=None):
 
 def select(points, consistency=None, tier=None):
     """The points of a consistency and holding a tier (None: any)."""
-    return [p for p in points
-            if (consistency is None or CONSISTENCY.get(props(p).get("recoveryPointType")) == consistency)
-            and (tier is None or tier in tiers(p))]
+    points = [p for p in points
+              if consistency is None or CONSISTENCY.get(props(p).get("recoveryPointType")) == consistency]
+    return [p for p in points if tier is None or tier in tiers(p)]
 
 
 def crr_access_token(module, resource_group, vault_name, ref, point_name, secondary_region):

@@ -20,7 +20,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 
 from ..core import arm, waiting
 from ..core.errors import AzureBackupError
-from ..core.transform import as_dict, parse_time
+from ..core.transform import as_dict, parse_id, parse_time, resource_type_of
 from . import recovery_points, vms
 
 RECOVERY_TYPES = {"restore_disks": "RestoreDisks", "new_vm": "AlternateLocation", "replace_disks": "OriginalLocation"}
@@ -124,10 +124,9 @@ def parse_target(value, subscription, kind, option):
     text = (value or "").strip()
     parts = [p for p in text.split("/") if p]
     if text.startswith("/"):
-        low = [p.lower() for p in parts]
-        if (len(parts) == 8 and low[0] == "subscriptions" and low[2] == "resourcegroups" and low[4] == "providers"
-                and "%s/%s" % (low[5], low[6]) == kind.lower()):
-            return parts[1], parts[3], parts[7]
+        found = parse_id(text)
+        if found.get("name") and not found.get("children") and resource_type_of(found).lower() == kind.lower():
+            return found["subscription"], found["resource_group"], found["name"]
     elif len(parts) == 2:
         return subscription, parts[0], parts[1]
     raise AzureBackupError("%s %r is neither 'resource_group/name' nor the ARM id of a %s." % (option, value, kind),

@@ -21,46 +21,36 @@ try:
 except ImportError:  # pragma: no cover - Python < 3.9
     ZoneInfo = None
 
+try:
+    from tzlocal.windows_tz import win_tz
+except ImportError:  # reported by session.HAS_AZURE: no module runs without it
+    win_tz = None
+
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
-# Windows time zone ids (what Azure Backup takes) -> IANA names (what Python knows).
-WINDOWS_ZONES = {
-    "UTC": "UTC", "Coordinated Universal Time": "UTC", "GMT Standard Time": "Europe/London",
-    "Greenwich Standard Time": "Atlantic/Reykjavik", "W. Europe Standard Time": "Europe/Berlin",
-    "Central Europe Standard Time": "Europe/Budapest", "Romance Standard Time": "Europe/Paris",
-    "Central European Standard Time": "Europe/Warsaw", "E. Europe Standard Time": "Europe/Chisinau",
-    "FLE Standard Time": "Europe/Kiev", "GTB Standard Time": "Europe/Bucharest",
-    "Turkey Standard Time": "Europe/Istanbul", "Russian Standard Time": "Europe/Moscow",
-    "Israel Standard Time": "Asia/Jerusalem", "Egypt Standard Time": "Africa/Cairo",
-    "South Africa Standard Time": "Africa/Johannesburg", "Arabian Standard Time": "Asia/Dubai",
-    "Arab Standard Time": "Asia/Riyadh", "Iran Standard Time": "Asia/Tehran",
-    "Pakistan Standard Time": "Asia/Karachi", "India Standard Time": "Asia/Kolkata",
-    "Bangladesh Standard Time": "Asia/Dhaka", "SE Asia Standard Time": "Asia/Bangkok",
-    "Singapore Standard Time": "Asia/Singapore", "China Standard Time": "Asia/Shanghai",
-    "Taipei Standard Time": "Asia/Taipei", "Tokyo Standard Time": "Asia/Tokyo",
-    "Korea Standard Time": "Asia/Seoul", "W. Australia Standard Time": "Australia/Perth",
-    "Cen. Australia Standard Time": "Australia/Adelaide", "AUS Central Standard Time": "Australia/Darwin",
-    "E. Australia Standard Time": "Australia/Brisbane", "AUS Eastern Standard Time": "Australia/Sydney",
-    "Tasmania Standard Time": "Australia/Hobart", "New Zealand Standard Time": "Pacific/Auckland",
-    "Hawaiian Standard Time": "Pacific/Honolulu", "Alaskan Standard Time": "America/Anchorage",
-    "Pacific Standard Time": "America/Los_Angeles", "US Mountain Standard Time": "America/Phoenix",
-    "Mountain Standard Time": "America/Denver", "Central Standard Time": "America/Chicago",
-    "Central America Standard Time": "America/Guatemala", "Canada Central Standard Time": "America/Regina",
-    "Central Standard Time (Mexico)": "America/Mexico_City", "Eastern Standard Time": "America/New_York",
-    "SA Pacific Standard Time": "America/Bogota", "Atlantic Standard Time": "America/Halifax",
-    "Newfoundland Standard Time": "America/St_Johns", "E. South America Standard Time": "America/Sao_Paulo",
-    "Argentina Standard Time": "America/Buenos_Aires", "SA Eastern Standard Time": "America/Cayenne",
-    "Pacific SA Standard Time": "America/Santiago", "Venezuela Standard Time": "America/Caracas",
-    "Azores Standard Time": "Atlantic/Azores", "Morocco Standard Time": "Africa/Casablanca",
-    "W. Central Africa Standard Time": "Africa/Lagos", "E. Africa Standard Time": "Africa/Nairobi",
+# Windows time zone ids (what Azure Backup takes) -> IANA names (what Python knows): CLDR's
+# windowsZones table as tzlocal ships it (tzlocal.windows_tz.win_tz, regenerated from CLDR with each
+# release), plus the ids Windows still lists (tzutil /l) that CLDR dropped, and the display name of UTC
+# that the portal has sent as a timeZone.
+WINDOWS_EXTRA = {
+    "Coordinated Universal Time": "UTC",
+    "Kamchatka Standard Time": "Asia/Kamchatka",        # Windows' obsolete id (UTC+12, no DST)
+    "Mid-Atlantic Standard Time": "Etc/GMT+2",          # Windows' obsolete id (UTC-02, no DST)
 }
 
 
-def zone(name):
-    """tzinfo of a Windows (or IANA) time zone id; None when unknown here."""
+def iana_name(name):
+    """The IANA name of a Windows time zone id; any other name as it is (an IANA name, or unknown)."""
     name = name or "UTC"
-    iana = WINDOWS_ZONES.get(name, name)
-    if iana == "UTC":
+    if name in WINDOWS_EXTRA:
+        return WINDOWS_EXTRA[name]
+    return (win_tz or {}).get(name, name)
+
+
+def zone(name):
+    """tzinfo of a Windows (or IANA) time zone id; None when unknown."""
+    iana = iana_name(name)
+    if iana in ("UTC", "Etc/UTC"):
         return timezone.utc
     if ZoneInfo is None:
         return None

@@ -14,6 +14,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 
 from ..core.batch import run_all
 from ..core.errors import AzureBackupError, listed
+from ..core.transform import parse_id, resource_type_of
 
 VM_ARGSPEC = {
     "vm": {"type": "raw"},
@@ -103,16 +104,16 @@ def _bad(value, why):
 
 def ref_from_id(resource_id, value=None):
     """VmRef from an ARM id; an id of another resource type is refused, naming that type."""
-    parts = [p for p in (resource_id or "").split("/") if p]
-    low = [p.lower() for p in parts]
+    parts = parse_id(resource_id)
     shown = resource_id if value is None else value
-    if len(parts) < 8 or low[0] != "subscriptions" or low[2] != "resourcegroups" or low[4] != "providers":
+    if not parts.get("resource_group") or not parts.get("name"):
         raise _bad(shown, "not an ARM resource id")
-    if len(parts) != 8 or low[5] != VM_PROVIDER or low[6] != VM_TYPE:
-        kind = "/".join([parts[5]] + parts[6::2]) if len(parts) % 2 == 0 else "different kind of"
+    kind = resource_type_of(parts)
+    children = [c for c in parts.get("children", "").split("/") if c]
+    if kind.lower() != "%s/%s" % (VM_PROVIDER, VM_TYPE) or children:
         raise _bad(shown, "the id names a %s resource, not a virtual machine (Microsoft.Compute/virtualMachines)"
-                   % kind)
-    return VmRef(parts[1], parts[3], parts[7])
+                   % (kind if len(children) % 2 == 0 else "different kind of"))
+    return VmRef(parts["subscription"], parts["resource_group"], parts["name"])
 
 
 def parse_ref(value, subscription_id):
