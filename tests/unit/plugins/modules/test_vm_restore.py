@@ -31,11 +31,10 @@ def job(status, name="j1", error=None):
 @pytest.fixture
 def engine(monkeypatch):
     """The engine's steps, recorded: prepare (its plan or its refusal), trigger, wait, result."""
-    state = {"plan": Plan(), "refusal": None, "triggered": 0, "waits": [], "final": "Completed"}
+    state = {"plan": Plan(), "refusals": [], "triggered": 0, "waits": [], "final": "Completed"}
 
     def prepare(module, p, now):
-        refusal = state["refusal"]
-        if isinstance(refusal, AzureBackupError):
+        for refusal in state["refusals"]:
             raise refusal
         return state["plan"]
 
@@ -118,8 +117,8 @@ def test_a_job_still_running_at_the_deadline_fails_naming_it(run_module, engine)
 
 
 def test_a_refused_precondition_is_one_message_and_nothing_started(run_module, engine):
-    engine["refusal"] = AzureBackupError("VM name taken. Nothing was restored.", code="VmNameTaken",
-                                         remediation="Choose another target_vm_name.")
+    engine["refusals"].append(AzureBackupError("VM name taken. Nothing was restored.", code="VmNameTaken",
+                                               remediation="Choose another target_vm_name."))
     outcome, result = run_module(vm_restore.main, args())
     assert outcome == "fail" and result["error"]["code"] == "VmNameTaken" and engine["triggered"] == 0
     assert "Nothing was restored" in result["msg"] and "Traceback" not in result["msg"]
