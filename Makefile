@@ -54,9 +54,20 @@ unit: collection-tree
 # ANSIBLE_COLLECTIONS_PATH; nothing is mocked. The role tests run in a disposable Debian
 # target, built once (as root, with debootstrap) and cached under build/disposable-target.
 # The coverage report's test renders the HTML page in Debian's chromium (make browser).
+# The files run in INTEGRATION_WORKERS pytest-xdist workers (default 2, CI's cores), a whole
+# file per worker (--dist loadfile): a file's module-scoped emulator and arranged estate are
+# made once, as when it runs alone. Nothing is shared between workers: each emulator listens on
+# port 0 with its state under the worker's own tmp_path, each disposable target boots in its own
+# namespaces under it. Run in one process, the suite keeps about one core busy (ansible-playbook,
+# then the emulator answering it, in turn: ~31 CPU-minutes in ~33 minutes), so a second worker
+# uses CI's second core. pytest-randomly seeds every worker alike: RANDOM_SEED=N runs each file's
+# tests in the same order again (which worker takes which file may differ; INTEGRATION_WORKERS=0
+# runs the suite in one process, in one order). --durations shows where the time goes.
+INTEGRATION_WORKERS ?= 2
 integration: collection-tree disposable-target browser
 	@$(RANDOMLY) BACKUPOPS_REPO_ROOT="$(CURDIR)" BACKUPOPS_COLLECTIONS_PATH="$(COLLECTIONS_ROOT)" \
-	  $(BIN)/python -m pytest -q -p no:cacheprovider -p randomly --randomly-seed="$$seed" tests/integration
+	  $(BIN)/python -m pytest -q -p no:cacheprovider -p randomly --randomly-seed="$$seed" \
+	  -n $(INTEGRATION_WORKERS) --dist loadfile --durations=15 tests/integration
 
 disposable-target: venv
 	$(BIN)/python tests/integration/disposable_target.py build

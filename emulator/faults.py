@@ -1,7 +1,8 @@
 """Fault injection and throttling.
 
 Fault rules (from --faults or PUT /_emulator/faults) decide, per request and
-deterministically from a seed, to answer 409 (ARM's AnotherOperationInProgress, a
+deterministically from a seed, to answer 403 (ARM's AuthorizationFailed: a role that does
+not cover the scope, which no client retries), 409 (ARM's AnotherOperationInProgress, a
 conflict azure-core does not retry), 429/500/503, to drop the connection
 before the request is processed, to drop it AFTER it was processed (the lost
 response that makes a naive retry repeat a write), or to add latency.
@@ -22,7 +23,7 @@ import threading
 import time
 from collections import deque
 
-KINDS = ("409", "429", "500", "503", "drop_before", "drop_after", "latency")
+KINDS = ("403", "409", "429", "500", "503", "drop_before", "drop_after", "latency")
 
 BUCKETS = {"reads": (250, 25.0), "writes": (200, 10.0), "deletes": (200, 10.0)}
 JOB_READS_PER_HOUR = 150

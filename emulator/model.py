@@ -7,12 +7,15 @@ settings (the vault and its backup configuration), and a VM's document and its b
 extension (compute, the admin API, seeds and the first backup).  Reads are in queries.py.
 """
 
+import hashlib
+import re
 import uuid
 from datetime import timedelta
 
 from . import regions
-from .arm import ArmError, iso
-from .queries import (RESOURCE_KINDS, in_group, job_key, locks_of, op_key, policy_key, res_key, rg_key,
+from .arm import ArmError, iso, parse_iso
+from .queries import (RESOURCE_KINDS, container_name, in_group, item_key, job_key, locks_of, op_key, policy_key,
+                      res_key, rg_key,
                       vault_key, vm_key)
 
 # -- jobs and operations ------------------------------------------------------------------
@@ -41,25 +44,41 @@ TRANSFER_SECONDS = 2018
 JOB_DONE = {}
 
 
-def new_job(emu, vault, operation, item, outcome=None, seconds=None, property_bag=None,
-            tasks=None, now=None):
-    """Start a job; ``outcome`` says how it will end ({"status", "error"})."""
-    now = now or emu.clock.now()
+def job_doc(vault, operation, item, start, end, seconds, outcome=None, property_bag=None, tasks=None):
+    """A job's document (its status InProgress until it ends: see new_job and finished_job)."""
     vkey = vault_key(vault["sub"], vault["rg"], vault["name"])
-    job_id = str(uuid.uuid4())
-    if seconds is None:
-        seconds = JOB_SECONDS.get(operation, 30)
-    end = emu.clock.later(seconds)
-    job = {
-        "id": job_id, "vault": vkey, "operation": operation, "status": "InProgress",
+    return {
+        "id": str(uuid.uuid4()), "vault": vkey, "operation": operation, "status": "InProgress",
         "entity": item["vm_name"], "container": item["container"], "item": item["key"],
-        "vm_id": item["vm_id"], "start": iso(now), "end": iso(end),
+        "vm_id": item["vm_id"], "start": iso(start), "end": iso(end),
         "azure_seconds": seconds, "outcome": outcome or {"status": "Completed"},
         "property_bag": property_bag or {"VM Name": item["vm_name"]},
         "tasks": tasks or [], "activity_id": str(uuid.uuid4()),
     }
-    emu.store.put("jobs", job_key(vkey, job_id), job)
-    emu.scheduler.at(end, "job_done", job=job_key(vkey, job_id))
+
+
+def new_job(emu, vault, operation, item, outcome=None, seconds=None, property_bag=None,
+            tasks=None, now=None):
+    """Start a job; ``outcome`` says how it will end ({"status", "error"})."""
+    now = now or emu.clock.now()
+    if seconds is None:
+        seconds = JOB_SECONDS.get(operation, 30)
+    end = emu.clock.later(seconds)
+    job = job_doc(vault, operation, item, now, end, seconds, outcome, property_bag, tasks)
+    emu.store.put("jobs", job_key(job["vault"], job["id"]), job)
+    emu.scheduler.at(end, "job_done", job=job_key(job["vault"], job["id"]))
+    return job
+
+
+def finished_job(store, vault, operation, item, start, end, outcome=None, property_bag=None):
+    """A job that ran before the emulator started (seed.py's protected estates), ended as
+    ``outcome`` says; the same document as new_job's once job_done has run."""
+    outcome = outcome or {"status": "Completed"}
+    job = job_doc(vault, operation, item, start, end, (end - start).total_seconds(), outcome, property_bag)
+    job.update(status=outcome["status"], ended=iso(end))
+    if outcome.get("error"):
+        job["error"] = outcome["error"]
+    store.put("jobs", job_key(job["vault"], job["id"]), job)
     return job
 
 
@@ -168,6 +187,145 @@ def set_redundancy(doc, storage_type, crr, locked):
         doc["storage_version"] = "V1"
     storage["type"] = new_type
     storage["crr"] = new_crr
+
+
+# A point reaches the paired region some time after its backup job ends. Learn ("Cross Region
+# Restore", backup-azure-arm-restore-vms) says up to 12 hours; the az CLI's recording
+# test_backup_crr.yaml lists it from the secondary region 6 minutes after `backup job wait` ended
+# (#130 07:22:14 -> #136 07:28:22). The emulator takes 2 minutes (Azure time, scaled).
+SECONDARY_LAG_SECONDS = 120
+
+
+# -- a vault, its protected items and their recovery points ---------------------------
+
+def new_vault_doc(sub, rg, name, location, now, tenant):
+    return {
+        "sub": sub, "rg": rg, "name": name, "location": regions.normalize(location),
+        "tags": {}, "sku": {"name": "Standard"}, "identity": None, "created": iso(now),
+        "modified": iso(now), "provisioning": "Succeeded", "public_network_access": "Enabled",
+        "monitoring": {"azureMonitorAlertSettings": {"alertsForAllJobFailures": "Enabled"},
+                       "classicAlertSettings": {"alertsForCriticalOperations": "Enabled"}},
+        "restore_settings": {"crossSubscriptionRestoreSettings": {
+            "crossSubscriptionRestoreState": "Enabled"}},
+        # None until a client sets it: Azure sends immutabilitySettings null on a vault whose
+        # immutability was never set (test_backup_container #3, test_backup_vault #4) and
+        # {"state": "Disabled"} once it was turned off (test_backup_vault #55).
+        "immutability": None,
+        "storage": {"type": "GeoRedundant", "crr": False},
+        # backupStorageVersion: Unassigned on a new vault, V2 once a first item is protected
+        # (test_backup_container #3 -> #66, test_backup_csr #22 -> #123), V1 after cross-region
+        # restore was turned on (test_backup_crr #131 V2 -> PATCH crossRegionRestore -> #134 V1).
+        "storage_version": "Unassigned",
+        "vault_config": {"softDeleteFeatureState": "Enabled", "softDeleteRetentionPeriodInDays": 14,
+                         "enhancedSecurityState": "Enabled"},
+        "tenant": tenant,
+    }
+
+
+def new_item(vault, vm, policy, now, exclusion=None):
+    """The protected item enabling protection creates (IRPending until its first backup):
+    handlers/protecteditems.py's PUT, and seed.py's protected estates."""
+    vkey = vault_key(vault["sub"], vault["rg"], vault["name"])
+    key = item_key(vkey, vm["rg"], vm["name"])
+    return {
+        "key": key, "vault": vkey,
+        "vm_sub": vm["sub"], "vm_rg": vm["rg"], "vm_name": vm["name"],
+        "vm_id": "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachines/%s" % (
+            vm["sub"], vm["rg"], vm["name"]),
+        "container": container_name(vm["rg"], vm["name"]),
+        "policy": policy["name"], "policy_type": policy["properties"].get("policyType", "V1"),
+        "state": "IRPending", "data_id": str(int(hashlib.sha256(key.encode()).hexdigest()[:15], 16)),
+        "created": iso(now), "recovery_points": [], "disk_exclusion": exclusion, "on_demand": {},
+    }
+
+
+# How a backup job fails (Azure's codes, numbers, messages and recommendations); the
+# sources are in handlers/backups.py, which decides when each applies.
+ON_DEMAND_PER_DAY = 9
+
+BACKUP_ERRORS = {
+    "agent": {"code": "UserErrorGuestAgentStatusUnavailable", "number": 400081,
+              "message": "VM Agent unable to communicate with Azure Backup",
+              "recommendations": [
+                  "Ensure that the VM is running and the Azure VM Agent is installed, running "
+                  "and up to date (Agent status Ready). Restart the agent if it is stopped.",
+                  "Ensure all VM extensions are in the provisioning succeeded state."]},
+    "keyvault": {"code": "UserErrorKeyvaultPermissionsNotConfigured", "number": 400157,
+                 "message": "Backup doesn't have sufficient permissions to the key vault for "
+                            "backup of encrypted VMs.",
+                 "recommendations": ["Grant the Backup Management Service access to the key vault "
+                                     "(get/list on keys and secrets), then retry the backup."]},
+    "lock": {"code": "UserErrorRpCollectionLimitReached", "number": 400312,
+             "message": "The Restore Point collection max limit has reached.",
+             "recommendations": ["Remove the lock on the restore point resource group "
+                                 "(AzureBackupRG_<region>_<number>) and retry the operation to "
+                                 "trigger clean-up."]},
+    "inprogress": {"code": "UserErrorBackupOperationInProgress", "number": 400013,
+                   "message": "Unable to initiate backup as another backup operation is currently "
+                              "in progress",
+                   "recommendations": ["Wait for the backup job in progress to finish, then "
+                                       "trigger another backup."]},
+    "daily": {"code": "UserErrorMaxOnDemandBackupsPerDayReached", "number": 400366,
+              "message": "The maximum number of on-demand backups per day (%d) has been reached for "
+                         "this item." % ON_DEMAND_PER_DAY,
+              "recommendations": ["Retry the on-demand backup after 00:00 UTC."]},
+}
+
+
+def source_storage_type(vm):
+    """sourceVMStorageType as Azure Backup reports it: a VM size that takes premium disks (an
+    's' among the size's feature letters: Standard_DS1_v2, Standard_D2s_v5) gives
+    PremiumVMOnPartialPremiumStorage (every recorded recovery point: a Standard_DS1_v2 VM,
+    test_backup_job #138, test_backup_rp #129, test_backup_csr #122, test_backup_crr #136), any
+    other size NormalStorage. Only the premium value is recorded; the spec (bms.json, 2024-04-01)
+    types the field as a free string with no enum, so neither NormalStorage for the other sizes nor
+    a dependence on the disks' own types (Standard_LRS disks on a premium-capable size) comes from
+    a source: kept as it was, not claimed."""
+    parts = ((vm or {}).get("size") or "").split("_")
+    match = re.match(r"^([A-Z]+)(\d+)(?:-\d+)?([a-z]*)$", parts[1] if len(parts) > 1 else "")
+    premium = bool(match) and ((len(match.group(1)) > 1 and match.group(1).endswith("S"))
+                               or "s" in match.group(3))
+    return "PremiumVMOnPartialPremiumStorage" if premium else "NormalStorage"
+
+
+def backup_size_mb(vm):
+    disks = [vm.get("os_disk_gb", 30)] + [d.get("size_gb", 128) for d in vm.get("data_disks", [])]
+    return int(sum(disks) * 1024 * 0.09)
+
+
+def consistency(vm):
+    if vm.get("power") != "running":
+        return "CrashConsistent"
+    return "AppConsistent" if vm["os"] == "Windows" else "FileSystemConsistent"
+
+
+def disks_at_backup(vm):
+    """The disks a restore of this point recreates: the OS disk and the data disks by LUN."""
+    disks = [{"lun": None, "size_gb": vm.get("os_disk_gb", 30)}]
+    disks += [{"lun": d["lun"], "size_gb": d.get("size_gb", 128)} for d in vm.get("data_disks", [])]
+    return {"sku": vm.get("disk_type", "Premium_LRS"), "disks": disks}
+
+
+def add_recovery_point(item, vm, rp_time, when, expiry, size_mb, kind, instant_days, scale):
+    """A completed backup's recovery point (taken at ``rp_time``, its job ended ``when``) added to
+    the item, which becomes Protected: handlers/backups.py's job end, and seed.py."""
+    item.setdefault("recovery_points", []).append({
+        "id": str(int(parse_iso(rp_time).timestamp() * 1000)), "time": rp_time,
+        "type": kind, "expiry": expiry,
+        "size_mb": size_mb, "policy_type": item.get("policy_type") or "V1",
+        # the snapshot tier lasts the policy's instant-restore days (time-scaled)
+        "instant_until": iso(when + timedelta(seconds=86400 * instant_days * scale)),
+        "secondary_at": iso(when + timedelta(seconds=SECONDARY_LAG_SECONDS * scale)),
+        # the VM as it was at the backup: a later resize does not change its points
+        **({"vm_size": vm.get("size"), "os_type": vm.get("os"),
+            "storage_type": source_storage_type(vm), "zones": vm.get("zones") or [],
+            "encrypted": bool(vm.get("encrypted")),
+            "disks": disks_at_backup(vm)} if vm else {})})
+    item["last_recovery_point"] = rp_time
+    item.setdefault("oldest_recovery_point", rp_time)
+    item["backup_bytes"] = item.get("backup_bytes", 0) + size_mb * 1024 * 1024
+    if item["state"] == "IRPending":
+        item["state"] = "Protected"
 
 
 # -- a new vault's policies ---------------------------------------------------------

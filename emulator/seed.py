@@ -10,9 +10,12 @@ import yaml
 from . import regions
 from .arm import iso
 from .auth import new_secret
+from datetime import timedelta
+
+from . import model
 from .model import (AGENT_VERSION, new_storage_account, new_vm, new_vnet, put_resources, subnet_id,
                     vm_resources)
-from .queries import res_key, rg_key, vm_key
+from .queries import get_policy, job_key, res_key, rg_key, vault_key, vm_key
 
 DEFAULT_SEED = os.path.join(os.path.dirname(__file__), "seeds", "default.yaml")
 REGIONS = list(regions.GENERATOR_REGIONS)
@@ -31,9 +34,12 @@ def load_seed(path=None):
 
 
 def generate(spec):
-    """A large estate: --generate vms=2000,regions=8[,mix=realistic|clean][,seed=N]."""
+    """A large estate: --generate vms=2000,regions=8[,mix=realistic|clean][,seed=N][,protected=1].
+
+    protected=1: the estate as Azure holds it after playbooks/protect_regions.yml protected it (see
+    protected_outcomes), without the ~2 writes per VM that cost minutes under ARM's 10 writes/s."""
     opts = dict(item.split("=", 1) for item in spec.split(",") if item)
-    unknown = set(opts) - {"vms", "regions", "mix", "seed", "per_rg"}
+    unknown = set(opts) - {"vms", "regions", "mix", "seed", "per_rg", "protected"}
     if unknown:
         raise SeedError("unknown generate options: %s" % ", ".join(sorted(unknown)))
     count = int(opts.get("vms", 100))
@@ -71,7 +77,52 @@ def generate(spec):
             elif roll < 0.12:
                 vm["encrypted"] = True
         seed["vms"].append(vm)
+    if opts.get("protected", "0") not in ("0", "", "no", "false"):
+        protected_outcomes(seed, regions, rng)
     return seed
+
+
+# The outcomes of a generated protected estate, for the VMs whose agent is Ready (running or
+# deallocated): (outcome, share).  The other VMs' outcome follows from them: a running VM with
+# no Ready agent fails its backup as Azure fails it (UserErrorGuestAgentStatusUnavailable), an
+# encrypted VM whose key vault Backup cannot read fails with UserErrorKeyvaultPermissionsNotConfigured.
+PROTECTED_SHARES = (("unprotected", 0.05), ("pending", 0.07), ("stale", 0.15), ("long_running", 0.01))
+# Hours before the start: the latest recovery point of a fresh VM, of a stale one (RPO ok under a
+# daily policy's 26 hours; an admin clock moved 8 hours on breaches the stale ones only); when
+# failed backups ran; when the long-running backup job started (over 12 hours: "long-running").
+FRESH_HOURS, STALE_HOURS, FAILED_HOURS, LONG_RUNNING_HOURS = 1, 20, 3, 13
+
+
+def protected_outcomes(seed, region_names, rng):
+    """A vault per region (rg-backup-<region>/rsv-backup-<region>, default policies) and an outcome
+    per VM in seed["backup"]: protected (a recovery point FRESH_HOURS old), stale (STALE_HOURS old),
+    pending (IRPending: protection just enabled), failed (its backup failed with Azure's error),
+    long_running (stale, and a backup job running for LONG_RUNNING_HOURS, no end scheduled), unprotected."""
+    vaults = [{"name": "rsv-backup-%s" % r, "resource_group": "rg-backup-%s" % r, "location": r}
+              for r in region_names]
+    seed["resource_groups"] += [{"name": v["resource_group"], "location": v["location"]} for v in vaults]
+    protect = []
+    for vm in seed["vms"]:
+        if vm.get("encrypted") and rng.random() < 0.5:
+            vm["key_vault_access"] = False
+        running = vm.get("power", "running") == "running"
+        if running and (vm.get("migrated") or vm.get("agent") == "not_ready"):
+            outcome, error = "failed", "agent"
+        elif vm.get("key_vault_access") is False:
+            outcome, error = "failed", "keyvault"
+        else:
+            roll, outcome, error = rng.random(), "protected", None
+            for name, share in PROTECTED_SHARES:
+                if roll < share:
+                    outcome = name
+                    break
+                roll -= share
+        if outcome != "unprotected":
+            region = next(g["location"] for g in seed["resource_groups"] if g["name"] == vm["resource_group"])
+            protect.append({"vm": vm["name"], "resource_group": vm["resource_group"],
+                            "vault": "rsv-backup-%s" % region, "vault_resource_group": "rg-backup-%s" % region,
+                            "outcome": outcome, "error": error})
+    seed["backup"] = {"vaults": vaults, "protect": protect}
 
 
 def _agent(spec, os_type):
@@ -176,6 +227,8 @@ def apply_seed(emu, seed):
         store.put("vms", vm_key(sub, spec["resource_group"], spec["name"]), doc)
         vms.append(doc)
     subnets = apply_region_resources(store, seed, default_sub, vms, now)
+    if seed.get("backup"):
+        apply_backup(emu, seed["backup"], default_sub, tenant, now)
     for doc in vms:
         disks, nics = vm_resources(doc, subnets.get((doc["sub"].lower(), doc["location"])))
         put_resources(store, "disks", disks)
@@ -216,3 +269,50 @@ def apply_region_resources(store, seed, default_sub, vms, now):
                                       created=iso(now))
         store.put("storageaccounts", res_key(sub, rg, account["name"]), account)
     return subnets
+
+
+def apply_backup(emu, backup, sub, tenant, now):
+    """Vaults with their default policies, and protected items with their jobs and recovery
+    points, as protection and backups would have left them (seed["backup"], see protected_outcomes)."""
+    store, scale = emu.store, emu.clock.time_scale
+    created = now - timedelta(days=3)
+    for spec in backup.get("vaults", []):
+        vault = model.new_vault_doc(sub, spec["resource_group"], spec["name"], spec["location"], created, tenant)
+        store.put("vaults", vault_key(sub, spec["resource_group"], spec["name"]), vault)
+        model.create_default_policies(store, vault, created)
+    for index, spec in enumerate(backup.get("protect", [])):
+        vkey = vault_key(sub, spec["vault_resource_group"], spec["vault"])
+        vault, vm = store.get("vaults", vkey), store.get("vms", vm_key(sub, spec["resource_group"], spec["vm"]))
+        if vault is None or vm is None:
+            raise SeedError("backup: %s/%s or vault %s is not in the seed" % (
+                spec["resource_group"], spec["vm"], spec["vault"]))
+        vault["storage_version"] = "V2"     # a vault protecting items (see model.new_vault_doc)
+        policy = get_policy(store, vkey, spec.get("policy", "DefaultPolicy"))
+        outcome = spec.get("outcome", "protected")
+        enabled = now - timedelta(minutes=30) if outcome == "pending" else created
+        item = model.new_item(vault, vm, policy, enabled)
+        model.finished_job(store, vault, "ConfigureBackup", item, enabled, enabled + timedelta(seconds=40),
+                           property_bag={"VM Name": vm["name"], "Policy Name": policy["name"]})
+        minutes = index % 50        # spread the jobs of a vault over the hour
+        if outcome in ("protected", "stale", "long_running"):
+            hours = FRESH_HOURS if outcome == "protected" else STALE_HOURS
+            start = now - timedelta(hours=hours, minutes=minutes)
+            end = start + timedelta(minutes=40)
+            size = model.backup_size_mb(vm)
+            model.finished_job(store, vault, "Backup", item, start, end,
+                               property_bag={"VM Name": vm["name"], "Backup Size": "%d MB" % size})
+            model.add_recovery_point(item, vm, iso(start), end, iso(start + timedelta(days=30)), size,
+                                     model.consistency(vm), 2, scale)
+            item.update(last_backup_status="Completed", last_backup_time=iso(start), last_error=None)
+        elif outcome == "failed":
+            error = model.BACKUP_ERRORS[spec.get("error") or "agent"]
+            start = now - timedelta(hours=FAILED_HOURS, minutes=minutes)
+            model.finished_job(store, vault, "Backup", item, start, start + timedelta(minutes=10),
+                               {"status": "Failed", "error": error})
+            item.update(last_backup_status="Failed", last_backup_time=iso(start), last_error=error)
+        if outcome == "long_running":
+            start = now - timedelta(hours=LONG_RUNNING_HOURS, minutes=minutes)
+            job = model.job_doc(vault, "Backup", item, start, start + timedelta(hours=30), 30 * 3600)
+            store.put("jobs", job_key(vkey, job["id"]), job)
+        store.put("items", item["key"], item)
+        store.put("vaults", vkey, vault)

@@ -147,11 +147,11 @@ class Emulator:
             self._count("faults")
             self._finish(entry, started)
             return self._drop(environ, start_response)
-        for code in ("409", "429", "503", "500"):
+        for code in ("403", "409", "429", "503", "500"):
             if code in kinds:
                 self._count("faults")
                 entry["fault"] = code
-                resp = self._fault_response(int(code), kinds[code])
+                resp = self._fault_response(int(code), kinds[code], request.method, path)
                 return self._send(request, environ, start_response, resp, entry, started)
 
         resp = self._handle(request, entry, base_url, ident)
@@ -186,8 +186,11 @@ class Emulator:
         start_response("500 Dropped", [("Content-Length", "0")])
         return [b""]
 
-    def _fault_response(self, status, rule):
-        if status == 409:
+    def _fault_response(self, status, rule, method="GET", path=""):
+        if status == 403:
+            # a permanent refusal (a role that does not cover the scope), which no client retries
+            err = authorization_failed("(fault injected by the emulator)", method, path)
+        elif status == 409:
             err = gateway_error(
                 409, "AnotherOperationInProgress",
                 "Another operation is in progress on the resource. Retry once it has completed "
@@ -290,13 +293,8 @@ class Emulator:
             return
         if role == "Reader" and method in ("GET", "HEAD"):
             return
-        action = _action_for(method, path)
-        raise gateway_error(
-            403, "AuthorizationFailed",
-            "The client '%s' with object id '%s' does not have authorization to perform action "
-            "'%s' over scope '%s' or the scope is invalid. If access was recently granted, "
-            "please refresh your credentials." % (
-                principal["client_id"], principal["object_id"], action, path))
+        raise authorization_failed("'%s' with object id '%s'" % (principal["client_id"], principal["object_id"]),
+                                   method, path)
 
     def _send(self, request, environ, start_response, resp, entry, started):
         entry["status"] = resp.status
@@ -411,6 +409,16 @@ def _throttled(kind, sub, principal, retry, tenant):
         "after additional tokens are available. Refer to https://aka.ms/arm-throttling for "
         "additional information." % (kind[:-1], scope, principal["object_id"], retry),
         headers={"Retry-After": str(retry)})
+
+
+def authorization_failed(client, method, path):
+    """ARM's 403 for a principal whose role does not allow the action (body: recordings INDEX.md,
+    "403 Forbidden - AuthorizationFailed")."""
+    return gateway_error(
+        403, "AuthorizationFailed",
+        "The client %s does not have authorization to perform action '%s' over scope '%s' or the scope "
+        "is invalid. If access was recently granted, please refresh your credentials." % (
+            client, _action_for(method, path), path))
 
 
 def _action_for(method, path):

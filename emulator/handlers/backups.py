@@ -7,7 +7,6 @@ moves an IRPending item to Protected and installs the VM's backup extension.
 """
 
 import hashlib
-import re
 from datetime import timedelta
 
 from .. import model
@@ -18,45 +17,15 @@ from ..routing import arm
 from .common import P, item_path, op_headers, require_item
 
 
-ON_DEMAND_PER_DAY = 9
+ON_DEMAND_PER_DAY = model.ON_DEMAND_PER_DAY
 
-# A point reaches the paired region some time after its backup job ends. Learn ("Cross Region
-# Restore", backup-azure-arm-restore-vms) says up to 12 hours; the az CLI's recording
-# test_backup_crr.yaml lists it from the secondary region 6 minutes after `backup job wait` ended
-# (#130 07:22:14 -> #136 07:28:22). The emulator takes 2 minutes (Azure time, scaled).
-SECONDARY_LAG_SECONDS = 120
+SECONDARY_LAG_SECONDS = model.SECONDARY_LAG_SECONDS
 
 
 RETENTION_MAX_DAYS = 99 * 365
 
 
-ERRORS = {
-    "agent": {"code": "UserErrorGuestAgentStatusUnavailable", "number": 400081,
-              "message": "VM Agent unable to communicate with Azure Backup",
-              "recommendations": [
-                  "Ensure that the VM is running and the Azure VM Agent is installed, running "
-                  "and up to date (Agent status Ready). Restart the agent if it is stopped.",
-                  "Ensure all VM extensions are in the provisioning succeeded state."]},
-    "keyvault": {"code": "UserErrorKeyvaultPermissionsNotConfigured", "number": 400157,
-                 "message": "Backup doesn't have sufficient permissions to the key vault for "
-                            "backup of encrypted VMs.",
-                 "recommendations": ["Grant the Backup Management Service access to the key vault "
-                                     "(get/list on keys and secrets), then retry the backup."]},
-    "lock": {"code": "UserErrorRpCollectionLimitReached", "number": 400312,
-             "message": "The Restore Point collection max limit has reached.",
-             "recommendations": ["Remove the lock on the restore point resource group "
-                                 "(AzureBackupRG_<region>_<number>) and retry the operation to "
-                                 "trigger clean-up."]},
-    "inprogress": {"code": "UserErrorBackupOperationInProgress", "number": 400013,
-                   "message": "Unable to initiate backup as another backup operation is currently "
-                              "in progress",
-                   "recommendations": ["Wait for the backup job in progress to finish, then "
-                                       "trigger another backup."]},
-    "daily": {"code": "UserErrorMaxOnDemandBackupsPerDayReached", "number": 400366,
-              "message": "The maximum number of on-demand backups per day (%d) has been reached for "
-                         "this item." % ON_DEMAND_PER_DAY,
-              "recommendations": ["Retry the on-demand backup after 00:00 UTC."]},
-}
+ERRORS = model.BACKUP_ERRORS
 
 
 def _backup_outcome(store, vault, item, vm):
@@ -140,10 +109,10 @@ def trigger_backup(ctx, sub, rg, vault, fabric, container, item):
         seconds = snapshot + transfer
         tasks = [{"name": "Take Snapshot", "from": 0, "to": snapshot},
                  {"name": "Transfer data to vault", "from": snapshot, "to": seconds}]
-        size_mb = _backup_size_mb(vm)
+        size_mb = model.backup_size_mb(vm)
         outcome["property_bag"] = {"Backup Size": "%d MB" % size_mb}
         outcome["size_mb"] = size_mb
-        outcome["consistency"] = _consistency(vm)
+        outcome["consistency"] = model.consistency(vm)
     else:
         tasks = [{"name": "Take Snapshot", "from": 0, "to": seconds, "fails": True},
                  {"name": "Transfer data to vault", "from": seconds, "to": seconds,
@@ -160,17 +129,6 @@ def trigger_backup(ctx, sub, rg, vault, fabric, container, item):
     return Response(202, None, op_headers(ctx, doc, op, ctx.request.path[:-len("/backup")]))
 
 
-def _backup_size_mb(vm):
-    disks = [vm.get("os_disk_gb", 30)] + [d.get("size_gb", 128) for d in vm.get("data_disks", [])]
-    return int(sum(disks) * 1024 * 0.09)
-
-
-def _consistency(vm):
-    if vm.get("power") != "running":
-        return "CrashConsistent"
-    return "AppConsistent" if vm["os"] == "Windows" else "FileSystemConsistent"
-
-
 def _backup_done(emu, job, when):
     item = emu.store.get("items", job["item"])
     if item is None:
@@ -180,26 +138,10 @@ def _backup_done(emu, job, when):
     item["last_backup_time"] = job["start"]
     if job["status"] == "Completed":
         item["last_error"] = None
-        rp_time = job["start"]
         vm_now = vm_of_item(emu.store, item)
-        scale = emu.clock.time_scale
-        item.setdefault("recovery_points", []).append({
-            "id": str(int(parse_iso(rp_time).timestamp() * 1000)), "time": rp_time,
-            "type": outcome.get("consistency", "AppConsistent"), "expiry": job.get("expiry"),
-            "size_mb": outcome.get("size_mb", 0), "policy_type": item.get("policy_type") or "V1",
-            # the snapshot tier lasts the policy's instant-restore days (time-scaled)
-            "instant_until": iso(when + timedelta(seconds=86400 * _instant_days(emu.store, item) * scale)),
-            "secondary_at": iso(when + timedelta(seconds=SECONDARY_LAG_SECONDS * scale)),
-            # the VM as it was at the backup: a later resize does not change its points
-            **({"vm_size": vm_now.get("size"), "os_type": vm_now.get("os"),
-                "storage_type": source_storage_type(vm_now), "zones": vm_now.get("zones") or [],
-                "encrypted": bool(vm_now.get("encrypted")),
-                "disks": _disks_at_backup(vm_now)} if vm_now else {})})
-        item["last_recovery_point"] = rp_time
-        item.setdefault("oldest_recovery_point", rp_time)
-        item["backup_bytes"] = item.get("backup_bytes", 0) + outcome.get("size_mb", 0) * 1024 * 1024
-        if item["state"] == "IRPending":
-            item["state"] = "Protected"
+        model.add_recovery_point(item, vm_now, job["start"], when, job.get("expiry"), outcome.get("size_mb", 0),
+                                 outcome.get("consistency", "AppConsistent"), _instant_days(emu.store, item),
+                                 emu.clock.time_scale)
         vm = vm_of_item(emu.store, item)
         if vm is not None:
             _ensure_backup_rg(emu, vm)
@@ -215,13 +157,6 @@ def _instant_days(store, item):
     policy = get_policy(store, item["vault"], item["policy"]) if item.get("policy") else None
     days = ((policy or {}).get("properties") or {}).get("instantRpRetentionRangeInDays")
     return days if isinstance(days, int) and days > 0 else 2
-
-
-def _disks_at_backup(vm):
-    """The disks a restore of this point recreates: the OS disk and the data disks by LUN."""
-    disks = [{"lun": None, "size_gb": vm.get("os_disk_gb", 30)}]
-    disks += [{"lun": d["lun"], "size_gb": d.get("size_gb", 128)} for d in vm.get("data_disks", [])]
-    return {"sku": vm.get("disk_type", "Premium_LRS"), "disks": disks}
 
 
 def _ensure_backup_rg(emu, vm):
@@ -287,20 +222,7 @@ def recovery_point(ctx, sub, rg, vault, fabric, container, item, rp):
                    "The recovery point '%s' was not found." % rp)
 
 
-def source_storage_type(vm):
-    """sourceVMStorageType as Azure Backup reports it: a VM size that takes premium disks (an
-    's' among the size's feature letters: Standard_DS1_v2, Standard_D2s_v5) gives
-    PremiumVMOnPartialPremiumStorage (every recorded recovery point: a Standard_DS1_v2 VM,
-    test_backup_job #138, test_backup_rp #129, test_backup_csr #122, test_backup_crr #136), any
-    other size NormalStorage. Only the premium value is recorded; the spec (bms.json, 2024-04-01)
-    types the field as a free string with no enum, so neither NormalStorage for the other sizes nor
-    a dependence on the disks' own types (Standard_LRS disks on a premium-capable size) comes from
-    a source: kept as it was, not claimed."""
-    parts = ((vm or {}).get("size") or "").split("_")
-    match = re.match(r"^([A-Z]+)(\d+)(?:-\d+)?([a-z]*)$", parts[1] if len(parts) > 1 else "")
-    premium = bool(match) and ((len(match.group(1)) > 1 and match.group(1).endswith("S"))
-                               or "s" in match.group(3))
-    return "PremiumVMOnPartialPremiumStorage" if premium else "NormalStorage"
+source_storage_type = model.source_storage_type
 
 
 def _rp_body(base, rp, vm=None, now=None, secondary=False):

@@ -10,7 +10,6 @@ delete on the item stays soft-deleted for the retention period), PUT with isRehy
 undeletes (Undelete).  Backups and their recovery points are in backups.py.
 """
 
-import hashlib
 import re
 from datetime import timedelta
 
@@ -263,17 +262,7 @@ def _enable(ctx, vault, parsed, key, props, source, policy_id, path):
         raise _configure_error("Please ensure that container exists and other parameters are in "
                                "valid format")
     exclusion = _disk_exclusion(props)
-    now = ctx.now
-    data_id = str(int(hashlib.sha256(key.encode()).hexdigest()[:15], 16))
-    new_item = {
-        "key": key, "vault": vault_key(vault["sub"], vault["rg"], vault["name"]),
-        "vm_sub": vm["sub"], "vm_rg": vm["rg"], "vm_name": vm["name"],
-        "vm_id": vm_id(vm["sub"], vm["rg"], vm["name"]),
-        "container": container_name(vm["rg"], vm["name"]),
-        "policy": policy["name"], "policy_type": policy["properties"].get("policyType", "V1"),
-        "state": "IRPending", "data_id": data_id, "created": iso(now),
-        "recovery_points": [], "disk_exclusion": exclusion, "on_demand": {},
-    }
+    new_item = model.new_item(vault, vm, policy, ctx.now, exclusion)
     ctx.store.put("items", key, new_item)
     if vault.get("storage_version", "Unassigned") == "Unassigned":
         vault["storage_version"] = "V2"     # see vaults.new_vault_doc

@@ -15,6 +15,7 @@ from datetime import timedelta
 from ..arm import (ArmError, Response, etag_for, gateway_error, iso, load_json_body, obj, page,
                    parse_iso)
 from ..clock import mark_done
+from .. import model
 from ..model import (VAULT_RETRY_AFTER, apply_soft_delete, create_default_policies, remove_vault,
                      set_redundancy)
 from ..queries import get_vault, has_protected_data, items_of_vault, vault_key
@@ -224,30 +225,6 @@ def name_taken_elsewhere(store, sub, rg, name, now):
     return False
 
 
-def new_vault_doc(sub, rg, name, location, now, tenant):
-    return {
-        "sub": sub, "rg": rg, "name": name, "location": norm_location(location),
-        "tags": {}, "sku": {"name": "Standard"}, "identity": None, "created": iso(now),
-        "modified": iso(now), "provisioning": "Succeeded", "public_network_access": "Enabled",
-        "monitoring": {"azureMonitorAlertSettings": {"alertsForAllJobFailures": "Enabled"},
-                       "classicAlertSettings": {"alertsForCriticalOperations": "Enabled"}},
-        "restore_settings": {"crossSubscriptionRestoreSettings": {
-            "crossSubscriptionRestoreState": "Enabled"}},
-        # None until a client sets it: Azure sends immutabilitySettings null on a vault whose
-        # immutability was never set (test_backup_container #3, test_backup_vault #4) and
-        # {"state": "Disabled"} once it was turned off (test_backup_vault #55).
-        "immutability": None,
-        "storage": {"type": "GeoRedundant", "crr": False},
-        # backupStorageVersion: Unassigned on a new vault, V2 once a first item is protected
-        # (test_backup_container #3 -> #66, test_backup_csr #22 -> #123), V1 after cross-region
-        # restore was turned on (test_backup_crr #131 V2 -> PATCH crossRegionRestore -> #134 V1).
-        "storage_version": "Unassigned",
-        "vault_config": {"softDeleteFeatureState": "Enabled", "softDeleteRetentionPeriodInDays": 14,
-                         "enhancedSecurityState": "Enabled"},
-        "tenant": tenant,
-    }
-
-
 @arm("PUT", V)
 def put_vault(ctx, sub, rg, vault):
     body = load_json_body(ctx.request)
@@ -270,7 +247,7 @@ def put_vault(ctx, sub, rg, vault):
                 409, "CreateResourceFailedDueToInvalidCache",
                 "Create Resource Failed as name is already in use\r\nPlease provide a different "
                 "resource name or try again after 24 hours")
-        doc = new_vault_doc(sub, rg, vault, location, ctx.now, ctx.emu.identity.tenant_id)
+        doc = model.new_vault_doc(sub, rg, vault, location, ctx.now, ctx.emu.identity.tenant_id)
     else:
         if location is not None and not isinstance(location, str):
             raise gateway_error(400, "InvalidRequestContent",

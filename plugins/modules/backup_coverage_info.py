@@ -55,6 +55,14 @@ options:
     description: A job still running after this many hours is listed in C(long_running) of RV(coverage.jobs).
     type: int
     default: 12
+  partial:
+    description:
+      - What a failed read of a vault (its protected items, policies or jobs) does. With V(false) the task fails
+        with Azure's error. With V(true) the task succeeds without that vault's region - its VMs are neither
+        counted nor listed - and names the region in RV(coverage.unread_regions), for a report that shows what
+        could be read and says what could not (playbooks/backup_report.yml then fails after writing it).
+    type: bool
+    default: false
 seealso:
   - plugin: backupops.azure.backup_vms
     plugin_type: inventory
@@ -134,6 +142,16 @@ coverage:
                to communicate with Azure Backup., recommendations: [Ensure the VM agent is installed.]}], long_running: [],
                vaults: [{name: rsv-weu, resource_group: rg-backup, location: westeurope, failed: 3, in_progress: 0,
                completed: 12}]}
+    unread_regions:
+      description:
+        - With O(partial=true), the regions left out because a read of one of their vaults failed, each with
+          C(location), C(vault), Azure's C(code) and C(message), and C(vms) (its VMs, not counted elsewhere);
+          empty when every region was read.
+      type: list
+      elements: dict
+      returned: when O(partial=true)
+      sample: [{location: eastus, vault: rsv-backup-eastus, code: AuthorizationFailed, vms: 12,
+                message: "Failed to list protected items of vault rsv-backup-eastus: AuthorizationFailed ..."}]
     regions:
       description: Every region that has VMs, sorted by location, with the same counts as RV(coverage.totals).
       type: list
@@ -316,7 +334,7 @@ def run(module):
     validation.check_numbers(p, {"job_hours": (0, 180 * 24, "hours"), "long_running_hours": (1, None, "hours")})
     document = coverage.read(module, locations=p["locations"], resource_groups=p["resource_groups"],
                              next_backup=p["next_backup_time"], job_hours=p["job_hours"],
-                             long_running_hours=p["long_running_hours"])
+                             long_running_hours=p["long_running_hours"], partial=p["partial"])
     seen_regions = {row["location"] for row in document["vms"]}
     seen_groups = {row["resource_group"].lower() for row in document["vms"]}
     empty = [loc for loc in p["locations"] or [] if locations.normalize(loc) not in seen_regions]
@@ -338,6 +356,7 @@ def main():
             "next_backup_time": {"type": "bool", "default": True},
             "job_hours": {"type": "int", "default": 24},
             "long_running_hours": {"type": "int", "default": 12},
+            "partial": {"type": "bool", "default": False},
         },
         supports_check_mode=True,
     )

@@ -26,7 +26,9 @@ import zlib
 
 import pytest
 
-from conftest import HERE, PLAYBOOKS, REPO, run_playbook
+from datetime import datetime, timedelta, timezone
+
+from conftest import HERE, PLAYBOOKS, REPO, Emulator, run_playbook
 
 REPORT = os.path.relpath(os.path.join(REPO, "playbooks", "backup_report.yml"), PLAYBOOKS)
 TEMPLATES = os.path.join(REPO, "playbooks", "templates")
@@ -34,11 +36,14 @@ FIXTURE = os.path.join(HERE, "fixtures", "coverage-sample.json")
 BUILD = os.path.join(REPO, "build")
 COVERAGE = ("protected", "initial_backup_pending", "last_backup_failed", "unprotected")
 # the order of the page's columns and of the bars of each chart
-COUNTS = ("protected", "initial_backup_pending", "last_backup_failed", "agent_not_ready", "unprotected")
+COUNTS = ("protected", "initial_backup_pending", "last_backup_failed", "agent_not_ready", "deallocated", "unprotected")
+# the Markdown's columns per region
+MD_COUNTS = COUNTS + ("rpo_breached", "rpo_never")
 WINDOWS_AGENT_MIN = (2, 6, 1198, 718)      # Azure Backup's minimum Windows agent
 HOSTILE_VM = "report-tags-01"
 HOSTILE_TAGS = {"owner": "<script>alert('owned')</script>", "note": 'a|b & "c" <b id="injected">bold</b>'}
 WINDOW = (1280, 1800)
+WRITE = "Write coverage.json, its copy in the history, coverage.md and coverage.html"
 
 
 # ------------------------------------------------------------------ the browser
@@ -282,27 +287,48 @@ def test_summary_names_the_three_files(report):
     assert lines[1:] == [str(report["dir"] / name) for name in ("coverage.json", "coverage.md", "coverage.html")]
 
 
-def test_markdown_has_the_region_table_and_the_vms_that_need_action(report):
+def reason_groups(document):
+    """{group key: number of VMs}: the reasons to act grouped by code (LastBackupFailed by Azure's code too)."""
+    groups = {}
+    for vm in document["needs_action"]:
+        for reason in vm["reasons"]:
+            key = reason["code"] + (" " + reason["azure_code"] if "azure_code" in reason else "")
+            groups[key] = groups.get(key, 0) + 1
+    return groups
+
+
+def test_markdown_has_the_region_table_and_the_reasons_grouped(report):
     document, text = report["json"], report["md"]
     assert "| Region | Vaults | VMs | Protected | Initial backup pending | Last backup failed | Agent not ready " \
-           "| Unprotected |" in text
+           "| Deallocated | Unprotected | RPO breached | No recovery point |" in text
     for region in document["regions"]:
         row = "| %s | rsv-report-%s (GeoRedundant) | %d |" % (region["location"], region["location"], region["vms"]) \
-            + "".join(" %d |" % region[c] for c in COUNTS)
+            + "".join(" %d |" % region[c] for c in MD_COUNTS)
         assert row in text.splitlines(), row
-    rows = [line for line in text.splitlines() if line.startswith("| ") and "rg-" in line.split("|")[2]]
-    assert [r.split("|")[1].strip() for r in rows] == [v["name"] for v in document["needs_action"]]
-    failed = next(r for r in rows if r.startswith("| legacy-win-02 |"))
-    assert "| last backup failed | not ready |" in failed and "LastBackupFailed:" in failed
+    # the groups first, the largest first, each with its count; then each group's VMs
+    counts = [line for line in text.split("## What needs action")[1].split("###")[0].splitlines()
+              if re.match(r"^\| \d+ \|", line)]
+    found = {line.split("|")[2].strip().replace("\\_", "_"): int(line.split("|")[1]) for line in counts}
+    assert found == reason_groups(document)
+    assert [int(line.split("|")[1]) for line in counts] == sorted(found.values(), reverse=True)
+    failed = next(line for line in text.splitlines() if line.startswith("- ") and "legacy-win-02 (" in line
+                  and "failed" in line)
+    assert "UserErrorGuestAgentStatusUnavailable" in failed
+    assert "## Failed jobs" in text and "UserErrorGuestAgentStatusUnavailable: 1 job, 1 VM(s)" in text
     # users' strings cannot inject markup into the Markdown either
     assert "<script" not in text and "<b " not in text
 
 
 def test_html_is_self_contained_and_escaped(report):
     page = report["html"]
-    # the page loads nothing and links nowhere: no element or attribute that fetches or points
-    assert not re.search(r"<(script|link|img|iframe|object|embed|a|base|form)\b|\b(src|href|action)=|url\(|@import",
+    # the page loads nothing and links nowhere but to itself: no element or attribute that fetches
+    # or points elsewhere; the filters are anchors inside the page (href="#...")
+    assert not re.search(r"<(script|link|img|iframe|object|embed|base|form)\b|\b(src|action)=|url\(|@import",
                          page, re.I)
+    assert re.findall(r"<a\b[^>]*>", page) and all(re.fullmatch(r'<a href="#[a-z0-9-]+">', a)
+                                                   for a in re.findall(r"<a\b[^>]*>", page))
+    ids = set(re.findall(r'\bid="([^"]+)"', page))
+    assert all(target in ids for target in re.findall(r'href="#([^"]+)"', page))
     # no URL at all, except as plain text inside Azure's remediation messages (an address
     # where to download the VM agent), which the reasons' list quotes and never links
     outside = re.sub(r'<li class="reason">.*?</li>', "", page)
@@ -328,9 +354,9 @@ def test_chromium_renders_the_tables_and_one_chart_per_region(report):
         assert "rsv-report-" + region["location"] in row.content()
     totals = {td.attrs["data-key"]: int(td.content()) for td in table.find("tfoot").find_all("td")
               if "data-key" in td.attrs}
-    assert totals == document["totals"]
+    assert totals == {k: document["totals"][k] for k in ("vms",) + COUNTS}
     # one chart per region, one bar per count, its value and an accessible title
-    charts = dom.find_all("svg")
+    charts = [svg for svg in dom.find_all("svg") if "data-location" in svg.attrs]
     assert [c.attrs["data-location"] for c in charts] == [r["location"] for r in document["regions"]]
     for chart, region in zip(charts, document["regions"]):
         assert chart.attrs["role"] == "img" and chart.attrs.get("aria-labelledby")
@@ -344,13 +370,20 @@ def test_chromium_renders_the_tables_and_one_chart_per_region(report):
         assert values == [str(region[k]) for k in COUNTS]
         legend = [g for g in chart.find_all("g") if "legend" in g.classes()]
         assert len(legend) == 1 and len(legend[0].find_all("rect")) == len(COUNTS)
-    # the VMs that need action, with the reason
-    rows = dom.find("table", id="needs-action").find("tbody").find_all("tr")
-    assert [r.attrs["data-vm"] for r in rows] == [v["name"] for v in document["needs_action"]]
-    for row, vm in zip(rows, document["needs_action"]):
-        assert all(reason["code"] in row.content() for reason in vm["reasons"])
-    hostile = next(r for r in rows if r.attrs["data-vm"] == HOSTILE_VM)
+    # the reasons to act, grouped with their counts, each group's VMs inside it
+    groups = dom.find("div", id="reason-groups").find_all("details")
+    assert {g.attrs["data-code"] + (" " + g.attrs["data-azure-code"] if g.attrs["data-azure-code"] else ""):
+            int(g.attrs["data-count"]) for g in groups} == reason_groups(document)
+    for group in groups:
+        rows = [r for r in group.find_all("tr") if "data-vm" in r.attrs]
+        assert len(rows) == int(group.attrs["data-count"])
+        assert group.find_all("summary")[0].content().startswith(group.attrs["data-count"] + " VM")
+    hostile = next(r for g in groups for r in g.find_all("tr") if r.attrs.get("data-vm") == HOSTILE_VM)
     assert "owner=<script>alert('owned')</script>" in hostile.content()   # shown as text, not run
+    # the failed job, grouped by Azure's code with Azure's recommendation
+    [job_group] = dom.find("div", id="job-groups").find_all("details")
+    assert job_group.attrs["data-code"] == "UserErrorGuestAgentStatusUnavailable"
+    assert "legacy-win-02" in job_group.content() and "Azure recommends" in job_group.content()
     assert dom.find("code", id="subscription").content() == document["subscription_id"]
     assert dom.find("time", id="generated-at").attrs["datetime"] == document["generated_at"]
 
@@ -380,14 +413,16 @@ def test_chromium_screenshot_is_a_real_image(report):
 
 
 def test_check_mode_writes_nothing(arranged, report):
-    before = {p.name: p.read_bytes() for p in report["dir"].iterdir()}
+    before = {str(p): p.read_bytes() for p in report["dir"].rglob("*") if p.is_file()}
+    assert len([p for p in before if "/history/coverage-" in p]) == 1
     arranged.clear_log()
     run = run_playbook(arranged, REPORT, report["dir"].parent, extra_vars={"backup_report_dir": str(report["dir"])},
                        check=True)
     assert run.rc == 0, run.stdout + run.stderr
-    assert {p.name: p.read_bytes() for p in report["dir"].iterdir()} == before
+    assert {str(p): p.read_bytes() for p in report["dir"].rglob("*") if p.is_file()} == before
     # it would write them: the report carries the time it was generated, so every run rewrites it
-    assert all(run.task(t)["changed"] for t in ("Write coverage.json for machines", "Write coverage.html"))
+    written = run.task(WRITE)["results"]
+    assert [r["changed"] for r in written] == [True] * 4
     assert arranged.writes() == []
 
 
@@ -404,8 +439,19 @@ def test_default_directory_and_a_rerun_without_the_time_changes_nothing(arranged
     assert 'id="generated-at"' not in (out / "coverage.html").read_text()
     again = run_playbook(arranged, REPORT, tmp_path, extra_vars={"backup_report_timestamp": False})
     assert again.rc == 0, again.stdout
-    for task in ("Write coverage.json for machines", "Write coverage.md", "Write coverage.html"):
-        assert again.task(task)["changed"] is False, task
+    # the page and the Markdown are unchanged, no run is kept in the history; coverage.json only moves
+    # with the ages Azure's clock gives (the RPO's age of each point, the start of the jobs' window)
+    written = {r["item"]["dest"]: r["changed"] for r in again.task(WRITE)["results"]}
+    assert sorted(written) == sorted(str(out / name) for name in ("coverage.json", "coverage.md", "coverage.html"))
+    assert [written[str(out / name)] for name in ("coverage.md", "coverage.html")] == [False] * 2
+    assert not (out / "history").exists() or not list((out / "history").iterdir())
+
+    def timeless(doc):
+        doc["jobs"].pop("since")
+        for vm in doc["vms"]:
+            (vm["rpo"] or {}).pop("age_seconds", None)
+        return doc
+    assert timeless(json.loads((out / "coverage.json").read_text())) == timeless(document)
 
 
 def test_templates_escape_users_strings_without_azure(tmp_path):
@@ -419,8 +465,219 @@ def test_templates_escape_users_strings_without_azure(tmp_path):
     assert not dom.find_all("script")
     eastus = dom.find("table", id="regions").find("tr", data_location="eastus")
     assert "no vault" in eastus.content()
-    tags = dom.find("table", id="needs-action").find("tr", data_vm="legacy-lnx-01").content()
+    tags = [r for r in dom.find("div", id="reason-groups").find_all("tr", data_vm="legacy-lnx-01")][0].content()
     assert "owner=<script>alert('tag')</script>" in tags and 'cost|center=a & b "quoted"' in tags
     text = (tmp_path / "coverage.md").read_text()
-    assert "| eastus | none | 2 | 0 | 0 | 0 | 1 | 2 |" in text
+    assert "| eastus | none | 2 | 0 | 0 | 0 | 1 | 0 | 2 | 0 | 0 |" in text
     assert "&lt;install it&gt; &amp; retry" in text and "<install it>" not in text
+
+
+# ------------------------------------------------------------------ at fleet scale
+
+FLEET = "vms=2000,regions=4,protected=1"
+# The generated estate's stale recovery points are 20 hours old (emulator/seed.py): 8 hours on, they are
+# older than a daily policy allows (26 hours), the fresh ones (1 hour) are not.
+CLOCK_ADVANCE = 8 * 3600
+DAILY_RPO = timedelta(hours=26)
+FOLD = (1280, 1000)
+# Run by chromium on a copy of the page (the page itself has no script): where the sections end.
+LAYOUT_PROBE = """<script>
+const where = {};
+for (const id of ["totals", "reason-groups", "job-groups", "filters"]) {
+  const el = document.getElementById(id);
+  if (el) { const r = el.getBoundingClientRect(); where[id] = [Math.round(r.top), Math.round(r.bottom)]; }
+}
+document.body.setAttribute("data-layout", JSON.stringify(where));
+</script>"""
+
+
+def parse_time(text):
+    return datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+
+
+def generated_estate(tmp_path_factory, name, spec):
+    """An emulator started on a generated protected estate, its clock moved CLOCK_ADVANCE on."""
+    emu = Emulator(str(tmp_path_factory.mktemp(name)), "--generate", spec)
+    try:
+        emu.admin("POST", "clock", json={"advance": CLOCK_ADVANCE})
+    except BaseException:
+        emu.stop()
+        raise
+    return emu
+
+
+def write_report(emulator, tmp, **extra):
+    out = tmp / "report"
+    started = time.monotonic()
+    run = run_playbook(emulator, REPORT, tmp, extra_vars=dict({"backup_report_dir": str(out)}, **extra))
+    seconds = time.monotonic() - started
+    assert run.rc == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return {"run": run, "dir": out, "seconds": seconds, "json": json.loads((out / "coverage.json").read_text()),
+            "html": (out / "coverage.html").read_text()}
+
+
+@pytest.fixture(scope="module")
+def fleet(tmp_path_factory):
+    """2,000 VMs as Azure holds them after protect_regions.yml (--generate ...,protected=1), ARM's
+    buckets on, and the report written once: the emulator is shared by the fleet tests."""
+    emu = generated_estate(tmp_path_factory, "fleet-emulator", FLEET)
+    try:
+        written = write_report(emu, tmp_path_factory.mktemp("fleet"))
+        written["state"] = emu.admin("GET", "state")
+    except BaseException:
+        emu.stop()
+        raise
+    print("backup_report.yml on 2,000 VMs: %.1f s, coverage.html %d bytes"
+          % (written["seconds"], len(written["html"].encode())))
+    yield written
+    emu.stop()
+    assert not emu.tracebacks(), emu.tracebacks()
+
+
+def fleet_expected(state, now):
+    """From the emulator's state: the reason groups, the failed jobs of the last 24 hours per Azure
+    code ({code: (jobs, VMs)}) and the VMs whose RPO is breached per vault."""
+    vaults = {key: doc["name"] for key, doc in state["vaults"].items()}
+    items = {item["vm_id"].lower(): item for item in state["items"].values()}
+    groups, breached = {}, {}
+
+    def add(key):
+        groups[key] = groups.get(key, 0) + 1
+    for vm in state["vms"].values():
+        item = items.get(("/subscriptions/%s/resourceGroups/%s/providers/Microsoft.Compute/virtualMachines/%s"
+                          % (vm["sub"], vm["rg"], vm["name"])).lower())
+        if item is None:
+            add("NotProtected")
+        elif item.get("last_backup_status") == "Failed":
+            add("LastBackupFailed " + item["last_error"]["code"])
+        elif item["state"] == "IRPending":
+            add("InitialBackupPending")
+        elif now - parse_time(item["last_recovery_point"]) > DAILY_RPO:
+            breached[vaults[item["vault"]]] = breached.get(vaults[item["vault"]], 0) + 1
+        if vm["power"] == "deallocated":
+            add("VmDeallocated")
+        elif not vm["agent"]["installed"]:
+            add("AgentNotInstalled")
+        elif not vm["agent"]["ready"]:
+            add("AgentNotReady")
+    jobs = {}
+    for job in state["jobs"].values():
+        if job["status"] == "Failed" and parse_time(job["start"]) >= now - timedelta(hours=24):
+            count, vms = jobs.get(job["error"]["code"], (0, set()))
+            jobs[job["error"]["code"]] = (count + 1, vms | {job["item"]})
+    return groups, {code: (count, len(vms)) for code, (count, vms) in jobs.items()}, breached
+
+
+def test_fleet_report_renders_within_a_minute_with_the_buckets_on(fleet):
+    assert fleet["json"]["totals"]["vms"] == 2000
+    assert fleet["seconds"] < 60, "backup_report.yml took %.1f s on 2,000 VMs" % fleet["seconds"]
+    # the page stays a page: 2,000 VMs in well under 3 MB, every per-VM row folded in a group
+    assert len(fleet["html"].encode()) < 3 * 1024 * 1024
+
+
+def test_fleet_groups_and_counts_are_the_emulators_state(fleet):
+    document = fleet["json"]
+    groups, jobs, breached = fleet_expected(fleet["state"], parse_time(document["generated_at"]))
+    # a mixed estate: every outcome is there
+    assert {"NotProtected", "InitialBackupPending", "VmDeallocated", "AgentNotInstalled", "AgentNotReady",
+            "LastBackupFailed UserErrorGuestAgentStatusUnavailable",
+            "LastBackupFailed UserErrorKeyvaultPermissionsNotConfigured"} <= set(groups)
+    assert breached and document["totals"]["protected"] > 1000 and document["jobs"]["long_running"]
+    dom = parse_dom(fleet["html"])
+    found = {g.attrs["data-code"] + (" " + g.attrs["data-azure-code"] if g.attrs["data-azure-code"] else ""):
+             int(g.attrs["data-count"]) for g in dom.find("div", id="reason-groups").find_all("details")}
+    assert found == groups
+    counts = [int(g.attrs["data-count"]) for g in dom.find("div", id="reason-groups").find_all("details")]
+    assert counts == sorted(counts, reverse=True)       # the largest group first
+    assert {g.attrs["data-code"]: (int(g.attrs["data-count"]), int(g.attrs["data-vms"]))
+            for g in dom.find("div", id="job-groups").find_all("details")} == jobs
+    assert {g.attrs["data-vault"]: int(g.attrs["data-count"])
+            for g in dom.find("div", id="rpo-groups").find_all("details")} == breached
+    cards = {li.attrs["data-key"]: int(li.find_all("span")[0].content())
+             for li in dom.find("ul", id="totals").find_all("li")}
+    assert cards["rpo_breached"] == sum(breached.values()) == document["totals"]["rpo_breached"]
+    assert cards["deallocated"] == groups["VmDeallocated"] and cards["failed_jobs"] == sum(c for c, _v in jobs.values())
+    # the filters: one anchor per region and per vault, each pointing at its row
+    links = [a.attrs["href"] for a in dom.find("nav", id="filters").find_all("a")]
+    assert len(links) == 8 and all(dom.find_all("tr", id=link[1:]) for link in links)
+
+
+def layout(page, tmp_path):
+    """Where the sections of the page end, in a FOLD-sized window (chromium on a probed copy)."""
+    probed = tmp_path / ("probed-" + page.name)
+    probed.write_text(page.read_text().replace("</body>", LAYOUT_PROBE + "</body>"))
+    dom = parse_dom(chromium(probed, "--dump-dom", "--window-size=%d,%d" % FOLD)[0])
+    return json.loads(dom.find("body").attrs["data-layout"])
+
+
+def test_screenshots_at_16_300_and_2000_vms(report, fleet, tmp_path_factory, tmp_path):
+    emu = generated_estate(tmp_path_factory, "emulator-300", "vms=300,regions=3,protected=1")
+    try:
+        mid = write_report(emu, tmp_path)
+    finally:
+        emu.stop()
+    assert mid["json"]["totals"]["vms"] == 300
+    os.makedirs(BUILD, exist_ok=True)
+    for size, page in ((16, report["dir"] / "coverage.html"), (300, mid["dir"] / "coverage.html"),
+                       (2000, fleet["dir"] / "coverage.html")):
+        shot = os.path.join(BUILD, "backup-report-%d-vms.png" % size)
+        seconds = chromium(page, "--screenshot=" + shot, "--window-size=%d,%d" % FOLD, "--hide-scrollbars")[1]
+        with open(shot, "rb") as handle:
+            width, height, _bpp, _rows = png_pixels(handle.read())
+        where = layout(page, tmp_path)
+        print("%d VMs: page %d bytes, screenshot %s (%.1f s), layout %s"
+              % (size, page.stat().st_size, shot, seconds, where))
+        assert (width, height) == FOLD and os.path.getsize(shot) > 20000
+        # the summary and the groups are above the fold: the totals, every reason group and the
+        # failed jobs' groups end within the first screen
+        assert where["totals"][1] <= FOLD[1] and where["reason-groups"][1] <= FOLD[1], where
+        assert where["job-groups"][0] < FOLD[1], where
+
+
+def trend_points(page):
+    dom = parse_dom(chromium(page, "--dump-dom")[0])
+    svg = dom.find("svg", id="trend")
+    return {g.attrs["data-key"]: [(c.attrs["data-at"], int(c.attrs["data-value"])) for c in g.find_all("circle")]
+            for g in svg.find_all("g") if "series" in g.classes()}
+
+
+def test_three_reports_in_a_row_give_a_trend_of_three_points_and_the_history_is_kept(arranged, tmp_path):
+    history = tmp_path / "kept"
+    runs = [write_report(arranged, tmp_path, backup_report_history_dir=str(history)) for _ in range(3)]
+    files = sorted(p.name for p in history.iterdir())
+    assert files == sorted("coverage-%s.json" % r["json"]["generated_at"].replace("-", "").replace(":", "")
+                           for r in runs)
+    points = trend_points(runs[-1]["dir"] / "coverage.html")
+    for key in ("protected", "rpo_breached", "unprotected"):
+        assert points[key] == [(r["json"]["generated_at"], r["json"]["totals"][key]) for r in runs], key
+    # the retention: with 2 runs kept, a fourth run removes the two oldest and draws two points
+    fourth = write_report(arranged, tmp_path, backup_report_history_dir=str(history), backup_report_history_keep=2)
+    assert sorted(p.name for p in history.iterdir()) == [files[-1], "coverage-%s.json" % fourth["json"][
+        "generated_at"].replace("-", "").replace(":", "")]
+    assert [at for at, _v in trend_points(fourth["dir"] / "coverage.html")["protected"]] == [
+        runs[-1]["json"]["generated_at"], fourth["json"]["generated_at"]]
+
+
+def test_a_region_that_cannot_be_read_fails_the_play_and_the_page_says_so_on_top(arranged, report, tmp_path):
+    region = report["json"]["regions"][-1]["location"]
+    # every read of the region's protected items is refused (AuthorizationFailed: nothing retries it)
+    arranged.admin("PUT", "faults", json={"spec": "403=1,methods=GET,path=/vaults/rsv-report-%s/backupprotecteditems"
+                                                  % region})
+    try:
+        out = tmp_path / "report"
+        run = run_playbook(arranged, REPORT, tmp_path, extra_vars={"backup_report_dir": str(out)})
+    finally:
+        arranged.admin("PUT", "faults", json={"rules": []})
+    assert run.rc != 0
+    [failed] = run.failed()
+    assert failed["task"] == "Fail when a region could not be read (the report says so on top)"
+    assert region in failed["result"]["msg"] and "partial" in failed["result"]["msg"]
+    document = json.loads((out / "coverage.json").read_text())
+    [unread] = document["unread_regions"]
+    assert unread["location"] == region and unread["vms"] == report["json"]["regions"][-1]["vms"]
+    assert region not in {v["location"] for v in document["vms"]}
+    # the page says so first, before the totals
+    dom = parse_dom((out / "coverage.html").read_text())
+    main = dom.find("main")
+    first = main.children[0]
+    assert first.attrs.get("id") == "partial" and region in first.content() and unread["code"] in first.content()

@@ -20,7 +20,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 
 from datetime import datetime, timezone
 
-from ..core.batch import run_all
+from ..core.batch import run_batch
 from ..core.errors import listed
 from ..core.transform import as_dict, iso_utc, resource_group_of
 from ..resources import policies, protection, vaults, vms
@@ -70,20 +70,36 @@ def select(vm_facts, locations=None, resource_groups=None):
 
 
 def read(module, locations=None, resource_groups=None, next_backup=True, now=None, concurrency=8,
-         vault_settings=True, job_hours=None, long_running_hours=12):
+         vault_settings=True, job_hours=None, long_running_hours=12, partial=False):
     """The coverage document of the subscription (optionally only some regions / resource groups).
     ``vault_settings=False`` skips the vaults' GETs: the regions' C(storage_redundancy) is then None
     (for readers that use the VM rows only, which need the vaults' names and ids).  With ``job_hours``
     the document gains ``jobs``: the failed and long-running jobs of those hours (job_health.py, one
-    filtered job list per vault)."""
+    filtered job list per vault).  A vault read that fails (items, policies, jobs) fails the read,
+    or with ``partial`` leaves its region out of the document: its VMs are not counted and the region
+    is listed in ``unread_regions`` with Azure's error, so that no reader takes it as complete."""
     vm_facts = select(read_vms(module), locations, resource_groups)
     regions = {f["location"] for f in vm_facts}
     listed = [v for v in vaults.list_vaults(module) if vms.normalize_location(v.get("location")) in regions]
     if vault_settings:
         listed = vaults.read_listed(module, listed, concurrency)     # the list's short body has no redundancy
     module.client("backup")     # built once, before the worker threads share it
-    outcomes = run_all(listed, lambda v: protection.list_items(module, resource_group_of(v["id"]), v["name"]),
-                       concurrency, "list protected items")
+    unread = {}
+
+    def done(outcomes):
+        """The outcomes that succeeded; a failure raises, or with ``partial`` marks its region unread."""
+        for outcome in outcomes:
+            if outcome.error is not None:
+                if not partial:
+                    raise outcome.error
+                location = vms.normalize_location(outcome.item.get("location"))
+                unread.setdefault(location, {"location": location, "vault": outcome.item["name"],
+                                             "code": outcome.error.code, "message": outcome.error.full_message()})
+        return [o for o in outcomes if o.error is None and
+                vms.normalize_location(o.item.get("location")) not in unread]
+
+    outcomes = done(run_batch(listed, lambda v: protection.list_items(module, resource_group_of(v["id"]), v["name"]),
+                              concurrency, "list protected items"))
     items = {outcome.item["id"].lower(): outcome.value for outcome in outcomes}
     vault_policies = {}
     if next_backup:
@@ -93,14 +109,25 @@ def read(module, locations=None, resource_groups=None, next_backup=True, now=Non
             live = {vms.vm_key(protection.source_of(i)) for i in items[vault["id"].lower()]
                     if protection.state_of(i) == "present"}
             return bool(live & wanted)
-        using = [v for v in listed if protects_some(v)]
-        outcomes = run_all(using, lambda v: policies.vm_policies(module, resource_group_of(v["id"]), v["name"]),
-                           concurrency, "list policies")
+        using = [v for v in listed if v["id"].lower() in items and protects_some(v)]
+        outcomes = done(run_batch(using, lambda v: policies.vm_policies(module, resource_group_of(v["id"]),
+                                                                        v["name"]),
+                                  concurrency, "list policies"))
         vault_policies = {outcome.item["id"].lower(): outcome.value for outcome in outcomes}
     now = now or module.azure_now()
-    document = build(module.subscription_id, vm_facts, listed, items, vault_policies, now)
+    job_lists = done(job_health.read_lists(
+        module, [v for v in listed if vms.normalize_location(v.get("location")) not in unread], job_hours, now,
+        concurrency)) if job_hours else []
+    readable = [v for v in listed if vms.normalize_location(v.get("location")) not in unread]
+    document = build(module.subscription_id, [f for f in vm_facts if f["location"] not in unread], readable,
+                     items, vault_policies, now)
     if job_hours:
-        document["jobs"] = job_health.read(module, listed, job_hours, now, long_running_hours, concurrency)
+        document["jobs"] = job_health.summarize([(o.item, o.value) for o in job_lists
+                                                 if vms.normalize_location(o.item.get("location")) not in unread],
+                                                now, job_hours, long_running_hours)
+    if partial:
+        document["unread_regions"] = [dict(unread[loc], vms=len([f for f in vm_facts if f["location"] == loc]))
+                                      for loc in sorted(unread)]
     return document
 
 

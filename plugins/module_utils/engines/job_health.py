@@ -15,7 +15,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 
 from datetime import timedelta
 
-from ..core.batch import run_all
+from ..core.batch import run_batch
 from ..core.transform import iso_utc, parse_time, resource_group_of
 from ..resources import jobs
 
@@ -23,14 +23,13 @@ FAILED = ("Failed",)
 RUNNING = ("InProgress", "Cancelling")
 
 
-def read(module, vault_list, hours, now, long_running_hours, concurrency=8):
-    """The job document of the vaults (wire dicts) for the ``hours`` before ``now``."""
+def read_lists(module, vault_list, hours, now, concurrency=8):
+    """One Outcome per vault (core.batch): its jobs of the ``hours`` before ``now``, or the error."""
     start = now - timedelta(hours=hours)
     module.client("backup")     # built once, before the worker threads share it
-    outcomes = run_all(vault_list, lambda v: jobs.list_jobs(module, resource_group_of(v["id"]), v["name"],
-                                                            start=start, end=now),
-                       concurrency, "list the jobs")
-    return summarize([(o.item, o.value) for o in outcomes], now, hours, long_running_hours)
+    return run_batch(vault_list, lambda v: jobs.list_jobs(module, resource_group_of(v["id"]), v["name"],
+                                                          start=start, end=now),
+                     concurrency, "list the jobs")
 
 
 def _group_key(error):

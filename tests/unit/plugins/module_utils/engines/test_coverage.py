@@ -297,6 +297,29 @@ def test_read_raises_the_first_vault_error(monkeypatch):
         coverage.read(fake.module, now=NOW)
 
 
+def test_partial_read_leaves_the_failed_region_out_and_names_it(monkeypatch):
+    fake = FakeAzure(monkeypatch, 4)
+    real = protection.list_items
+
+    def refuse_eastus(module, rg, name):
+        if name == "rsv-eus":
+            raise AzureBackupError("Failed to list protected items of vault rsv-eus: AuthorizationFailed",
+                                   code="AuthorizationFailed")
+        return real(module, rg, name)
+    monkeypatch.setattr(protection, "list_items", refuse_eastus)
+    document = coverage.read(fake.module, now=NOW, partial=True)
+    # the region that could not be read is not counted (its VMs are not "unprotected"), and is named
+    assert {r["location"] for r in document["vms"]} == {"westeurope"}
+    assert [r["location"] for r in document["regions"]] == ["westeurope"]
+    assert document["totals"]["vms"] == 2
+    [unread] = document["unread_regions"]
+    assert unread["location"] == "eastus" and unread["vault"] == "rsv-eus" and unread["vms"] == 2
+    assert unread["code"] == "AuthorizationFailed" and "rsv-eus" in unread["message"]
+    # a complete read says so with an empty list
+    monkeypatch.setattr(protection, "list_items", real)
+    assert coverage.read(fake.module, now=NOW, partial=True)["unread_regions"] == []
+
+
 def test_rpo_verdicts_per_vm_and_counts_move_with_the_clock():
     policies = {protection.vault_id(SUB, "rg-backup", "rsv-weu").lower(): DAILY}
     rows = by_name(coverage.build(SUB, *estate(), policies=policies, now=NOW))
