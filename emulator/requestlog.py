@@ -5,7 +5,11 @@ The integration tests, `make demo` and `make bench` count writes with this one r
 """
 
 # POSTs that only read (they count as writes for ARM throttling, not for state).
-READ_ONLY_POSTS = ("/checknameavailability", "/backupstatus")
+# POSTs that only read: name checks, a VM's backup status, and the secondary region's reads of
+# cross-region restore (a recovery point's access token, the jobs and a job: spec CrrJobs_List,
+# CrrJobDetails_Get, RecoveryPoints_GetAccessToken).
+READ_ONLY_POSTS = ("/checknameavailability", "/backupstatus", "/accesstoken", "/backupcrrjobs",
+                   "/backupcrrjob")
 
 
 def is_write(entry):

@@ -7,9 +7,8 @@ Store keys and reads are in ../queries.py, shared document changes in ../model.p
 from datetime import timedelta
 
 from .. import regions
-from ..arm import ArmError, Response, SENTINEL_TIME, gateway_error, iso, iso_duration, parse_iso
+from ..arm import ArmError, Response, SENTINEL_TIME, gateway_error, iso, iso_duration, page, parse_iso
 from ..model import BACKUP_RETRY_AFTER, OP_ACK_SECONDS
-from ..arm import page
 from ..queries import (get_storage_account, get_vault, get_vm, get_vnet, in_group, item_key, job_key,
                        jobs_of_vault, live_points, op_key, parse_id, res_key, vault_key, vm_of_item)
 

@@ -22,7 +22,7 @@ from ..queries import jobs_of_vault, op_key, parse_id, vault_key
 from ..routing import arm
 from .common import (P, check_restore, job_body, op_status_body, require_item, require_vault,
                      restore_done, restore_point, rp_time_text, start_restore)
-from .odata import parse_filter
+from .odata import filter_time, parse_filter
 
 LOC = "/subscriptions/<sub>/providers/microsoft.recoveryservices/locations/<loc>"
 
@@ -211,11 +211,7 @@ def crr_jobs(ctx, sub, loc):
         elif key == "operation":
             jobs = [j for j in jobs if j["operation"] == value]
         elif key in ("starttime", "endtime"):
-            try:
-                when = parse_iso(value.replace(" ", "T") + ("" if value.endswith("Z") else "Z"))
-            except ValueError:
-                raise ArmError(400, "BMSUserErrorInvalidFilter",
-                               "The time '%s' in the filter is not in a valid format." % value) from None
+            when = filter_time(value)       # the vault's job filter's times (the az CLI's format)
             jobs = [j for j in jobs if (parse_iso(j["start"]) >= when if key == "starttime"
                                         else parse_iso(j["start"]) <= when)]
     jobs.sort(key=lambda j: j["start"], reverse=True)

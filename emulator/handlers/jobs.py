@@ -16,7 +16,7 @@ from ..model import BACKUP_RETRY_AFTER, OP_ACK_SECONDS, new_op
 from ..queries import job_key, jobs_of_vault, vault_key
 from ..routing import arm
 from .common import V, job_body, op_result, op_status, require_vault, vault_id
-from .odata import parse_filter
+from .odata import filter_time, parse_filter
 
 JOB_STATUSES = ("InProgress", "Completed", "Failed", "CompletedWithWarnings", "Cancelled",
                 "Cancelling")
@@ -50,28 +50,6 @@ def _count_job_read(ctx, sub):
             headers={"Retry-After": str(retry)})
 
 
-def _parse_filter_time(text):
-    from datetime import datetime, timezone
-    for fmt in ("%Y-%m-%d %I:%M:%S %p", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%SZ",
-                "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc)
-        except ValueError:
-            continue
-    # Hour 00 with AM/PM, as in the spec example ListJobsWithAllSupportedFilters
-    # ('2016-01-01 00:00:00 AM'), which %I refuses: 00 AM is midnight, 00 PM noon.
-    head, _, meridiem = text.rpartition(" ")
-    if meridiem.upper() in ("AM", "PM"):
-        try:
-            when = datetime.strptime(head, "%Y-%m-%d %H:%M:%S")
-        except ValueError:
-            when = None
-        if when is not None and when.hour == 0:
-            return when.replace(hour=12 if meridiem.upper() == "PM" else 0, tzinfo=timezone.utc)
-    raise ArmError(400, "BMSUserErrorInvalidFilter",
-                   "The time '%s' in the filter is not in a valid format." % text)
-
-
 @arm("GET", V + "/backupjobs")
 def list_jobs(ctx, sub, rg, vault):
     doc = require_vault(ctx.store, sub, rg, vault)
@@ -98,9 +76,9 @@ def list_jobs(ctx, sub, rg, vault):
         elif key == "jobid":
             jobs = [j for j in jobs if j["id"].lower() == value.lower()]
         elif key == "starttime":
-            start = _parse_filter_time(value)
+            start = filter_time(value)
         elif key == "endtime":
-            end = _parse_filter_time(value)
+            end = filter_time(value)
     if start is not None:
         jobs = [j for j in jobs if parse_iso(j["start"]) >= start]
     if end is not None:

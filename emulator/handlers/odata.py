@@ -1,5 +1,7 @@
 """The small OData $filter subset the Backup service accepts: `a eq 'b' and c eq 'd'`."""
 
+from datetime import datetime, timezone
+
 from ..arm import ArmError
 
 
@@ -77,3 +79,28 @@ def parse_filter(text, allowed):
                 raise ArmError(400, "BMSUserErrorInvalidFilter",
                                "The filter '%s' is not valid." % text)
     return clauses
+
+
+def filter_time(text):
+    """A time of a job $filter (startTime/endTime) as the Backup service takes it: the az CLI's
+    '%Y-%m-%d %I:%M:%S %p' (custom_help.py get_filter_string), the spec's examples, ISO; else 400
+    BMSUserErrorInvalidFilter. The vault's jobs and the secondary region's (CrrJobs_List, the same
+    JobQueryObject filter) read it alike."""
+    for fmt in ("%Y-%m-%d %I:%M:%S %p", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%SZ",
+                "%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text, fmt).replace(tzinfo=timezone.utc)
+        except ValueError:
+            continue
+    # Hour 00 with AM/PM, as in the spec example ListJobsWithAllSupportedFilters
+    # ('2016-01-01 00:00:00 AM'), which %I refuses: 00 AM is midnight, 00 PM noon.
+    head, _, meridiem = text.rpartition(" ")
+    if meridiem.upper() in ("AM", "PM"):
+        try:
+            when = datetime.strptime(head, "%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            when = None
+        if when is not None and when.hour == 0:
+            return when.replace(hour=12 if meridiem.upper() == "PM" else 0, tzinfo=timezone.utc)
+    raise ArmError(400, "BMSUserErrorInvalidFilter",
+                   "The time '%s' in the filter is not in a valid format." % text)

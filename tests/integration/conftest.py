@@ -90,7 +90,8 @@ class Emulator:
             text = handle.read()
         return text if "Traceback" in text else ""
 
-    # SDK clients for arranging state the modules of this issue do not manage.
+    # SDK clients for arranging state the modules of this issue do not manage, and for reading
+    # what a module made (backup, recoveryservices, compute, network, storage).
     def sdk(self, kind):
         from azure.identity import ClientSecretCredential
         p = self.principal("backupops-automation")
@@ -102,6 +103,15 @@ class Emulator:
         if kind == "backup":
             from azure.mgmt.recoveryservicesbackup import RecoveryServicesBackupClient
             return RecoveryServicesBackupClient(cred, self.sub, **kwargs)
+        if kind == "compute":
+            from azure.mgmt.compute import ComputeManagementClient
+            return ComputeManagementClient(cred, self.sub, **kwargs)
+        if kind == "network":
+            from azure.mgmt.network import NetworkManagementClient
+            return NetworkManagementClient(cred, self.sub, **kwargs)
+        if kind == "storage":
+            from azure.mgmt.storage import StorageManagementClient
+            return StorageManagementClient(cred, self.sub, **kwargs)
         from azure.mgmt.recoveryservices import RecoveryServicesClient
         return RecoveryServicesClient(cred, self.sub, **kwargs)
 

@@ -330,8 +330,11 @@ def trigger(module, plan):
 
 
 def wait(module, plan, job_id, timeout, since):
-    """The job once it ended or at the deadline (the shared waiting path)."""
+    """The job once it ended or at the deadline (the shared waiting path); with no time to wait
+    (wait: false), the job as Azure reports it right after the trigger (one read)."""
     key = job_id.lower()
+    if timeout <= 0:
+        return read_job(module, plan, job_id)
     known = {key: plan.job if plan.job is not None and jobs.job_key(plan.job) == key else None}
     if plan.secondary:
         def read():

@@ -206,3 +206,15 @@ def test_storage_refusal_follows_learn():
     assert restore.storage_refusal({"kind": "Storage", "sku": {"name": "Premium_LRS"}}, "PremiumVMOnPremiumStorage") \
         is None
     assert "premium" in restore.storage_refusal({"kind": "StorageV2", "sku": {"name": "Premium_LRS"}}, "NormalVM")
+
+
+def test_no_time_to_wait_reads_the_new_job_once(azure, monkeypatch):
+    """wait: false still returns the job Azure started (its status and start time), with one read."""
+    plan = prepare()
+    azure["details"] = {"j9": restore_job("j9", "InProgress")}
+    azure["calls"].clear()
+    found = restore.wait(Module(), plan, "j9", 0, NOW)
+    assert found["name"] == "j9" and azure["calls"] == ["job"]
+    plan.secondary, plan.vault = True, dict(plan.vault, id="/v")
+    monkeypatch.setattr(restores, "crr_job", lambda m, region, vault_id, name: restore_job(name, "InProgress"))
+    assert restore.wait(Module(), plan, "j8", 0, NOW)["name"] == "j8"
