@@ -95,8 +95,8 @@ def read(module, locations=None, resource_groups=None, next_backup=True, now=Non
                 location = vms.normalize_location(outcome.item.get("location"))
                 unread.setdefault(location, {"location": location, "vault": outcome.item["name"],
                                              "code": outcome.error.code, "message": outcome.error.full_message()})
-        return [o for o in outcomes if o.error is None and
-                vms.normalize_location(o.item.get("location")) not in unread]
+        read_in = [o for o in outcomes if o.error is None]
+        return [o for o in read_in if vms.normalize_location(o.item.get("location")) not in unread]
 
     outcomes = done(run_batch(listed, lambda v: protection.list_items(module, resource_group_of(v["id"]), v["name"]),
                               concurrency, "list protected items"))
