@@ -250,7 +250,7 @@ def both_end_right(fresh, tmp_path):
 
 
 def mixed_rules(percent):
-    """About ``percent`` % of every request faulted - Entra ID's token and the cloud metadata document
+    """About ``percent`` % of every request faulted - Entra ID's token and the cloud metadata document (when read)
     included - in equal shares: 429, 500, 503, a connection dropped before or after the request was
     processed, and 409 AnotherOperationInProgress on writes (benchmarks/bench_regions.py's mix)."""
     share = percent / 100.0 / 6
@@ -281,8 +281,9 @@ def test_under_20_percent_of_faults_a_run_completes_or_names_what_it_left_then_t
         assert [vm for vm in left if vm not in first.stdout] == [], first.stdout[-3000:]
     log = fresh.log()
     faulted = Counter(e["kind"] for e in log if e.get("fault") and e["fault"] != "latency")
-    # the faults hit ARM, Entra ID's token endpoint and the cloud metadata document alike
-    assert faulted["arm"] > 20 and faulted["token"] > 0 and faulted["metadata"] > 0, faulted
+    # the faults hit ARM and Entra ID's token endpoint alike (the public cloud's endpoints come from the
+    # SDKs' own settings since issue 18: no cloud metadata document is read, so none is faulted)
+    assert faulted["arm"] > 20 and faulted["token"] > 0, faulted
 
     second = run_playbook(fresh, PLAYBOOK, tmp_path)
     assert second.rc == 0, second.stdout[-3000:]
