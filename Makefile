@@ -146,8 +146,8 @@ $(PEERS_AZ)/.installed: tests/peers/requirements-az.txt
 	touch $@
 
 # ---------------------------------------------------------------------------
-# make bench: the fleet-scale benchmarks, NOT part of `make test`. Three parts, run in
-# the order of BENCH_PARTS (default: regions ways drill); `make bench-regions` or `make
+# make bench: the fleet-scale benchmarks, NOT part of `make test`. Four parts, run in
+# the order of BENCH_PARTS (default: regions ways drill report); `make bench-regions` or `make
 # bench-ways` runs one alone, and make bench fails when either part fails.
 #
 # ways (benchmarks/bench.py, BENCH_ARGS; issues 4 and 7): on one generated estate
@@ -167,6 +167,10 @@ $(PEERS_AZ)/.installed: tests/peers/requirements-az.txt
 # wall time, ARM requests, writes, identity, job reads and each region's ARM requests.
 # Writes benchmarks/results-regions.json.
 #
+# report (benchmarks/bench_report.py, BENCH_REPORT_ARGS; issue 16): playbooks/backup_report.yml on
+# generated protected estates of 300 and 2,000 VMs with mixed outcomes, twice in a row: wall time
+# (target: under a minute at 2,000 VMs), ARM and job reads, page weight. Writes "report" in results.json.
+#
 # drill (benchmarks/bench_drill.py, BENCH_DRILL_ARGS; issue 15): playbooks/restore_drill.yml
 # as a user runs it (-f 8) on 40 VMs over 8 regions protected first (not measured), every
 # VM restored as a new VM into its region's drill group, then the re-run: wall time,
@@ -180,13 +184,15 @@ $(PEERS_AZ)/.installed: tests/peers/requirements-az.txt
 #   make bench BENCH_PARTS=ways BENCH_ARGS="--ways batch,loop --sizes 20 --out /tmp"
 #   make bench-regions BENCH_REGIONS_ARGS="--sizes 400 --out /tmp"
 # ---------------------------------------------------------------------------
-BENCH_PARTS ?= regions ways drill
+BENCH_PARTS ?= regions ways drill report
 BENCH_ARGS ?=
 BENCH_REGIONS_ARGS ?=
 BENCH_DRILL_ARGS ?=
+BENCH_REPORT_ARGS ?=
 BENCH := $(abspath $(BIN))/python benchmarks/bench.py $(BENCH_ARGS)
 BENCH_REGIONS := $(abspath $(BIN))/python benchmarks/bench_regions.py $(BENCH_REGIONS_ARGS)
 BENCH_DRILL := $(abspath $(BIN))/python benchmarks/bench_drill.py $(BENCH_DRILL_ARGS)
+BENCH_REPORT := $(abspath $(BIN))/python benchmarks/bench_report.py $(BENCH_REPORT_ARGS)
 # $(call in_netns,NAME,COMMAND): COMMAND in a loopback-only network namespace when possible.
 in_netns = if unshare -n true 2>/dev/null && command -v ip >/dev/null 2>&1; then \
 	  echo "make $(1): the benchmark runs in a private network namespace (loopback only)"; \
@@ -196,7 +202,7 @@ in_netns = if unshare -n true 2>/dev/null && command -v ip >/dev/null 2>&1; then
 	  $(2); \
 	fi
 
-.PHONY: bench-ways bench-regions bench-drill
+.PHONY: bench-ways bench-regions bench-drill bench-report
 
 bench:
 	@rc=0; for part in $(BENCH_PARTS); do $(MAKE) --no-print-directory bench-$$part || rc=1; done; exit $$rc
@@ -209,6 +215,9 @@ bench-regions: collection-tree
 
 bench-drill: collection-tree
 	@$(call in_netns,bench-drill,$(BENCH_DRILL))
+
+bench-report: collection-tree
+	@$(call in_netns,bench-report,$(BENCH_REPORT))
 
 # Re-resolve the peers' pins: the newest ansible<13 with its bundled azure.azcollection's
 # requirements file, and the newest azure-cli.

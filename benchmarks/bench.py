@@ -470,6 +470,9 @@ def markdown(doc, regions_doc=None):
     if doc.get("drill"):
         import bench_drill  # pylint: disable=import-outside-toplevel  (it imports this module)
         lines += [""] + bench_drill.section(doc["drill"])
+    if doc.get("report"):
+        import bench_report  # pylint: disable=import-outside-toplevel  (it imports this module)
+        lines += [""] + bench_report.section(doc["report"])
     return "\n".join(lines) + "\n"
 
 
@@ -691,11 +694,10 @@ def main():
            "total_seconds": round(time.monotonic() - started, 1), "results": results, "failures": failures}
     doc["verdicts"] = verdicts(results, sizes)
     previous = os.path.join(args.out, "results.json")
-    if os.path.exists(previous):        # the drill part's figures (bench_drill.py) stay
+    if os.path.exists(previous):        # the drill and report parts' figures (bench_drill.py, bench_report.py) stay
         with open(previous, encoding="utf-8") as handle:
-            drill = json.load(handle).get("drill")
-        if drill:
-            doc["drill"] = drill
+            kept = json.load(handle)
+        doc.update({key: kept[key] for key in ("drill", "report") if kept.get(key)})
     with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as handle:
         json.dump(doc, handle, indent=2, sort_keys=True)
     with open(os.path.join(args.out, "RESULTS.md"), "w", encoding="utf-8") as handle:
