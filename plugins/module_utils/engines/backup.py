@@ -86,7 +86,7 @@ class Entry(vms.VmResult):
 
     def __init__(self, ref):
         super().__init__(ref)
-        self.read_at = None     # when (waiting.CLOCK) the list that gave ``item`` was requested
+        self.read_at = None     # when (waiting.CLOCK) the list that gave ``item`` was answered
         self.skipped = None
         self.item = None
         self.job_key = None
@@ -128,11 +128,11 @@ def plan(module, resource_group, vault_name, refs, initial_only=False, retry_fai
     """Entries for the VMs, and the vault's running backup jobs ({lower-case id: job}), in two reads.
     With ``initial_only`` a VM that already has a recovery point is skipped (its initial backup is done),
     and without ``retry_failed`` one whose initial backup failed (its cause needs a fix first)."""
-    read_at = waiting.CLOCK()
     try:
         by_vm = protection.protected_items(module, resource_group, vault_name)
     except AzureBackupError as err:
         raise _vault_missing(err, vault_name, resource_group) from None
+    read_at = waiting.CLOCK()       # a view's age counts from its answer (Recheck says why)
     entries = [Entry(ref) for ref in refs]
     for entry in entries:
         entry.item, entry.read_at = by_vm.get(entry.ref.key), read_at
@@ -260,8 +260,12 @@ class Recheck:
     view of the items read after it ended.  A view at most FRESH_SECONDS old at the trigger is enough:
     no backup starts and ends in that time.  The plan's list serves while it is that fresh; after it, one
     re-list of the vault's items (under a lock) serves every trigger of the next FRESH_SECONDS, and the
-    triggers that waited for a re-list use it even when it took longer (it was requested after they
-    needed it, as a GET of their own would have been).  ``reads`` counts the re-lists."""
+    triggers that waited for a re-list use it even when it took longer (it was answered after they
+    needed it, as a GET of their own would have been).  A view's age counts from its answer, not from
+    the request: the time before the request reaches Azure (a token to fetch, a connection to open, a
+    busy host) is not Azure's, and counted, it made a batch re-list the items right after the plan's
+    list on a loaded machine; the request's own round trip, which the answer's time leaves out, is a
+    fraction of a second against a backup's minutes.  ``reads`` counts the re-lists."""
 
     def __init__(self, module, resource_group, vault_name, initial_only, clock=None):
         self.module = module
@@ -297,13 +301,12 @@ class Recheck:
 
     def _item(self, entry):
         """The VM's item in a view of the vault's items fresh enough (re-listed when not), and the time
-        that view was requested.  None when the vault no longer lists it (the plan's item serves)."""
+        that view was answered.  None when the vault no longer lists it (the plan's item serves)."""
         needed = self.clock()
         with self._lock:
             if self._view_at is None or not (self._view_at >= needed or self._fresh(self._view_at, self.clock())):
-                read_at = self.clock()
                 self._view = protection.protected_items(self.module, self.resource_group, self.vault_name)
-                self._view_at = read_at
+                self._view_at = self.clock()
                 self.reads += 1
             return self._view.get(entry.ref.key), self._view_at
 

@@ -463,7 +463,7 @@ def test_the_recheck_compares_azure_times_with_azure_times(arm):
 
 def test_triggers_that_waited_for_a_slow_list_share_it(arm, monkeypatch):
     """A list throttled for longer than FRESH_SECONDS still serves the triggers that waited for it: it was
-    requested after they needed it, as a GET of their own would have been."""
+    answered after they needed it, as a GET of their own would have been."""
     module = arm["module"]
     fleet(arm, 2)
     asked, listing, release = threading.Event(), threading.Event(), threading.Event()
@@ -498,4 +498,21 @@ def test_triggers_that_waited_for_a_slow_list_share_it(arm, monkeypatch):
     two.join(5)
     assert results == {"first": None, "second": None}
     assert recheck.reads == 1 and module.requests == ["LIST items"]
-    assert first.read_at == second.read_at == 10.0
+    assert first.read_at == second.read_at == 13.0       # the view's age counts from its answer
+
+
+def test_a_slow_plan_list_is_not_listed_again_at_once(arm, monkeypatch):
+    """The time before the plan's list reaches Azure (a token fetched, a busy host) is not the view's age:
+    a batch triggered right after a slow first list is served by it, with no re-list."""
+    module, clock = arm["module"], arm["clock"]
+    fast = protection.list_items
+
+    def slow_list(mod, rg, vault):
+        clock.now += 2.5            # longer than FRESH_SECONDS before the answer
+        return fast(mod, rg, vault)
+    monkeypatch.setattr(protection, "list_items", slow_list)
+    entries, _known = backups.plan(module, "rg-v", "v", fleet(arm, 4))
+    clock.now += 0.5
+    backups.start(module, "rg-v", "v", entries, NOW + timedelta(days=1), concurrency=4)
+    assert all(e.changed and e.job_key for e in entries)
+    assert module.requests.count("LIST items") == 1
