@@ -165,8 +165,9 @@ coverage:
           sample: westeurope
         vaults:
           description:
-            - The region's Recovery Services vaults (C(name), C(resource_group), C(storage_redundancy) and
-              C(protected_instances), the instances Azure bills); may be empty.
+            - The region's Recovery Services vaults (C(name), C(resource_group), C(storage_redundancy),
+              C(protected_instances), the instances Azure bills, and the RPO verdicts of the VMs each protects:
+              C(rpo_ok), C(rpo_breached), C(rpo_never), C(rpo_unknown)); may be empty.
           type: list
           elements: dict
           returned: always

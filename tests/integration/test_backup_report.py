@@ -597,6 +597,9 @@ def test_fleet_groups_and_counts_are_the_emulators_state(fleet):
     cards = {li.attrs["data-key"]: int(li.find_all("span")[0].content())
              for li in dom.find("ul", id="totals").find_all("li")}
     assert cards["rpo_breached"] == sum(breached.values()) == document["totals"]["rpo_breached"]
+    # and per vault in coverage.json, as Backup center counts RPO compliance
+    assert {v["name"]: v["rpo_breached"] for r in document["regions"] for v in r["vaults"]
+            if v["rpo_breached"]} == breached
     assert cards["deallocated"] == groups["VmDeallocated"] and cards["failed_jobs"] == sum(c for c, _v in jobs.values())
     # the filters: one anchor per region and per vault, each pointing at its row
     links = [a.attrs["href"] for a in dom.find("nav", id="filters").find_all("a")]

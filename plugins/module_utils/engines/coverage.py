@@ -261,6 +261,13 @@ def _counts(rows):
             counts["deallocated"] += 1
         elif row["agent_status"] != "ready":
             counts["agent_not_ready"] += 1
+    counts.update(_rpo_counts(rows))
+    return counts
+
+
+def _rpo_counts(rows):
+    counts = dict.fromkeys(("rpo_" + v for v in RPO_VERDICTS), 0)
+    for row in rows:
         if row["rpo"]:
             counts["rpo_" + row["rpo"]["verdict"]] += 1
     return counts
@@ -286,11 +293,15 @@ def build(subscription_id, vm_facts, vault_list, items, policies=None, now=None)
         region_vaults = []
         for vault in sorted(by_region.get(location, []), key=lambda v: v["name"].lower()):
             facts = vaults.vault_facts(vault)
-            region_vaults.append({
+            entry = {
                 "name": facts["name"], "resource_group": facts["resource_group"],
                 "storage_redundancy": facts["storage_redundancy"],
                 "protected_instances": vaults.item_counts(items.get(vault["id"].lower()) or [])[
-                    "billed_instance_count"]})
+                    "billed_instance_count"]}
+            # RPO compliance per vault, as Backup center counts it: the verdicts of the VMs it protects
+            entry.update(_rpo_counts(row for row in members if row["vault"] == facts["name"]
+                                     and (row["vault_resource_group"] or "").lower() == facts["resource_group"].lower()))
+            region_vaults.append(entry)
         region = {"location": location, "vaults": region_vaults}
         region.update(_counts(members))
         regions.append(region)

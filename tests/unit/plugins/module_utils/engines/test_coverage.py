@@ -114,7 +114,8 @@ def test_document_counts_add_up_per_region_and_in_total():
     assert eastus["agent_not_ready"] == 1
     # the stopped item keeps its data and is billed; the soft-deleted one is not
     assert weu["vaults"] == [{"name": "rsv-weu", "resource_group": "rg-backup",
-                              "storage_redundancy": "LocallyRedundant", "protected_instances": 4}]
+                              "storage_redundancy": "LocallyRedundant", "protected_instances": 4,
+                              "rpo_ok": 1, "rpo_breached": 0, "rpo_never": 2, "rpo_unknown": 0}]
     for region in document["regions"] + [document["totals"]]:
         assert sum(region[c] for c in coverage.COVERAGE) == region["vms"]
     # sorted by location, resource group, name
