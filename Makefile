@@ -80,8 +80,11 @@ browser:
 	  && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 	@chromium --version
 
+# The emulator's own tests: in-process servers on port 0 and tmp_path state, so a file per worker
+# (INTEGRATION_WORKERS, as the integration suite) shares nothing with the other worker.
 emulator-test: venv
-	@$(RANDOMLY) $(BIN)/python -m pytest -q -p no:cacheprovider -p randomly --randomly-seed="$$seed" emulator/tests
+	@$(RANDOMLY) $(BIN)/python -m pytest -q -p no:cacheprovider -p randomly --randomly-seed="$$seed" \
+	  -n $(INTEGRATION_WORKERS) --dist loadfile emulator/tests
 
 # The main job a newcomer runs first: the emulator with the default seed, then the
 # playbooks against it (see README.md).
