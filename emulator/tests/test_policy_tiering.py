@@ -21,8 +21,8 @@ def with_long_term(body, months=None, years=None, tiering=None):
     weekly = {"daysOfTheWeek": ["Sunday"], "weeksOfTheMonth": ["First"]}
     if months:
         ret["monthlySchedule"] = {"retentionScheduleFormatType": "Weekly", "retentionScheduleWeekly": weekly,
-                                  "retentionTimes": [TIME], "retentionDuration": {"count": months,
-                                                                                 "durationType": "Months"}}
+                                  "retentionTimes": [TIME],
+                                  "retentionDuration": {"count": months, "durationType": "Months"}}
     if years:
         ret["yearlySchedule"] = {"retentionScheduleFormatType": "Weekly", "retentionScheduleWeekly": weekly,
                                  "monthsOfYear": ["January"], "retentionTimes": [TIME],
@@ -83,8 +83,8 @@ def test_both_policy_types_take_archive_tiering(api, body):
      "properties.tieringPolicy.ArchivedRP.duration"),
     (with_long_term(v1_daily(), months=60, tiering=after(3, "Invalid")),
      "properties.tieringPolicy.ArchivedRP.durationType"),
-    (with_long_term(v1_daily(), months=60, tiering={"ArchivedRP": {"tieringMode": "TierRecommended",
-                                                                    "duration": 3, "durationType": "Months"}}),
+    (with_long_term(v1_daily(), months=60, tiering={"ArchivedRP": {
+        "tieringMode": "TierRecommended", "duration": 3, "durationType": "Months"}}),
      "properties.tieringPolicy.ArchivedRP.duration"),
     (with_long_term(v1_daily(), months=60, tiering={"ArchivedRP": {"tieringMode": "Sometimes"}}),
      "properties.tieringPolicy.ArchivedRP.tieringMode"),
