@@ -9,22 +9,17 @@ read back by backup_policy_info, and tiering Azure would refuse refused before a
 
 import pytest
 
-TASK = "Module under test"
-RG = "rg-it-tiering"
-VAULT = "rsv-tiering"
+# the vault (a module fixture), its names and the helpers of the policy tests
+from test_backup_policy import RG, TASK, VAULT, policy_args, puts, vault  # noqa: F401  pylint: disable=unused-import
+
 MONTHLY = {"daily_schedule": {"count": 30},
            "monthly_schedule": {"count": 24, "days_of_the_week": ["Sunday"], "weeks_of_the_month": ["First"]}}
 AFTER = {"tiering_mode": "TierAfter", "duration": 3, "duration_type": "Months"}
 
 
-def policy_args(name, **kw):
-    args = {"vault_name": VAULT, "resource_group": RG, "name": name}
-    args.update(kw)
-    return args
-
-
-def puts(emulator):
-    return [(e["method"], e["path"].rsplit("/", 1)[-1]) for e in emulator.writes()]
+def shown(mode):
+    """The tiering_policy the modules return for a mode other than TierAfter."""
+    return {"tiering_mode": mode, "duration": None, "duration_type": None}
 
 
 def stored_tiering(emulator, name):
@@ -33,17 +28,8 @@ def stored_tiering(emulator, name):
     return policy["properties"].get("tieringPolicy")
 
 
-@pytest.fixture(scope="module")
-def vault(emulator, tmp_path_factory):
-    from conftest import run_playbook
-    run = run_playbook(emulator, "rs_vault.yml", tmp_path_factory.mktemp("vault"),
-                       extra_vars={"name": VAULT, "resource_group": RG, "location": "westeurope",
-                                   "create_resource_group": True})
-    assert run.rc == 0, run.stdout
-    return VAULT
-
-
-def test_tier_after_created_rerun_changed_and_check_mode(emulator, playbook, vault):
+@pytest.mark.usefixtures("vault")
+def test_tier_after_created_rerun_changed_and_check_mode(emulator, playbook):
     args = policy_args("pol-archive", retention_policy=MONTHLY, tiering_policy=AFTER)
     emulator.clear_log()
     run = playbook("backup_policy.yml", extra_vars=args, check=True, diff=True)
@@ -85,13 +71,13 @@ def test_tier_after_created_rerun_changed_and_check_mode(emulator, playbook, vau
     run = playbook("backup_policy.yml", check=True, diff=True,
                    extra_vars=policy_args("pol-archive", tiering_policy={"tiering_mode": "DoNotTier"}))
     assert run.rc == 0 and run.task(TASK)["changed"]
-    assert run.task(TASK)["policy"]["tiering_policy"] == {"tiering_mode": "DoNotTier", "duration": None,
-                                                         "duration_type": None}
+    assert run.task(TASK)["policy"]["tiering_policy"] == shown("DoNotTier")
     assert emulator.writes() == []
     assert stored_tiering(emulator, "pol-archive")["ArchivedRP"]["duration"] == 6
 
 
-def test_enhanced_policy_tier_recommended_then_off(emulator, playbook, vault):
+@pytest.mark.usefixtures("vault")
+def test_enhanced_policy_tier_recommended_then_off(emulator, playbook):
     recommended = {"tiering_mode": "TierRecommended"}
     args = policy_args("pol-archive-v2", policy_type="V2", schedule_run_frequency="Daily",
                        retention_policy=MONTHLY, tiering_policy=recommended)
@@ -99,8 +85,7 @@ def test_enhanced_policy_tier_recommended_then_off(emulator, playbook, vault):
     run = playbook("backup_policy.yml", extra_vars=args)
     assert run.rc == 0, run.stdout
     assert puts(emulator) == [("PUT", "pol-archive-v2")]
-    assert run.task(TASK)["policy"]["tiering_policy"] == {"tiering_mode": "TierRecommended", "duration": None,
-                                                         "duration_type": None}
+    assert run.task(TASK)["policy"]["tiering_policy"] == shown("TierRecommended")
     # what the az CLI sends and Azure answers outside TierAfter (test_backup_policy #82)
     assert stored_tiering(emulator, "pol-archive-v2") == {
         "ArchivedRP": {"tieringMode": "TierRecommended", "duration": 0, "durationType": "Invalid"}}
@@ -138,18 +123,17 @@ BAD = [
 
 @pytest.mark.parametrize("options,words", BAD, ids=[words for options, words in BAD])
 def test_invalid_tiering_is_refused_before_any_arm_request(emulator, playbook, options, words):
+    """No vault is needed: the options alone are refused, before any request to Azure."""
     emulator.clear_log()
     run = playbook("backup_policy.yml", extra_vars=policy_args("pol-archive-bad", **options))
-    assert run.rc != 0
-    failures = run.failed()
-    assert len(failures) == 1, run.stdout
-    result = failures[0]["result"]
-    assert words in result["msg"] and result["error"]["code"] == "InvalidTieringPolicy", result
-    assert "Traceback" not in run.stdout + run.stderr
-    assert emulator.arm_requests() == []
+    result = run.task(TASK)
+    assert run.rc != 0, run.stdout
+    assert result["error"]["code"] == "InvalidTieringPolicy" and words in result["msg"], result
+    assert "Traceback" not in run.stdout + run.stderr and emulator.arm_requests() == []
 
 
-def test_shorter_retention_against_the_kept_tiering_is_refused_with_no_write(emulator, playbook, vault):
+@pytest.mark.usefixtures("vault")
+def test_shorter_retention_against_the_kept_tiering_is_refused_with_no_write(emulator, playbook):
     args = policy_args("pol-archive-kept", retention_policy=MONTHLY, tiering_policy=dict(AFTER, duration=12))
     assert playbook("backup_policy.yml", extra_vars=args).rc == 0
     shorter = dict(MONTHLY, monthly_schedule=dict(MONTHLY["monthly_schedule"], count=12))
