@@ -178,6 +178,34 @@ options:
             description: Dates 1 to 28, and V(Last) for the last day of the month.
             type: list
             elements: raw
+  tiering_policy:
+    description:
+      - Smart tiering (Azure's C(tieringPolicy) for the target tier C(ArchivedRP)), standard and enhanced policies
+        alike. Azure moves monthly and yearly recovery points from the vault-standard tier to the cheaper
+        vault-archive tier; daily and weekly points are never archived.
+      - Left out, the policy keeps its current tiering (Azure does the same); a new policy has none. To stop
+        tiering, set O(tiering_policy.tiering_mode=DoNotTier).
+      - Checked before any write, with the retention the policy will have; the retention must keep monthly
+        or yearly points, long enough for the time in vault-standard and at least 6 months in the archive tier.
+    type: dict
+    suboptions:
+      tiering_mode:
+        description:
+          - V(TierRecommended) moves the points Azure recommends (monthly or yearly points kept at least 9 months).
+          - V(TierAfter) moves every eligible point after O(tiering_policy.duration) O(tiering_policy.duration_type)
+            in vault-standard, at least 3 months; monthly or yearly points must be kept at least that long plus
+            6 months.
+          - V(DoNotTier) moves nothing.
+        type: str
+        required: true
+        choices: [TierRecommended, TierAfter, DoNotTier]
+      duration:
+        description: With V(TierAfter) only, how many O(tiering_policy.duration_type) a point stays in vault-standard.
+        type: int
+      duration_type:
+        description: With V(TierAfter) only, the unit of O(tiering_policy.duration).
+        type: str
+        choices: [Days, Weeks, Months, Years]
 extends_documentation_fragment:
   - backupops.azure.azure_auth
   - backupops.azure.vault
@@ -227,6 +255,16 @@ EXAMPLES = r"""
     retention_policy:
       weekly_schedule: {count: 52, days_of_the_week: [Saturday]}
 
+- name: A daily policy keeping monthly points 5 years, moved to the archive tier after 3 months
+  backupops.azure.backup_policy:
+    vault_name: rsv-prod-westeurope
+    resource_group: rg-backup-westeurope
+    name: vm-daily-archive
+    retention_policy:
+      daily_schedule: {count: 30}
+      monthly_schedule: {count: 60, days_of_the_week: [Sunday], weeks_of_the_month: [First]}
+    tiering_policy: {tiering_mode: TierAfter, duration: 3, duration_type: Months}
+
 - name: Delete a policy no VM uses any more
   backupops.azure.backup_policy:
     vault_name: rsv-prod-westeurope
@@ -272,6 +310,13 @@ policy:
       type: dict
       returned: when present
       sample: {daily_schedule: {count: 30}, weekly_schedule: null, monthly_schedule: null, yearly_schedule: null}
+    tiering_policy:
+      description:
+        - Smart tiering to the archive tier, C(tiering_mode) with C(duration) and C(duration_type) (null outside
+          V(TierAfter)); null when the policy has none.
+      type: dict
+      returned: when present
+      sample: {tiering_mode: TierAfter, duration: 3, duration_type: Months}
 """
 
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError, listed
@@ -370,6 +415,10 @@ def main():
             "yearly_schedule": {"type": "dict", "options": dict(
                 tier, months_of_year={"type": "list", "elements": "str"},
                 days_of_the_week=DAYS, weeks_of_the_month=WEEKS, days_of_the_month=MONTH_DAYS)}}},
+        "tiering_policy": {"type": "dict", "options": {
+            "tiering_mode": {"type": "str", "required": True, "choices": policy_wire.TIERING_MODES},
+            "duration": {"type": "int"},
+            "duration_type": {"type": "str", "choices": policy_wire.DURATION_TYPES}}},
     }
     argument_spec.update(WAIT_ARGSPEC)
     module = AzureBackupModule(argument_spec=argument_spec, supports_check_mode=True)

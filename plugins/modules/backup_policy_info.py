@@ -52,6 +52,7 @@ EXAMPLES = r"""
     instant_rp_retention_range_in_days: "{{ item.instant_rp_retention_range_in_days }}"
     instant_rp_details: "{{ item.instant_rp_details }}"
     retention_policy: "{{ item.retention_policy }}"
+    tiering_policy: "{{ item.tiering_policy }}"
   loop: "{{ weu.policies }}"
   loop_control:
     label: "{{ item.name }}"
@@ -103,6 +104,13 @@ policies:
       type: dict
       returned: for VM policies
       sample: {daily_schedule: {count: 30}, weekly_schedule: null, monthly_schedule: null, yearly_schedule: null}
+    tiering_policy:
+      description:
+        - Smart tiering to the archive tier (Azure's C(tieringPolicy) C(ArchivedRP)), C(tiering_mode) with
+          C(duration) and C(duration_type) (null outside V(TierAfter)); null when the policy has none.
+      type: dict
+      returned: for VM policies
+      sample: {tiering_mode: TierRecommended, duration: null, duration_type: null}
 """
 
 from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule

@@ -19,7 +19,8 @@ import copy
 import re
 
 from ..core.errors import AzureBackupError, listed
-from .policy_wire import DAYS, MONTHS, RETENTION, TIERS, WEEKS, ZONES, ordered, sorted_month_days
+from .policy_wire import (DAYS, DURATION_TYPES, MONTHS, RETENTION, TIERING_MODES, TIERS, WEEKS, ZONES, ordered,
+                          sorted_month_days)
 
 HOURLY_INTERVALS = [4, 6, 8, 12]
 POLICY_NAME_FORBIDDEN = set('<>*%&:\\?/+#')
@@ -32,10 +33,21 @@ DEFAULTS = {
 }
 DEFAULT_HOURLY = {"interval": 4, "schedule_window_start_time": "08:00", "schedule_window_duration": 12}
 DEFAULT_DAILY_RETENTION = 30
+# Archive tiering of Azure VM points (Learn "Archive tier support": monthly and yearly points only, at
+# least 3 months in vault-standard, at least 6 months left for the archive tier; Az.RecoveryServices
+# ValidateTieringPolicy: TierRecommended needs monthly or yearly points kept >= 9 months, TierAfter
+# >= 3 months and those points kept >= TierAfter + 6 months).
+DURATION_DAYS = {"Days": 1, "Weeks": 7, "Months": 30, "Years": 365}
+MIN_STANDARD_DAYS = 90
+MIN_ARCHIVE_DAYS = 180
 
 
 def _bad(message, code="InvalidPolicyInput"):
     return AzureBackupError(message, code=code)
+
+
+def _bad_tiering(message):
+    return _bad(message, code="InvalidTieringPolicy")
 
 
 # -- the options of a task -> the desired shape, and Azure's rules -----------------------------
@@ -175,8 +187,64 @@ def desired_shape(params, current=None):
     shape["instant_rp_details"] = {
         "azure_backup_rg_name_prefix": details.get("azure_backup_rg_name_prefix") or None,
         "azure_backup_rg_name_suffix": details.get("azure_backup_rg_name_suffix") or None}
+    given = normal_tiering(params.get("tiering_policy"))
+    shape["tiering_policy"] = given if given is not None else copy.deepcopy(base.get("tiering_policy"))
     validate(shape)
     return shape
+
+
+# -- smart tiering (tiering_policy) -------------------------------------------------------------
+
+def normal_tiering(given):
+    """The tiering_policy option as given -> the shape (None when not given); raises when the mode
+    and the duration do not go together."""
+    if not given or all(v is None for v in given.values()):
+        return None
+    mode, duration, unit = given.get("tiering_mode"), given.get("duration"), given.get("duration_type")
+    if mode not in TIERING_MODES:
+        raise _bad_tiering("tiering_policy.tiering_mode must be %s, got %r." % (", ".join(TIERING_MODES), mode))
+    if mode != "TierAfter":
+        if duration is not None or unit is not None:
+            raise _bad_tiering("tiering_policy.duration and duration_type apply to tiering_mode TierAfter only "
+                               "(the tiering_mode is %s)." % mode)
+        return {"tiering_mode": mode, "duration": None, "duration_type": None}
+    if duration is None or unit is None:
+        raise _bad_tiering("tiering_policy.tiering_mode TierAfter needs duration and duration_type: how long "
+                           "recovery points stay in the vault-standard tier before they move to the archive tier "
+                           "(for example duration: 3, duration_type: Months).")
+    if unit not in DURATION_TYPES:
+        raise _bad_tiering("tiering_policy.duration_type must be %s, got %r." % (", ".join(DURATION_TYPES), unit))
+    if not isinstance(duration, int) or isinstance(duration, bool) or \
+            duration * DURATION_DAYS[unit] < MIN_STANDARD_DAYS:
+        raise _bad_tiering("tiering_policy.duration is %r %s, but recovery points stay at least 3 months (90 days, "
+                           "13 weeks, 3 months or 1 year) in the vault-standard tier before they move to the "
+                           "archive tier." % (duration, unit))
+    return {"tiering_mode": mode, "duration": duration, "duration_type": unit}
+
+
+def _check_tiering(tiering, ret):
+    """Archive tiering against the retention: only monthly and yearly points are archived, and they
+    must be kept long enough to spend the time in vault-standard and 6 months in the archive tier."""
+    if not tiering or tiering["tiering_mode"] == "DoNotTier":
+        return
+    mode = tiering["tiering_mode"]
+    kept = {tier: ret[tier]["count"] * DURATION_DAYS[RETENTION[tier][1]]
+            for tier in ("monthly_schedule", "yearly_schedule") if ret.get(tier)}
+    if not kept:
+        raise _bad_tiering("tiering_policy %s moves monthly and yearly recovery points to the archive tier, but "
+                           "retention_policy keeps none: add retention_policy.monthly_schedule or yearly_schedule, "
+                           "or set tiering_mode: DoNotTier (daily and weekly points are never archived)." % mode)
+    standard, when = MIN_STANDARD_DAYS, "3 months in the vault-standard tier"
+    if mode == "TierAfter":
+        standard = tiering["duration"] * DURATION_DAYS[tiering["duration_type"]]
+        when = "%d %s in the vault-standard tier" % (tiering["duration"], tiering["duration_type"].lower())
+    if max(kept.values()) < standard + MIN_ARCHIVE_DAYS:
+        held = ", ".join("%s.count %d %s" % (tier, ret[tier]["count"], RETENTION[tier][1].lower())
+                         for tier in sorted(kept))
+        raise _bad_tiering("tiering_policy %s needs monthly or yearly recovery points kept at least %d days (%s, "
+                           "then at least 6 months in the archive tier), but retention_policy keeps them %s. Keep "
+                           "them longer, tier later, or set tiering_mode: DoNotTier."
+                           % (mode, standard + MIN_ARCHIVE_DAYS, when, held))
 
 
 # -- Azure's rules, on the options alone (before any call) or on the whole policy -------------
@@ -212,6 +280,9 @@ def precheck(params):
                        "policy), got %d." % days)
     if params.get("instant_rp_details") is not None:
         _check_details(params["instant_rp_details"])
+    tiering = normal_tiering(params.get("tiering_policy"))
+    if tiering is not None and params.get("retention_policy") is not None:
+        _check_tiering(tiering, _normal_retention(params["retention_policy"]))
 
 
 def validate(shape):
@@ -230,6 +301,7 @@ def validate(shape):
         raise _bad("instant_rp_retention_range_in_days (%d) cannot exceed the daily retention (%d days)."
                    % (days, daily["count"]))
     _check_details(shape["instant_rp_details"])
+    _check_tiering(shape.get("tiering_policy"), ret)
 
 
 def _check_applicable(params, frequency):

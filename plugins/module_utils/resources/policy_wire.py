@@ -28,6 +28,11 @@ RETENTION = {"daily_schedule": ("dailySchedule", "Days", 7, 9999),
              "weekly_schedule": ("weeklySchedule", "Weeks", 1, 5163),
              "monthly_schedule": ("monthlySchedule", "Months", 1, 1188),
              "yearly_schedule": ("yearlySchedule", "Years", 1, 99)}
+# Smart tiering (tieringPolicy): an Azure VM's monthly and yearly points move to the archive tier,
+# the map key ArchivedRP (bms.json TieringPolicy; RecoveryPointTierType).
+ARCHIVE_TIER = "ArchivedRP"
+TIERING_MODES = ["TierRecommended", "TierAfter", "DoNotTier"]
+DURATION_TYPES = ["Days", "Weeks", "Months", "Years"]
 # Azure treats only the time of day of these date-times; the date must not lie in the future
 # (a future date is refused with BMSUserErrorInvalidPolicyInput), so a fixed past date is sent.
 WIRE_DATE = "2020-01-01"
@@ -124,6 +129,19 @@ def _retention_tier(tier, wire):
     return out
 
 
+def tiering_shape(props):
+    """The archive tiering of a policy's wire properties as the option tiering_policy (None when the
+    policy has none).  Azure answers duration 0 and durationType Invalid outside TierAfter
+    (test_backup_policy #82): those are no duration."""
+    wire = (props.get("tieringPolicy") or {}).get(ARCHIVE_TIER) or {}
+    mode = wire.get("tieringMode")
+    if mode not in TIERING_MODES:
+        return None
+    after = mode == "TierAfter"
+    return {"tiering_mode": mode, "duration": wire.get("duration") if after else None,
+            "duration_type": wire.get("durationType") if after else None}
+
+
 def policy_shape(props):
     """The options of backup_policy that describe this AzureIaasVM policy (wire properties)."""
     sched = props.get("schedulePolicy") or {}
@@ -159,6 +177,7 @@ def policy_shape(props):
         "instant_rp_details": {"azure_backup_rg_name_prefix": details.get("azureBackupRGNamePrefix") or None,
                                "azure_backup_rg_name_suffix": details.get("azureBackupRGNameSuffix") or None},
         "retention_policy": {tier: _retention_tier(tier, ret.get(RETENTION[tier][0])) for tier in TIERS},
+        "tiering_policy": tiering_shape(props),
     }
 
 
@@ -201,9 +220,19 @@ def _wire_tier(tier, spec, times):
     return key, out
 
 
+def tiering_body(tiering, current_tiering=None):
+    """The wire tieringPolicy for the option tiering_policy; other target tiers of the current
+    policy are kept.  Outside TierAfter the az CLI sends duration 0 and durationType Invalid
+    (test_backup_policy #82), and so does this."""
+    wire = {"tieringMode": tiering["tiering_mode"], "duration": 0, "durationType": "Invalid"}
+    if tiering["tiering_mode"] == "TierAfter":
+        wire.update(duration=tiering["duration"], durationType=tiering["duration_type"])
+    return dict(current_tiering or {}, **{ARCHIVE_TIER: wire})
+
+
 def policy_body(shape, current_props=None):
-    """The PUT body for the option shape.  Fields this module does not manage (tiering,
-    snapshot consistency, instant access) are kept from the current policy."""
+    """The PUT body for the option shape.  Fields this module does not manage (snapshot
+    consistency, instant access) are kept from the current policy."""
     props = copy.deepcopy(current_props or {})
     for key in ("protectedItemsCount", "resourceGuardOperationRequests"):
         props.pop(key, None)
@@ -241,6 +270,8 @@ def policy_body(shape, current_props=None):
         details["azureBackupRGNamePrefix"] = rg["azure_backup_rg_name_prefix"]
     if rg.get("azure_backup_rg_name_suffix"):
         details["azureBackupRGNameSuffix"] = rg["azure_backup_rg_name_suffix"]
+    if shape.get("tiering_policy"):
+        props["tieringPolicy"] = tiering_body(shape["tiering_policy"], props.get("tieringPolicy"))
     props.update({
         "backupManagementType": VM_MANAGEMENT_TYPE,
         "policyType": shape["policy_type"],

@@ -8,7 +8,8 @@
 from ansible_collections.backupops.azure.plugins.module_utils.resources import policy_wire
 
 OPTIONS = ("policy_type", "time_zone", "schedule_run_frequency", "schedule_run_time", "schedule_run_days",
-           "hourly_schedule", "instant_rp_retention_range_in_days", "instant_rp_details", "retention_policy")
+           "hourly_schedule", "instant_rp_retention_range_in_days", "instant_rp_details", "retention_policy",
+           "tiering_policy")
 
 
 def params(**kw):

@@ -74,7 +74,7 @@ def test_recorded_default_policy_reads_as_v1_daily():
         "policy_type": "V1", "time_zone": "UTC", "schedule_run_frequency": "Daily", "schedule_run_time": "16:30",
         "schedule_run_days": None, "hourly_schedule": None, "instant_rp_retention_range_in_days": 2,
         "instant_rp_details": {"azure_backup_rg_name_prefix": None, "azure_backup_rg_name_suffix": None},
-        "retention_policy": tiers(daily_schedule={"count": 30})}
+        "retention_policy": tiers(daily_schedule={"count": 30}), "tiering_policy": None}
 
 
 def test_recorded_enhanced_policy_reads_as_v2_hourly_and_is_what_a_bare_v2_task_asks_for():
