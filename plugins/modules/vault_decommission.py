@@ -7,7 +7,7 @@
 DOCUMENTATION = r"""
 module: vault_decommission
 short_description: Tear a Recovery Services vault down the safe way Azure allows, once its name is confirmed
-version_added: 1.1.0
+version_added: 1.0.0
 description:
   - Deletes a vault and all its backup data in five steps, each reported in RV(steps), and only when
     O(confirm) is the vault's exact name (otherwise it fails with C(ConfirmationRequired) before any request).
@@ -17,7 +17,7 @@ description:
     O(backupops.azure.vm_protection#module:state=absent).
   - 2. C(soft_delete_report) lists what the vault's soft delete keeps and until when (RV(soft_deleted)).
   - 3. C(purge_soft_deleted). With soft delete not C(AlwaysON) and O(purge_soft_deleted=true), Azure's
-    documented path (U(https://aka.ms/undeletesoftdeleteditems)): soft delete is disabled on the vault, the
+    documented path (U(https://aka.ms/undeletesoftdeleteditems)) - soft delete is disabled on the vault, the
     soft-deleted items are undeleted and deleted again, so their data is gone for good. With soft delete
     C(AlwaysON), or without O(purge_soft_deleted), the items stay until Azure purges them; the task then fails
     with C(SoftDeleteRetentionPending) naming the items and their purge dates (RV(left_undone)), after the
