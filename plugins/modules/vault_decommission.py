@@ -110,9 +110,15 @@ steps:
         V(nothing_to_do).
       type: str
       returned: always
-    items: {description: The VMs (resource_group/name), containers or vault the step is about., type: list,
-            elements: str, returned: always}
-    message: {description: What happened, in words., type: str, returned: always}
+    items:
+      description: The VMs (resource_group/name), containers or vault the step is about.
+      type: list
+      elements: str
+      returned: always
+    message:
+      description: What happened, in words.
+      type: str
+      returned: always
 soft_deleted:
   description: What soft delete keeps after the task (predicted in check mode), one entry per item.
   returned: always

@@ -5,8 +5,8 @@
 
 """playbooks/decommission_vault.yml (module vault_decommission) against the emulator.
 
-The estate, arranged once: vault rsv-decom (soft delete on, 14 days) protecting shop-web-01 and
-shop-db-01, and holding shop-web-02's data soft-deleted. Each test that changes it starts its own
+The estate, arranged once: vault rsv-decom (soft delete on, 14 days) protecting shop-web-01, holding
+shop-db-01's data with its protection stopped, and shop-web-02's data soft-deleted. Each test that changes it starts its own
 emulator from that snapshot. Soft delete's retention expires on the emulator's clock (moved with
 its admin API), as Azure purges soft-deleted data on its own."""
 
@@ -20,7 +20,7 @@ from conftest import PLAYBOOKS, REPO, Emulator, Snapshot, arranging, run_playboo
 PLAYBOOK = os.path.relpath(os.path.join(REPO, "playbooks", "decommission_vault.yml"), PLAYBOOKS)
 RG = "rg-shop-weu"
 VAULT = "rsv-decom"
-PROTECTED = ("shop-web-01", "shop-db-01")
+HOLDING_DATA = ("shop-web-01", "shop-db-01")    # protected; stopped with its data kept
 SOFT_DELETED = "shop-web-02"
 DAY = 86400
 STEPS = ["delete_backup_data", "soft_delete_report", "purge_soft_deleted", "unregister_containers", "delete_vault"]
@@ -33,13 +33,20 @@ def estate(tmp_path_factory):
         emu.sdk("vaults").vaults.begin_create_or_update(RG, VAULT, rsm.Vault(
             location="westeurope", sku=rsm.Sku(name="Standard"),
             properties=rsm.VaultProperties(public_network_access="Enabled"))).result()
-        for vm in PROTECTED + (SOFT_DELETED,):
+        for vm in HOLDING_DATA + (SOFT_DELETED,):
             emu.protect_vm(RG, VAULT, RG, vm)
         backup = emu.sdk("backup")
+        from azure.mgmt.recoveryservicesbackup import models
+        stopped = "iaasvmcontainerv2;%s;%s" % (RG, "shop-db-01")
+        backup.protected_items.begin_create_or_update(
+            VAULT, RG, "Azure", "iaasvmcontainer;" + stopped, "vm;" + stopped,
+            models.ProtectedItemResource(properties=models.AzureIaaSComputeVMProtectedItem(
+                protection_state="ProtectionStopped"))).result()
         name = "iaasvmcontainerv2;%s;%s" % (RG, SOFT_DELETED)
         backup.protected_items.delete(VAULT, RG, "Azure", "iaasvmcontainer;" + name, "vm;" + name)
         emu.admin("POST", "clock", json={"advance": 60})    # the deletion's operation ends
         assert items(emu)[SOFT_DELETED]["isScheduledForDeferredDelete"]
+        assert items(emu)["shop-db-01"]["protectionState"] == "ProtectionStopped"
     return Snapshot(emu)
 
 
@@ -57,12 +64,12 @@ def vault_exists(emu):
     return any(v.name == VAULT for v in emu.sdk("vaults").vaults.list_by_resource_group(RG))
 
 
-def decommission(emu, tmp_path, check=False, **extra):
+def decommission(emu, tmp_path, check=False, diff=False, **extra):
     extra_vars = {"decommission_vault_name": VAULT, "decommission_resource_group": RG, "confirm": VAULT,
                   "decommission_results_dir": str(tmp_path / "reports")}
     extra_vars.update(extra)
     emu.clear_log()
-    run = run_playbook(emu, PLAYBOOK, tmp_path, extra_vars=extra_vars, check=check)
+    run = run_playbook(emu, PLAYBOOK, tmp_path, extra_vars=extra_vars, check=check, diff=diff)
     return run, run.task("Delete the backup data, report soft delete, purge it when asked, unregister, "
                          "delete the vault")
 
@@ -87,7 +94,7 @@ def test_refused_without_the_vault_name_confirmed(emulator, tmp_path, confirm):
     assert run.rc != 0
     assert "Refusing to decommission vault rsv-decom" in run.stdout and "Nothing was read or changed" in run.stdout
     assert emulator.arm_requests() == []            # not even a read
-    assert vault_exists(emulator) and set(items(emulator)) == set(PROTECTED) | {SOFT_DELETED}
+    assert vault_exists(emulator) and set(items(emulator)) == set(HOLDING_DATA) | {SOFT_DELETED}
 
 
 def test_the_module_alone_refuses_a_wrong_confirm_before_any_request(emulator, tmp_path):
@@ -101,17 +108,18 @@ def test_the_module_alone_refuses_a_wrong_confirm_before_any_request(emulator, t
 
 
 def test_check_mode_lists_every_step_and_writes_nothing(emulator, tmp_path):
-    run, result = decommission(emulator, tmp_path, check=True, decommission_purge_soft_deleted=True)
+    run, result = decommission(emulator, tmp_path, check=True, diff=True, decommission_purge_soft_deleted=True)
     assert run.rc == 0, run.stdout + run.stderr
+    assert result["diff"] == {"before": {"vault": VAULT, "exists": True}, "after": {"vault": VAULT, "exists": False}}
     assert result["changed"] is True and result["complete"] is True
     assert statuses(result) == {"delete_backup_data": "planned", "soft_delete_report": "reported",
                                 "purge_soft_deleted": "planned", "unregister_containers": "nothing_to_do",
                                 "delete_vault": "planned"}
     steps = {s["name"]: s for s in result["steps"]}
-    assert steps["delete_backup_data"]["items"] == sorted("%s/%s" % (RG, vm) for vm in PROTECTED)
+    assert steps["delete_backup_data"]["items"] == sorted("%s/%s" % (RG, vm) for vm in HOLDING_DATA)
     assert "disable soft delete, undelete 3 item(s), delete them again" in steps["purge_soft_deleted"]["message"]
     # what soft delete would keep: the one soft-deleted now, and the two the run would delete
-    assert sorted(k["vm"] for k in result["soft_deleted"]) == sorted("%s/%s" % (RG, vm) for vm in PROTECTED + (
+    assert sorted(k["vm"] for k in result["soft_deleted"]) == sorted("%s/%s" % (RG, vm) for vm in HOLDING_DATA + (
         SOFT_DELETED,))
     assert emulator.writes() == []
     assert vault_exists(emulator) and not items(emulator)["shop-web-01"].get("isScheduledForDeferredDelete")
@@ -159,7 +167,7 @@ def test_without_purge_the_vault_goes_once_soft_delete_expires(emulator, tmp_pat
                                 "purge_soft_deleted": "blocked", "unregister_containers": "nothing_to_do",
                                 "delete_vault": "blocked"}
     kept = {k["vm"]: k["purge_at"] for k in result["soft_deleted"]}
-    assert sorted(kept) == sorted("%s/%s" % (RG, vm) for vm in PROTECTED + (SOFT_DELETED,))
+    assert sorted(kept) == sorted("%s/%s" % (RG, vm) for vm in HOLDING_DATA + (SOFT_DELETED,))
     last = max(kept.values())
     assert result["error"]["code"] == "SoftDeleteRetentionPending"
     assert last in result["msg"] and "shop-db-01" in result["msg"] and "purge_soft_deleted: true" in result["msg"]

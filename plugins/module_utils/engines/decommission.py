@@ -283,4 +283,3 @@ class Teardown:
             "complete": self.left_undone is None,
             "left_undone": self.left_undone,
         }
-
