@@ -5,10 +5,10 @@
 
 """playbooks/decommission_vault.yml (module vault_decommission) against the emulator.
 
-The estate, arranged once: vault rsv-decom (soft delete on, 14 days) protecting shop-web-01, holding
-shop-db-01's data with its protection stopped, and shop-web-02's data soft-deleted. Each test that changes it starts its own
-emulator from that snapshot. Soft delete's retention expires on the emulator's clock (moved with
-its admin API), as Azure purges soft-deleted data on its own."""
+The estate, arranged once: vault rsv-decom (soft delete on, 14 days) protecting shop-web-01,
+holding shop-db-01's data with its protection stopped, and shop-web-02's data soft-deleted. Each
+test that changes it starts its own emulator from that snapshot. Soft delete's retention expires
+on the emulator's clock (moved with its admin API), as Azure purges soft-deleted data on its own."""
 
 import json
 import os

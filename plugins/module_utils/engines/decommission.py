@@ -67,7 +67,6 @@ class Teardown:
         self.retention = 14
         self.kept = []          # what soft delete keeps: [{vm, deleted_at, purge_at}]
         self.left_undone = None
-        self.writes = 0
         self.original = set()   # the VM keys of the items the vault held before the run
 
     # -- helpers -----------------------------------------------------------------------------------
@@ -89,7 +88,6 @@ class Teardown:
         fleet = self._fleet(items)
         fleet.plan()
         fleet.apply()
-        self.writes += sum(e.writes for e in fleet.entries)
         failed = [e for e in fleet.entries if e.error is not None]
         if failed:
             raise AzureBackupError(
@@ -109,12 +107,12 @@ class Teardown:
         for outcome in started:
             if outcome.error is not None:
                 raise outcome.error
-            self.writes += 1
             waiting.finish(outcome.value, "%s %s" % (action, outcome.item.label), True, self.p["wait_timeout"],
                            deadline)
 
     def _read_items(self):
-        return protection.list_items(self.module, self.rg, self.name, odata_filter=None)
+        """The vault's Azure VM items (soft-deleted and stopped ones included)."""
+        return protection.list_items(self.module, self.rg, self.name)
 
     # -- the run -----------------------------------------------------------------------------------
     def run(self):
@@ -139,10 +137,9 @@ class Teardown:
         items = self._step_delete_data(items)
         self._step_report(items)
         items = self._step_purge(items)
-        blocked = [i for i in items if i is not None]
-        self._step_containers(blocked)
-        self._step_delete_vault(blocked)
-        return self.result(existed=True, deleted=not blocked)
+        self._step_containers(items)
+        self._step_delete_vault(items)
+        return self.result(existed=True, deleted=not items)
 
     def _step_delete_data(self, items):
         live = [i for i in items if not protection.is_soft_deleted(i)]
@@ -217,7 +214,6 @@ class Teardown:
             return []
         if self.soft_state != "Disabled":
             containers.disable_soft_delete(self.module, self.rg, self.name)
-            self.writes += 1
             self.soft_state = "Disabled"
         # only the items still soft-deleted in Azure (the predicted ones were deleted in step 1 for real)
         current = [i for i in self._read_items() if protection.is_soft_deleted(i)]
@@ -254,7 +250,6 @@ class Teardown:
             return
         for container in free:
             containers.unregister(self.module, self.rg, self.name, container["name"])
-            self.writes += 1
         self._step("unregister_containers", "done", names, "unregistered %d container(s)" % len(free))
 
     def _step_delete_vault(self, remaining):
@@ -266,7 +261,6 @@ class Teardown:
             self._step("delete_vault", "planned", [self.name], "would delete vault %s" % self.name)
             return
         vaults.delete(self.module, self.rg, self.name, True, self.p["wait_timeout"])
-        self.writes += 1
         self._step("delete_vault", "done", [self.name], "deleted vault %s" % self.name)
 
     # -- result ------------------------------------------------------------------------------------
