@@ -144,6 +144,36 @@ def get_container(ctx, sub, rg, vault, fabric, container):
     return Response(200, container_body(doc, item))
 
 
+@arm("DELETE", FABRIC + "/protectioncontainers/<container>")
+def unregister_container(ctx, sub, rg, vault, fabric, container):
+    """ProtectionContainers_Unregister (bms.json 2024-04-01: 200, 202 or 204, no body).
+
+    An Azure VM's container lives as long as its protected item: the recordings list none once
+    the item's data is deleted (test_backup_protection #83, test_backup_scenario #257), and
+    Azure's own answer for VM containers is "Unregister is not used for Azure VM backups"
+    (Azure/azure-cli#8677, #18745). So a container holding an item (protected, stopped with its
+    data, or soft-deleted) is refused with BMSUserErrorContainerHasDatasources (the code public
+    Azure Backup unregistration scripts name for this answer; the message is the service's text
+    that Az PowerShell shows, Azure/azure-powershell#10521). Refusing the soft-deleted state too,
+    and 204 for a container that is not (or no longer) registered, are the emulator's choices:
+    no recording holds a container DELETE. A name that is not a VM container is the 404 of the
+    container GET."""
+    check_fabric(fabric)
+    doc = require_vault(ctx.store, sub, rg, vault)
+    parsed = parse_container(container)
+    if parsed is None:
+        raise ArmError(404, "BMSUserErrorContainerObjectNotFound",
+                       "Container not found. Please check if the container is registered to the vault.")
+    item = ctx.store.get("items", item_key(vault_key(doc["sub"], doc["rg"], doc["name"]), *parsed))
+    if item is not None:
+        raise ArmError(400, "BMSUserErrorContainerHasDatasources",
+                       "There are backup items associated with the server. Stop protection and delete "
+                       "backups for each of the backup items to delete the server's registration. If the "
+                       "issue persists, contact support. Refer to https://aka.ms/DeleteBackupItems for "
+                       "more info.")
+    return Response(204, None)
+
+
 def register_events(emu):
     def refresh_done(when, op):
         doc = mark_done(emu.store, "refreshops", op, when)
