@@ -43,6 +43,9 @@ def parse_time(text):
     text = text.strip()
     if not re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}", text):     # extended format with seconds only
         return None
+    # microseconds: Azure's seventh fractional digit is dropped, as isodate 0.7 does (0.6.1, the
+    # SDKs' floor, rounds it: .9999996 would become the next second)
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text, count=1)
     try:
         when = isodate.parse_datetime(text[:10] + "T" + text[11:])
     except (isodate.ISO8601Error, ValueError):      # 2030-02-30, 25:00:00, trailing text

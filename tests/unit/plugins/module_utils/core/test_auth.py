@@ -183,3 +183,40 @@ def test_instance_discovery_is_off_for_unknown_login_hosts():
     assert "disable_instance_discovery" not in auth._common(public, params())
     assert auth._common(private, params())["disable_instance_discovery"] is True
     assert "disable_instance_discovery" not in auth._common(private, params(disable_instance_discovery=False))
+
+
+def _policies_in(obj, seen=None, depth=0):
+    """Every policy of the azure-core pipelines an azure-identity credential holds (however its version
+    nests them: credential -> client -> pipeline)."""
+    from azure.core.pipeline import Pipeline
+    seen = set() if seen is None else seen
+    if id(obj) in seen or depth > 6:
+        return []
+    seen.add(id(obj))
+    if isinstance(obj, Pipeline):
+        found, policy = [], obj._impl_policies[0] if obj._impl_policies else None
+        while policy is not None:
+            found.append(getattr(policy, "_policy", policy))
+            policy = getattr(policy, "next", None)
+        return found
+    found = []
+    for value in getattr(obj, "__dict__", {}).values():
+        if hasattr(value, "__dict__") and not isinstance(value, type):
+            found += _policies_in(value, seen, depth + 1)
+    return found
+
+
+def test_token_requests_go_through_the_pacer(files, tmp_path):
+    """Entra ID's token requests are paced and retried until the task's deadline (pacing.py), through
+    azure-identity's retry_policy_class: an azure-identity without it (before 1.24.0) would ignore the
+    keyword and retry three times, then fail the task. The minimum-versions stage runs this on the floor."""
+    token = tmp_path / "token"
+    token.write_text("eyJhbGciOiJSUzI1NiJ9.e30.c2ln")
+    public = cloud.resolve_cloud("AzureCloud")
+    for method in (auth.SecretAuth({"tenant": "t", "client_id": "c", "secret": "s"}),
+                   auth.CertificateAuth({"tenant": "t", "client_id": "c", "x509_certificate_path": files["plain.pem"],
+                                         "certificate_password": None}),
+                   auth.WorkloadIdentityAuth({"tenant": "t", "client_id": "c", "federated_token_file": str(token)})):
+        kinds = [type(policy).__name__ for policy in _policies_in(method.credential(public))]
+        assert "IdentityPacingPolicy" in kinds, (type(method).__name__, kinds)
+        assert "RetryPolicy" not in kinds, (type(method).__name__, kinds)

@@ -60,6 +60,8 @@ UTC = timezone.utc
     # Azure Backup job times: seven fractional digits (az CLI recordings), truncated to microseconds
     ("2024-05-13T10:18:05.7330616Z", datetime(2024, 5, 13, 10, 18, 5, 733061, tzinfo=UTC)),
     ("2024-05-13T10:18:05.0000001Z", datetime(2024, 5, 13, 10, 18, 5, 0, tzinfo=UTC)),
+    # truncated, never rounded into the next second (isodate 0.6.1, the requirements' floor, rounds)
+    ("2024-05-13T10:18:59.9999996Z", datetime(2024, 5, 13, 10, 18, 59, 999999, tzinfo=UTC)),
     ("2024-05-13T10:18:05.7330616+00:00", datetime(2024, 5, 13, 10, 18, 5, 733061, tzinfo=UTC)),
     ("2024-05-13T12:18:05.5+02:00", datetime(2024, 5, 13, 10, 18, 5, 500000, tzinfo=UTC)),
     ("2024-05-13T05:48:05-04:30", datetime(2024, 5, 13, 10, 18, 5, tzinfo=UTC)),
