@@ -49,7 +49,7 @@ RANDOMLY = seed="$(RANDOM_SEED)"; seed="$${seed:-$$(od -An -N4 -tu4 /dev/urandom
 # Unit tests import the collection as ansible_collections.backupops.azure from the tree.
 unit: collection-tree
 	@$(RANDOMLY) cd "$(COLLECTION_TREE)" && PYTHONPATH="$(COLLECTIONS_ROOT)" $(abspath $(BIN))/python -m pytest -q \
-	  -p no:cacheprovider -p randomly --randomly-seed="$$seed" tests/unit
+	  -p no:cacheprovider -p randomly --randomly-seed="$$seed" -n 2 tests/unit
 
 # Integration tests start the emulator and run ansible-playbook with the tree on
 # ANSIBLE_COLLECTIONS_PATH; nothing is mocked. The role tests run in a disposable Debian
