@@ -145,3 +145,30 @@ def test_associate_needs_read_on_the_guard_and_same_region(emu):
     with pytest.raises(HttpResponseError) as tenant:
         associate(backup, "rsv-mua3", other_tenant)
     assert "is not authorized to access linked subscription '38304e13" in tenant.value.error.message
+
+
+def test_policy_change_reducing_retention_is_guarded(emu):
+    gid = make_guard(emu)["id"]
+    create_vault(emu, "rsv-mua4")
+    proxy = associate(emu.backup(), "rsv-mua4", gid)
+    path = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.RecoveryServices/vaults/rsv-mua4/backupPolicies/" \
+           "DefaultPolicy?api-version=2024-04-01" % (emu.sub, RG)
+    policy = emu.arm("GET", path).json()
+    days = policy["properties"]["retentionPolicy"]["dailySchedule"]["retentionDuration"]
+
+    def put(count, requests=None):
+        days["count"] = count
+        if requests is not None:
+            policy["properties"]["resourceGuardOperationRequests"] = requests
+        return emu.arm("PUT", path, json=policy)
+    original = days["count"]
+    assert put(original + 10).status_code == 200           # more retention: not a critical operation
+    missing = put(original)
+    assert missing.status_code == 400
+    assert missing.json()["error"]["code"] == "BMSUserErrorMissingResourceGuardOperationRequest"
+    request = [request_of(proxy, "backupPolicies/write")]
+    assert put(original, request).json()["error"]["code"] == "LinkedAuthorizationFailed"
+    grant(emu, gid)
+    saved = put(original, request)
+    assert saved.status_code == 200
+    assert saved.json()["properties"]["retentionPolicy"]["dailySchedule"]["retentionDuration"]["count"] == original

@@ -53,6 +53,10 @@ def test_associate_guarded_delete_and_dissociate(emulator, tmp_path):
     gid = make_guard(emulator)
     assert playbook("rs_vault.yml", extra_vars={"name": VAULT, "resource_group": RG, "location": "westeurope"}).rc == 0
     emulator.protect_vm(RG, VAULT, RG, VM)
+    policy = {"vault_name": VAULT, "resource_group": RG, "name": "pol-mua", "schedule_run_frequency": "Daily",
+              "schedule_run_time": "02:00", "instant_rp_retention_range_in_days": 2,
+              "retention_policy": {"daily_schedule": {"count": 30}}}
+    assert playbook("backup_policy.yml", extra_vars=policy).rc == 0
     guard = {"name": VAULT, "resource_group": RG, "resource_guard": gid}
 
     # check mode: predicted, diff shown, nothing written
@@ -92,6 +96,15 @@ def test_associate_guarded_delete_and_dissociate(emulator, tmp_path):
     run = playbook("vm_protection.yml", extra_vars=stop)
     assert run.rc == 0 and run.task(TASK)["changed"], run.stdout
     assert writes(emulator)[:2] == [("POST", "unlockDelete"), ("DELETE", "vm;iaasvmcontainerv2;%s;%s" % (RG, VM))]
+
+    # a policy change that reduces retention: refused once the grant ended, saved with it
+    roles(emulator, gid, "DELETE")
+    shorter = dict(policy, retention_policy={"daily_schedule": {"count": 20}})
+    run = playbook("backup_policy.yml", extra_vars=shorter)
+    assert run.rc != 0 and "modify a backup policy" in run.stdout and gid in run.stdout, run.stdout
+    roles(emulator, gid, "POST")
+    run = playbook("backup_policy.yml", extra_vars=shorter)
+    assert run.rc == 0 and run.task(TASK)["changed"], run.stdout
 
     # dissociate: refused once the grant ended, done with it (unlockDelete, then DELETE); then idempotent
     roles(emulator, gid, "DELETE")
