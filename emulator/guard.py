@@ -126,27 +126,30 @@ def _check_access(ctx, proxy, operation, presented, scope):
                             wanted)
 
 
+def guarding_proxy(store, vault, operation):
+    """The vault's proxy when its guard protects the operation, else None."""
+    proxy = get_proxy(store, vault)
+    if proxy is None:
+        return None
+    guard_doc, _ = get_guard_by_id(store, proxy["guard_id"])
+    return proxy if guarded(guard_doc, operation) else None
+
+
 def check(ctx, vault, operation, presented, scope):
     """Refuse a critical operation on a vault with a Resource Guard unless the request names the
     guard's operation request and the caller has access on the guard."""
-    proxy = get_proxy(ctx.store, vault)
-    if proxy is None:
-        return
-    guard_doc, _ = get_guard_by_id(ctx.store, proxy["guard_id"])
-    if not guarded(guard_doc, operation):
-        return
-    _check_access(ctx, proxy, operation, presented or [], scope)
+    proxy = guarding_proxy(ctx.store, vault, operation)
+    if proxy is not None:
+        _check_access(ctx, proxy, operation, presented or [], scope)
 
 
 def unlock(ctx, vault, presented, resource):
     """POST unlockDelete: the operation is the proxy's own delete when ``resource`` is the proxy,
     else a protected item's delete.  Returns the expiry time."""
-    proxy = get_proxy(ctx.store, vault)
     operation = DELETE_PROXY if resource.lower().rstrip("/").endswith(
         "/backupresourceguardproxies/" + PROXY_NAME.lower()) else DELETE_ITEM
-    guard_doc, _ = get_guard_by_id(ctx.store, proxy["guard_id"])
-    if guarded(guard_doc, operation):
-        _check_access(ctx, proxy, operation, presented or [], resource)
+    check(ctx, vault, operation, presented, resource)
+    proxy = get_proxy(ctx.store, vault)
     expiry = ctx.now + timedelta(minutes=UNLOCK_MINUTES)
     proxy.setdefault("unlocks", {})[resource.lower().rstrip("/")] = iso(expiry)
     ctx.store.put("guardproxies", vault_key(vault["sub"], vault["rg"], vault["name"]), proxy)
@@ -155,11 +158,8 @@ def unlock(ctx, vault, presented, resource):
 
 def require_unlock(ctx, vault, operation, resource):
     """A DELETE the guard protects needs an unexpired unlockDelete for that resource (consumed)."""
-    proxy = get_proxy(ctx.store, vault)
+    proxy = guarding_proxy(ctx.store, vault, operation)
     if proxy is None:
-        return
-    guard_doc, _ = get_guard_by_id(ctx.store, proxy["guard_id"])
-    if not guarded(guard_doc, operation):
         return
     key = resource.lower().rstrip("/")
     until = proxy.get("unlocks", {}).pop(key, None)
@@ -176,7 +176,8 @@ def require_unlock(ctx, vault, operation, resource):
 def retention_reduced(old, new):
     """Whether a policy change reduces retention (the az CLI's is_retention_duration_decreased for
     AzureIaasVM, custom_help.py: instant restore days, then each long-term schedule's count; a
-    schedule removed is a reduction)."""
+    schedule removed is a reduction).  The collection applies the same rule on the client's side
+    (resources/resource_guards.retention_reduced); the emulator may not import it (emulator-alone)."""
     old_props, new_props = old.get("properties") or {}, new.get("properties") or {}
     if old_props.get("instantRpRetentionRangeInDays") is not None and \
             (new_props.get("instantRpRetentionRangeInDays") or 0) < old_props["instantRpRetentionRangeInDays"]:
