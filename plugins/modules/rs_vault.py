@@ -96,10 +96,10 @@ options:
     description:
       - Multi-User Authorization (MUA). The ARM id of a Resource Guard
         (C(/subscriptions/.../providers/Microsoft.DataProtection/resourceGuards/NAME)) to protect the vault's critical
-        operations with; the guard is owned by someone else (a Security admin), in the vault's region. Reader on the
+        operations with. The guard is owned by someone else (a Security admin), in the vault's region. Reader on the
         guard is enough to associate it.
-      - V('') removes the vault's guard. That is itself a protected operation (C(unlockDelete), then the delete):
-        it needs the Backup MUA Operator role on the guard.
+      - V('') removes the vault's guard. That is itself a protected operation (C(unlockDelete), then the delete), which
+        needs the Backup MUA Operator role on the guard.
       - Once a guard protects the vault, the collection's protected writes (stop protection with O(backupops.azure.vm_protection#module:state=absent),
         a backup policy change that reduces retention) pass the guard's C(resourceGuardOperationRequests) and fail with
         one message naming the guard and the operation when the principal has no access on the guard.
@@ -179,8 +179,8 @@ from ansible_collections.backupops.azure.plugins.module_utils.core.errors import
 from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.core.transform import diff, purge_tags
 from ansible_collections.backupops.azure.plugins.module_utils.core.waiting import WAIT_ARGSPEC
-from ansible_collections.backupops.azure.plugins.module_utils.resources import (locations, protection, redundancy,
-                                                                               resource_guards, vaults)
+from ansible_collections.backupops.azure.plugins.module_utils.resources import locations, protection, redundancy, vaults
+from ansible_collections.backupops.azure.plugins.module_utils.resources import resource_guards
 
 MANAGED = ("sku", "tags", "public_network_access", "storage_redundancy", "cross_region_restore",
            "soft_delete_state", "soft_delete_retention_days", "enhanced_security_state", "immutability_state")
