@@ -304,3 +304,29 @@ def put_resource(emu, request, kind):
         raise AdminError(404, "resource group %s not found" % doc["rg"])
     emu.store.put(kind, res_key(doc["sub"], doc["rg"], doc["name"]), doc)
     return 201, {"kind": kind, "key": res_key(doc["sub"], doc["rg"], doc["name"])}
+
+
+ROLES = ("Owner", "Contributor", "Reader", "Backup MUA Admin", "Backup MUA Operator")
+
+
+@admin("POST", A + "/principals/<name>/roles")
+@admin("DELETE", A + "/principals/<name>/roles")
+def role_assignment(emu, request, name):
+    """Add (POST) or remove (DELETE) a role assignment {"scope", "role"} of a principal (its name or
+    client id): what `az role assignment create|delete` or a PIM activation does, e.g. the Security
+    admin granting Backup MUA Operator on a Resource Guard for a time."""
+    body = _body(request)
+    _strings(body, "scope", "role")
+    scope, role = body.get("scope"), body.get("role")
+    if not scope or not scope.startswith("/subscriptions/") or role not in ROLES:
+        raise AdminError(400, "scope (/subscriptions/...) and role (one of %s) are required" % ", ".join(ROLES))
+    key = next((k for k, p in emu.store.items("principals")
+                if name.lower() in (p["client_id"].lower(), p["name"].lower())), None)
+    if key is None:
+        raise AdminError(404, "principal %s not found" % name)
+    principal = emu.store.get("principals", key)
+    kept = [r for r in principal.get("roles", [])
+            if not (r["scope"].lower().rstrip("/") == scope.lower().rstrip("/") and r["role"] == role)]
+    principal["roles"] = kept + ([{"scope": scope, "role": role}] if request.method == "POST" else [])
+    emu.store.put("principals", key, principal)
+    return 200, {"principal": principal["name"], "roles": principal["roles"]}

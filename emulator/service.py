@@ -28,12 +28,12 @@ from .routing import Router
 from .store import Store
 
 from .handlers import (backups, compute, crr, discovery, jobs, locks, network, policies,
-                       protecteditems, resources, restores, storage, vaultconfig, vaults)
+                       protecteditems, resourceguard, resources, restores, storage, vaultconfig, vaults)
 
 # One handler module per ARM area: importing it registers its routes (routing.arm); its
 # register_events, where it has one, registers its scheduler events on each Emulator.
 HANDLERS = (backups, compute, crr, discovery, jobs, locks, network, policies, protecteditems,
-            resources, restores, storage, vaultconfig, vaults)
+            resourceguard, resources, restores, storage, vaultconfig, vaults)
 
 LOG_LIMIT = 500000
 DEFAULT_PAGE_SIZE = 200

@@ -9,6 +9,7 @@ retention, and a PUT that leaves a target tier out keeps the policy's tiering fo
 
 import copy
 
+from .. import guard
 from ..arm import ArmError, Response, gateway_error, iso, load_json_body, obj, page, parse_iso
 from ..queries import get_policy, items_of_vault, policies_of, policy_key, vault_key
 from ..routing import arm
@@ -380,6 +381,9 @@ def put_policy(ctx, sub, rg, vault, policy):
             raise ArmError(400, "BMSUserErrorPolicyTypeChangeNotAllowed",
                            "The type of an existing policy cannot be changed from %s to %s. Create "
                            "a new policy instead." % (old_type, policy_type))
+        if guard.retention_reduced(existing, {"properties": props}):     # MUA (emulator/guard.py)
+            guard.check(ctx, doc, guard.UPDATE_POLICY, props.get("resourceGuardOperationRequests"),
+                        ctx.request.path)
     tiering = _merged_tiering(props, existing)
     if tiering:
         props = dict(props, tieringPolicy=tiering)

@@ -13,7 +13,7 @@ undeletes (Undelete).  Backups and their recovery points are in backups.py.
 import re
 from datetime import timedelta
 
-from .. import model
+from .. import guard, model
 from ..arm import ArmError, Response, iso, load_json_body, obj, page, parse_iso, timespan
 from ..queries import (container_name, discoverable, get_policy, item_for_vm, items_of_vault,
                        vault_key, vm_of_item)
@@ -273,6 +273,9 @@ def _enable(ctx, vault, parsed, key, props, source, policy_id, path):
 
 def _change_policy(ctx, vault, key, item, props, policy_id, path):
     policy = _policy_for(ctx, vault, policy_id)
+    old = get_policy(ctx.store, vault_key(vault["sub"], vault["rg"], vault["name"]), item.get("policy") or "")
+    if old is not None and guard.retention_reduced(old, policy):      # MUA (emulator/guard.py)
+        guard.check(ctx, vault, guard.UPDATE_ITEM, props.get("resourceGuardOperationRequests"), path)
     if item.get("policy_type") and item["state"] != "ProtectionStopped" and \
             policy["properties"].get("policyType", "V1") != item["policy_type"]:
         raise ArmError(400, "BMSUserErrorPolicyTypeMismatch",
@@ -324,6 +327,7 @@ def delete_item(ctx, sub, rg, vault, fabric, container, item):
                        "operations are not supported. The Vault and Backup Item is immutable, "
                        "hence operation is denied. Refer to the documentation to learn more: "
                        "https://aka.ms/AB-ImmutableVaults-States ")
+    guard.require_unlock(ctx, doc, guard.DELETE_ITEM, item_path(doc, found))     # MUA (emulator/guard.py)
     op, accepted = _accepted(ctx, doc, found, "DeleteBackupData", "delete", {
         "VM Name": found["vm_name"],
         "Number of Recovery Points": str(len(found.get("recovery_points", [])))}, None)

@@ -1,9 +1,11 @@
 """A vault's backup configuration: storage redundancy (backupstorageconfig), soft delete and
-enhanced security (backupconfig), and the vault-wide reads of the Backup service (resource
-guard proxies, encryption config, usage summaries)."""
+enhanced security (backupconfig; disabling soft delete is a critical operation of Multi-User
+Authorization, ../guard.py), and the vault-wide reads of the Backup service (encryption config,
+usage summaries).  Resource Guard proxies: resourceguard.py."""
 
 import copy
 
+from .. import guard
 from ..arm import ArmError, Response, load_json_body, obj
 from ..model import apply_soft_delete, set_redundancy
 from ..queries import has_protected_data, items_of_vault, vault_key
@@ -83,6 +85,10 @@ def get_config(ctx, sub, rg, vault):
 def _update_config(ctx, sub, rg, vault):
     doc = require_vault(ctx.store, sub, rg, vault)
     props = obj(load_json_body(ctx.request).get("properties"), "properties")
+    if props.get("softDeleteFeatureState") == "Disabled" and \
+            doc["vault_config"]["softDeleteFeatureState"] != "Disabled":      # MUA (emulator/guard.py)
+        guard.check(ctx, doc, guard.DISABLE_SOFT_DELETE, props.get("resourceGuardOperationRequests"),
+                    ctx.request.path)
     trial = copy.deepcopy(doc)
     apply_soft_delete(trial, props.get("softDeleteFeatureState"),
                       props.get("softDeleteRetentionPeriodInDays"), props.get("enhancedSecurityState"))
@@ -99,12 +105,6 @@ def put_config(ctx, sub, rg, vault):
 @arm("PATCH", CONFIG)
 def patch_config(ctx, sub, rg, vault):
     return _update_config(ctx, sub, rg, vault)
-
-
-@arm("GET", V + "/backupresourceguardproxies")
-def resource_guard_proxies(ctx, sub, rg, vault):
-    require_vault(ctx.store, sub, rg, vault)
-    return Response(200, {"value": []})
 
 
 @arm("GET", V + "/backupencryptionconfigs/backupresourceencryptionconfig")

@@ -78,7 +78,6 @@ NOT_YET = (
     ("restore", r"/recoverypoints/\{\}/restore$"),
     ("cross-region restore", r"/recoverypoints/\{\}/accesstoken$|/locations/\{\}/backup(aadproperties"
                              r"|crossregionrestore|crroperationsstatus|crrjobs?)(/|$)"),
-    ("Resource Guard proxies", r"/backupresourceguardproxies/\{\}$"),
     ("deleted protection containers", r"/backupdeletedprotectioncontainers$"),
 )
 

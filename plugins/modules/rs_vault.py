@@ -92,6 +92,19 @@ options:
       - Immutable vault. V(Locked) cannot be undone and needs O(allow_irreversible_settings=true).
     type: str
     choices: [Disabled, Unlocked, Locked]
+  resource_guard:
+    description:
+      - Multi-User Authorization (MUA). The ARM id of a Resource Guard
+        (C(/subscriptions/.../providers/Microsoft.DataProtection/resourceGuards/NAME)) to protect the vault's critical
+        operations with. The guard is owned by someone else (a Security admin), in the vault's region. Reader on the
+        guard is enough to associate it.
+      - V('') removes the vault's guard. That is itself a protected operation (C(unlockDelete), then the delete), which
+        needs the Backup MUA Operator role on the guard.
+      - Once a guard protects the vault, the collection's protected writes (stop protection with O(backupops.azure.vm_protection#module:state=absent),
+        a backup policy change that reduces retention) pass the guard's C(resourceGuardOperationRequests) and fail with
+        one message naming the guard and the operation when the principal has no access on the guard.
+      - Omitted, the vault's guard is neither read nor changed. See the Multi-User Authorization guide page.
+    type: str
   allow_irreversible_settings:
     description: Confirm settings Azure cannot undo (O(immutability_state=Locked), O(soft_delete_state=AlwaysON)).
     type: bool
@@ -148,6 +161,17 @@ vault:
     enhanced_security_state: {description: Enhanced security state., type: str, returned: when present, sample: Enabled}
     immutability_state: {description: Immutability state., type: str, returned: when present, sample: Disabled}
     identity_type: {description: Managed identity type., type: str, returned: when present, sample: None}
+    resource_guard:
+      description: The ARM id of the Resource Guard protecting the vault ('' for none).
+      type: str
+      returned: when O(resource_guard) is given
+      sample: /subscriptions/0000/resourceGroups/rg-security/providers/Microsoft.DataProtection/resourceGuards/guard-weu
+resource_guard_operations:
+  description: The critical operations (Azure's names) the vault's Resource Guard protects; empty in check mode.
+  returned: when O(resource_guard) is given
+  type: list
+  elements: str
+  sample: [Microsoft.RecoveryServices/vaults/backupconfig/write]
 """
 
 from ansible_collections.backupops.azure.plugins.module_utils.core import validation
@@ -156,6 +180,7 @@ from ansible_collections.backupops.azure.plugins.module_utils.core.module import
 from ansible_collections.backupops.azure.plugins.module_utils.core.transform import diff, purge_tags
 from ansible_collections.backupops.azure.plugins.module_utils.core.waiting import WAIT_ARGSPEC
 from ansible_collections.backupops.azure.plugins.module_utils.resources import locations, protection, redundancy, vaults
+from ansible_collections.backupops.azure.plugins.module_utils.resources import resource_guards
 
 MANAGED = ("sku", "tags", "public_network_access", "storage_redundancy", "cross_region_restore",
            "soft_delete_state", "soft_delete_retention_days", "enhanced_security_state", "immutability_state")
@@ -186,6 +211,22 @@ def vault_body(facts, location=None):
         props["redundancySettings"] = {"standardTierStorageRedundancy": facts["storage_redundancy"],
                                        "crossRegionRestore": "Enabled" if facts["cross_region_restore"] else "Disabled"}
     return body
+
+
+def guard_option(module, before, after, vault_exists=True):
+    """Multi-User Authorization: the resource_guard option (resources/resource_guards.py). Adds the
+    fact to before/after and returns (changed, extra return values)."""
+    p = module.params
+    if p["resource_guard"] is None:
+        return False, {}
+    changed, was, now = resource_guards.set_guard(module, p["resource_group"], p["name"], p["resource_guard"],
+                                                  module.check_mode, vault_exists)
+    if vault_exists:
+        before.update(was)
+    after.update(now)
+    operations = [] if module.check_mode else resource_guards.protected_operations(
+        resource_guards.get_proxy(module, p["resource_group"], p["name"]))
+    return changed, {"resource_guard_operations": operations}
 
 
 def check_irreversible(params, current):
@@ -242,7 +283,8 @@ def create(module):
         created = vaults.create_or_update(module, p["resource_group"], p["name"], vault_body(wanted, location),
                                           p["wait"], p["wait_timeout"])
         facts = vaults.vault_facts(created) if created else facts
-    module.exit_json(changed=True, vault=facts, diff=diff({}, facts))
+    extra = guard_option(module, {}, facts, vault_exists=False)[1]
+    module.exit_json(changed=True, vault=facts, diff=diff({}, facts), **extra)
 
 
 def run(module):
@@ -285,7 +327,9 @@ def run(module):
             redundancy.apply(module, p["resource_group"], p["name"], wanted_storage)
         if other_changed or storage_changed:
             after = vaults.vault_facts(vaults.get_vault(module, p["resource_group"], p["name"]))
-    module.exit_json(changed=other_changed or storage_changed, vault=after, diff=diff(before, after))
+    guard_changed, extra = guard_option(module, before, after)
+    module.exit_json(changed=other_changed or storage_changed or guard_changed, vault=after, diff=diff(before, after),
+                     **extra)
 
 
 def main():
@@ -306,6 +350,7 @@ def main():
         "enhanced_security_state": {"type": "str", "choices": ["Enabled", "Disabled", "AlwaysON"]},
         "immutability_state": {"type": "str", "choices": ["Disabled", "Unlocked", "Locked"]},
         "allow_irreversible_settings": {"type": "bool", "default": False},
+        "resource_guard": {"type": "str"},
     }
     argument_spec.update(WAIT_ARGSPEC)
     module = AzureBackupModule(argument_spec=argument_spec, supports_check_mode=True,

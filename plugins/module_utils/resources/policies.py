@@ -14,6 +14,7 @@ from ..core import pacing, waiting
 from ..core.errors import AzureBackupError
 from ..core.transform import as_dict, read_pages
 from ..core.waiting import finish, poll_kwargs
+from . import resource_guards
 from .protection import VM_FILTER, VM_MANAGEMENT_TYPE, list_items
 
 
@@ -106,7 +107,12 @@ def create_or_update(module, resource_group, vault_name, name, body, wait=True, 
     from azure.mgmt.recoveryservicesbackup import models
     client = module.client("backup")
     action = "save backup policy %s of vault %s" % (name, vault_name)
-    response, result = module.azure_call(
+    requests = resource_guards.policy_requests(module, resource_group, vault_name, body,     # MUA
+                                               lambda: get_policy(module, resource_group, vault_name, name))
+    if requests:
+        body = dict(body, properties=dict(body["properties"], resourceGuardOperationRequests=requests))
+    response, result = resource_guards.guarded(
+        module, resource_group, vault_name, "modify a backup policy",
         action, client.protection_policies.create_or_update, vault_name, resource_group, name,
         models.ProtectionPolicyResource(body),
         cls=lambda pipeline_response, deserialized, headers: (pipeline_response.http_response, deserialized))

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from ..core import pacing, waiting
 from ..core.errors import AzureBackupError
 from ..core.transform import as_dict, iso_utc, parse_time, read_pages, resource_group_of
-from . import vms
+from . import resource_guards, vms
 
 VM_MANAGEMENT_TYPE = "AzureIaasVM"
 VM_FILTER = "backupManagementType eq '%s'" % VM_MANAGEMENT_TYPE
@@ -158,7 +158,11 @@ def start_delete(module, resource_group, vault_name, ref):
     """DELETE the protected item (stop protection and delete its backup data); returns the
     operation id to wait on (Azure answers 202 with a vault-level operation)."""
     client = module.client("backup")
-    headers = module.azure_call(
+    item_id = "%s/backupFabrics/%s/protectionContainers/%s/protectedItems/%s" % (
+        vault_id(module.subscription_id, resource_group, vault_name), vms.FABRIC, container_of(ref), item_of(ref))
+    resource_guards.unlock_delete(module, resource_group, vault_name, "delete backup data", item_id)    # MUA
+    headers = resource_guards.guarded(
+        module, resource_group, vault_name, "delete backup data",
         "delete the backup data of %s" % ref.label, client.protected_items.delete, vault_name, resource_group,
         vms.FABRIC, container_of(ref), item_of(ref),
         cls=lambda response, _des, _h: response.http_response.headers)

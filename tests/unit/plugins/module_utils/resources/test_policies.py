@@ -33,6 +33,8 @@ class _Backup:
         self.calls = []
         self.protection_policies = self
         self.protection_policy_operation_statuses = type("S", (), {"get": self._status})()
+        # no Resource Guard on the vault (resources/resource_guards.py lists the vault's proxies)
+        self.resource_guard_proxies = type("P", (), {"get": staticmethod(lambda vault, rg: iter(()))})()
 
     def create_or_update(self, vault, rg, name, body, cls=None):
         self.calls.append(("PUT", name))
