@@ -19,6 +19,7 @@ from .. import model
 from ..model import (VAULT_RETRY_AFTER, apply_soft_delete, create_default_policies, remove_vault,
                      set_redundancy)
 from ..queries import get_vault, has_protected_data, items_of_vault, vault_key
+from .. import vaultsecurity
 from ..routing import arm
 from .common import (VAULT_TYPE, V, bad_request, norm_location, not_found, require_type_location,
                      require_vault, tags_of, vault_id, vault_not_empty)
@@ -79,8 +80,9 @@ def vault_body(doc, requested_security=None):
         "provisioningState": doc.get("provisioning", "Succeeded"),
         "privateEndpointStateForBackup": "None",
         "privateEndpointStateForSiteRecovery": "None",
-        # No customer-managed keys: 2022-04-01 sends null (apiversions.VAULT), later versions omit it.
-        "encryption": None,
+        # No customer-managed keys: 2022-04-01 sends null (apiversions.VAULT), later versions omit
+        # it; with one, every version sends it (vaultsecurity.py).
+        "encryption": doc.get("encryption"),
         "monitoringSettings": doc["monitoring"],
     }
     if provisioned:
@@ -106,14 +108,12 @@ def vault_body(doc, requested_security=None):
         "publicNetworkAccess": doc.get("public_network_access", "Enabled"),
         "restoreSettings": doc["restore_settings"],
     })
-    if props["encryption"] is None and doc.get("encryption"):
-        props["encryption"] = doc["encryption"]
     body = {"location": doc["location"], "name": doc["name"],
             "etag": etag_for(parse_iso(doc["modified"]))}
     if doc.get("tags"):
         body["tags"] = doc["tags"]
     if doc.get("identity"):
-        body["identity"] = doc["identity"]
+        body["identity"] = vaultsecurity.identity_answer(doc["identity"], provisioned)
     body.update({"properties": props, "id": vault_id(doc["sub"], doc["rg"], doc["name"]),
                  "type": VAULT_TYPE, "sku": doc["sku"]})
     return body
@@ -131,25 +131,17 @@ def _sku(body):
     return out
 
 
-def _identity(body, tenant):
-    ident = body.get("identity")
-    if ident is None:
-        return None
-    ident = obj(ident, "identity")
-    kind = ident.get("type", "None")
-    if kind == "None":
-        return None
-    if kind not in ("SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigned"):
-        raise bad_request("InvalidIdentityType", "The identity type '%s' is not valid." % kind)
-    out = {"type": kind}
-    if "SystemAssigned" in kind:
-        out.update({"principalId": str(uuid.uuid4()), "tenantId": tenant})
-    if "UserAssigned" in kind:
-        out["userAssignedIdentities"] = {k: {"clientId": str(uuid.uuid4()),
-                                             "principalId": str(uuid.uuid4())}
-                                         for k in obj(ident.get("userAssignedIdentities"),
-                                                      "identity.userAssignedIdentities")}
-    return out
+def _apply_security(ctx, doc, body, existing, patch):
+    """The identity and the customer-managed-key encryption a PUT or PATCH asks for, checked
+    together on doc (vaultsecurity.py: sources and rules)."""
+    if "identity" in body or existing is None:
+        doc["identity"] = vaultsecurity.apply_identity(
+            (existing or {}).get("identity"), body.get("identity"), ctx.emu.identity.tenant_id, patch)
+    props = obj(body.get("properties"), "properties")
+    if props.get("encryption") is not None:
+        has_items = existing is not None and bool(items_of_vault(ctx.store, existing))
+        doc["encryption"] = vaultsecurity.apply_encryption(doc.get("encryption"), props["encryption"], has_items)
+    vaultsecurity.check_cmk_identity(doc.get("identity"), doc.get("encryption"))
 
 
 def _apply_properties(doc, props, locked):
@@ -266,10 +258,9 @@ def put_vault(ctx, sub, rg, vault):
     tags = tags_of(body)
     if tags is not None or existing is None:
         doc["tags"] = tags or {}
-    if "identity" in body or existing is None:
-        doc["identity"] = _identity(body, ctx.emu.identity.tenant_id)
     locked = existing is not None and has_protected_data(ctx.store, doc)
     _apply_properties(doc, body.get("properties"), locked)
+    _apply_security(ctx, doc, body, existing, patch=False)
     doc["modified"] = iso(ctx.now)
     if existing is not None:
         ctx.store.put("vaults", key, doc)
@@ -307,16 +298,14 @@ def patch_vault(ctx, sub, rg, vault):
     # Validate on a copy: a refused PATCH changes nothing.
     trial = copy.deepcopy(doc)
     _apply_properties(trial, props, has_protected_data(ctx.store, doc))
+    _apply_security(ctx, trial, body, doc, patch=True)
     sku = _sku(body) if "sku" in body else None
     tags = tags_of(body)
-    identity = _identity(body, ctx.emu.identity.tenant_id) if "identity" in body else None
     doc.update(trial)
     if sku is not None:
         doc["sku"] = sku
     if tags is not None:
         doc["tags"] = tags
-    if "identity" in body:
-        doc["identity"] = identity
     doc["modified"] = iso(ctx.now)
     key = vault_key(sub, rg, vault)
     ctx.store.put("vaults", key, doc)
