@@ -156,6 +156,7 @@ from ansible_collections.backupops.azure.plugins.module_utils.core.module import
 from ansible_collections.backupops.azure.plugins.module_utils.core.transform import diff, purge_tags
 from ansible_collections.backupops.azure.plugins.module_utils.core.waiting import WAIT_ARGSPEC
 from ansible_collections.backupops.azure.plugins.module_utils.resources import locations, protection, redundancy, vaults
+from ansible_collections.backupops.azure.plugins.module_utils.resources import vault_security
 
 MANAGED = ("sku", "tags", "public_network_access", "storage_redundancy", "cross_region_restore",
            "soft_delete_state", "soft_delete_retention_days", "enhanced_security_state", "immutability_state")
@@ -163,7 +164,8 @@ MANAGED = ("sku", "tags", "public_network_access", "storage_redundancy", "cross_
 
 def desired_facts(params, current):
     """The vault facts the task asks for (unset options keep the current value)."""
-    wanted = dict(current)
+    wanted = dict(current, **vault_security.desired(params, current))
+    wanted["identity_type"] = wanted["identity"]["type"]
     for key in MANAGED:
         if key == "tags":
             wanted["tags"] = purge_tags(current.get("tags"), params["tags"], params["purge_tags"])
@@ -220,9 +222,11 @@ def create(module):
     location = locations.require(module, p["location"])
     defaults = {"sku": "Standard", "tags": {}, "public_network_access": "Enabled", "storage_redundancy": "GeoRedundant",
                 "cross_region_restore": False, "soft_delete_state": "Enabled", "soft_delete_retention_days": 14,
-                "enhanced_security_state": "Enabled", "immutability_state": "Disabled"}
+                "enhanced_security_state": "Enabled", "immutability_state": "Disabled",
+                **vault_security.facts({})}
     check_irreversible(p, defaults)
     wanted = desired_facts(p, defaults)
+    vault_security.check_change(p["name"], defaults, wanted, has_items=lambda: False)
     redundancy.plan({"storage_redundancy": "GeoRedundant", "cross_region_restore": False, "locked": False},
                     wanted["storage_redundancy"], wanted["cross_region_restore"], p["name"])
     group_exists = vaults.resource_group_exists(module, p["resource_group"])
@@ -239,16 +243,26 @@ def create(module):
     if not module.check_mode:
         if not group_exists:
             vaults.create_resource_group(module, p["resource_group"], location)
-        created = vaults.create_or_update(module, p["resource_group"], p["name"], vault_body(wanted, location),
-                                          p["wait"], p["wait_timeout"])
+        put, patches = vault_security.create_bodies(vault_body(wanted, location), defaults, wanted)
+        created = vault_security.write(module, p["resource_group"], p["name"], lambda body: vaults.create_or_update(
+            module, p["resource_group"], p["name"], body, p["wait"], p["wait_timeout"]), [put], wanted)
+        if patches:
+            created = write_patches(module, patches, wanted)
         facts = vaults.vault_facts(created) if created else facts
     module.exit_json(changed=True, vault=facts, diff=diff({}, facts))
+
+
+def write_patches(module, patches, after):
+    p = module.params
+    return vault_security.write(module, p["resource_group"], p["name"], lambda body: vaults.update(
+        module, p["resource_group"], p["name"], body, p["wait"], p["wait_timeout"]), patches, after)
 
 
 def run(module):
     p = module.params
     vaults.validate_vault_name(p["name"])
     validation.check_tags(p["tags"])
+    vault_security.check_input(p)
     current = vaults.get_vault(module, p["resource_group"], p["name"])
     if p["state"] == "absent":
         return absent(module, current)
@@ -271,21 +285,25 @@ def run(module):
     if after["tags"] != before["tags"]:
         validation.check_tags(after["tags"], "tags (with the current tags of vault %s that purge_tags: false keeps)"
                               % p["name"])
+    vault_security.check_change(p["name"], before, after, has_items=lambda: bool(
+        protection.list_items(module, p["resource_group"], p["name"], odata_filter=None)))
     storage_keys = ("storage_redundancy", "cross_region_restore")
     other_changed = any(before[k] != after[k] for k in MANAGED if k not in storage_keys)
+    security_changed = bool(vault_security.changed(before, after))
     storage_changed = any(before[k] != after[k] for k in storage_keys)
     wanted_storage = None
     if storage_changed:
         current_storage = redundancy.get_storage_config(module, p["resource_group"], p["name"])
         wanted_storage = redundancy.plan(current_storage, after["storage_redundancy"], after["cross_region_restore"], p["name"])
+    changed = other_changed or security_changed or storage_changed
     if not module.check_mode:
-        if other_changed:
-            vaults.update(module, p["resource_group"], p["name"], vault_body(after), p["wait"], p["wait_timeout"])
+        if other_changed or security_changed:
+            write_patches(module, vault_security.bodies(before, after, vault_body(after) if other_changed else None), after)
         if storage_changed:
             redundancy.apply(module, p["resource_group"], p["name"], wanted_storage)
-        if other_changed or storage_changed:
+        if changed:
             after = vaults.vault_facts(vaults.get_vault(module, p["resource_group"], p["name"]))
-    module.exit_json(changed=other_changed or storage_changed, vault=after, diff=diff(before, after))
+    module.exit_json(changed=changed, vault=after, diff=diff(before, after))
 
 
 def main():
@@ -307,6 +325,7 @@ def main():
         "immutability_state": {"type": "str", "choices": ["Disabled", "Unlocked", "Locked"]},
         "allow_irreversible_settings": {"type": "bool", "default": False},
     }
+    argument_spec.update(vault_security.ARGSPEC)
     argument_spec.update(WAIT_ARGSPEC)
     module = AzureBackupModule(argument_spec=argument_spec, supports_check_mode=True,
                                ranges={"soft_delete_retention_days": (14, 180, "days")})
