@@ -87,7 +87,9 @@ vaults:
       sample: {type: SystemAssigned, principal_id: 3137d6c7-5d6c-411c-b934-7a2a729ee247, tenant_id: d676e86e-2206-4a7c-999c-ece52c144b5b,
                user_assigned_identities: []}
     encryption:
-      description: The customer-managed key (key_uri, use_system_assigned_identity, user_assigned_identity, infrastructure_encryption); empty with Microsoft-managed keys.
+      description:
+        - The customer-managed key (key_uri, use_system_assigned_identity, user_assigned_identity,
+          infrastructure_encryption); empty with Microsoft-managed keys.
       type: dict
       returned: always
       sample: {}
