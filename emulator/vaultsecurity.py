@@ -231,3 +231,43 @@ def encryption_config(encryption, sub):
     if kek.get("userAssignedIdentity"):
         out["userAssignedIdentity"] = kek["userAssignedIdentity"]
     return out
+
+
+# -- the key's Key Vault: who may use the key --------------------------------------------------
+#
+# The emulator has no Key Vault. A Key Vault registered through the admin API
+# (PUT /_emulator/keyvaults {"name": ..., "principals": [...]}) lets only the listed principals use
+# its keys (what an access policy with Get, Wrap Key and Unwrap Key, or the role Key Vault Crypto
+# Service Encryption User, grants); a key in a Key Vault never registered is reachable (the
+# emulator's choice, so that a test needs no Key Vault). When the vault's identity cannot use the
+# key, the vault's operation ends Failed with UserErrorCMKKeyVaultAuthFailure (the code Azure
+# reports in the operation status: hashicorp/terraform-provider-azurerm#27817; the message is the
+# emulator's) and the encryption is left as it was.
+
+KEY_VAULTS = "keyvaults"
+
+
+def key_vault_name(key_uri):
+    return key_uri.split("//", 1)[1].split(".", 1)[0].lower()
+
+
+def kek_principal(identity, encryption):
+    kek = encryption.get("kekIdentity") or {}
+    if kek.get("useSystemAssignedIdentity"):
+        return (identity or {}).get("principalId")
+    found = _find((identity or {}).get("userAssignedIdentities"), kek.get("userAssignedIdentity", ""))
+    return identity["userAssignedIdentities"][found].get("principalId") if found else None
+
+
+def key_access_error(store, identity, encryption):
+    """None when the vault's identity may use the key, else the operation's error."""
+    name = key_vault_name(encryption["keyVaultProperties"]["keyUri"])
+    record = store.get(KEY_VAULTS, name)
+    principal = kek_principal(identity, encryption)
+    if record is None or principal in record.get("principals", []):
+        return None
+    return {"code": "UserErrorCMKKeyVaultAuthFailure",
+            "message": "Azure Backup could not access the key %s in Key Vault %s with the vault's managed "
+                       "identity (principal id %s). Grant the identity the Get, Wrap Key and Unwrap Key "
+                       "permissions on the key, then retry." % (
+                           encryption["keyVaultProperties"]["keyUri"], name, principal)}

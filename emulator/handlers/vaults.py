@@ -133,15 +133,24 @@ def _sku(body):
 
 def _apply_security(ctx, doc, body, existing, patch):
     """The identity and the customer-managed-key encryption a PUT or PATCH asks for, checked
-    together on doc (vaultsecurity.py: sources and rules)."""
+    together on doc (vaultsecurity.py: sources and rules). Returns the error the request's
+    operation ends with when the identity cannot use the key, else None."""
     if "identity" in body or existing is None:
         doc["identity"] = vaultsecurity.apply_identity(
             (existing or {}).get("identity"), body.get("identity"), ctx.emu.identity.tenant_id, patch)
     props = obj(body.get("properties"), "properties")
+    failure = None
     if props.get("encryption") is not None:
         has_items = existing is not None and bool(items_of_vault(ctx.store, existing))
-        doc["encryption"] = vaultsecurity.apply_encryption(doc.get("encryption"), props["encryption"], has_items)
+        before = doc.get("encryption")
+        doc["encryption"] = vaultsecurity.apply_encryption(before, props["encryption"], has_items)
+        vaultsecurity.check_cmk_identity(doc.get("identity"), doc.get("encryption"))
+        if doc["encryption"] != before:
+            failure = vaultsecurity.key_access_error(ctx.store, doc.get("identity"), doc["encryption"])
+            if failure is not None:
+                doc["encryption"] = before      # the operation fails; the key is not set
     vaultsecurity.check_cmk_identity(doc.get("identity"), doc.get("encryption"))
+    return failure
 
 
 def _apply_properties(doc, props, locked):
@@ -192,12 +201,15 @@ def _apply_properties(doc, props, locked):
                        else red.get("crossRegionRestore") == "Enabled", locked)
 
 
-def _op(ctx, doc_key, kind, azure_seconds, vault_url):
-    """Register a vault-level operation; return its Azure-AsyncOperation/Location headers."""
+def _op(ctx, doc_key, kind, azure_seconds, vault_url, error=None):
+    """Register a vault-level operation (ending Failed with error, when given); return its
+    Azure-AsyncOperation/Location headers."""
     op_id = base64.b64encode(("%d;%s" % (2047, uuid.uuid4())).encode()).decode()
-    ctx.store.put("vaultops", op_id, {
-        "id": op_id, "vault": doc_key, "kind": kind, "start": iso(ctx.now),
-        "end": iso(ctx.emu.clock.later(azure_seconds)), "status": "InProgress"})
+    op = {"id": op_id, "vault": doc_key, "kind": kind, "start": iso(ctx.now),
+          "end": iso(ctx.emu.clock.later(azure_seconds)), "status": "InProgress"}
+    if error:
+        op["error"] = error
+    ctx.store.put("vaultops", op_id, op)
     return {
         "Azure-AsyncOperation": ctx.url(vault_url + "/operationStatus/" + op_id),
         "Location": ctx.url(vault_url + "/operationResults/" + op_id),
@@ -260,8 +272,11 @@ def put_vault(ctx, sub, rg, vault):
         doc["tags"] = tags or {}
     locked = existing is not None and has_protected_data(ctx.store, doc)
     _apply_properties(doc, body.get("properties"), locked)
-    _apply_security(ctx, doc, body, existing, patch=False)
+    failure = _apply_security(ctx, doc, body, existing, patch=False)
     doc["modified"] = iso(ctx.now)
+    if failure is not None and (existing is not None or ctx.api_version <= SYNC_PUT_UNTIL):
+        # A synchronous PUT reports it in its answer (the emulator's choice; no source shows one).
+        raise ArmError(400, failure["code"], failure["message"])
     if existing is not None:
         ctx.store.put("vaults", key, doc)
         return Response(200, vault_body(doc))
@@ -273,7 +288,7 @@ def put_vault(ctx, sub, rg, vault):
     doc["provisioning"] = "Provisioning"
     ctx.store.put("vaults", key, doc)
     create_default_policies(ctx.store, doc, ctx.now)
-    headers, op_id = _op(ctx, key, "create", PROVISION_SECONDS, vault_id(sub, rg, vault))
+    headers, op_id = _op(ctx, key, "create", PROVISION_SECONDS, vault_id(sub, rg, vault), failure)
     headers.pop("Location")
     ctx.emu.scheduler.at(ctx.emu.clock.later(PROVISION_SECONDS), "vault_op_done", op=op_id)
     security = obj(obj(body.get("properties"), "properties").get("securitySettings"), "securitySettings")
@@ -298,7 +313,7 @@ def patch_vault(ctx, sub, rg, vault):
     # Validate on a copy: a refused PATCH changes nothing.
     trial = copy.deepcopy(doc)
     _apply_properties(trial, props, has_protected_data(ctx.store, doc))
-    _apply_security(ctx, trial, body, doc, patch=True)
+    failure = _apply_security(ctx, trial, body, doc, patch=True)
     sku = _sku(body) if "sku" in body else None
     tags = tags_of(body)
     doc.update(trial)
@@ -309,7 +324,7 @@ def patch_vault(ctx, sub, rg, vault):
     doc["modified"] = iso(ctx.now)
     key = vault_key(sub, rg, vault)
     ctx.store.put("vaults", key, doc)
-    headers, op_id = _op(ctx, key, "update", UPDATE_SECONDS, vault_id(sub, rg, vault))
+    headers, op_id = _op(ctx, key, "update", UPDATE_SECONDS, vault_id(sub, rg, vault), failure)
     ctx.emu.scheduler.at(ctx.emu.clock.later(UPDATE_SECONDS), "vault_op_done", op=op_id)
     return Response(202, None, headers)
 
@@ -350,6 +365,8 @@ def vault_operation_status(ctx, sub, rg, vault, op):
         headers.update(ctx.emu.clock.retry_header(UPDATE_SECONDS))
     elif timed:
         body["endTime"] = doc["end"]
+    if doc.get("error") and doc["status"] == "Failed":
+        body["error"] = doc["error"]     # ARM's operation status of a failed operation
     return Response(200, body, headers)
 
 
@@ -371,7 +388,9 @@ def vault_operation_result(ctx, sub, rg, vault, op):
 
 def register_events(emu):
     def done(when, op):
-        doc = mark_done(emu.store, "vaultops", op, when)
+        pending = emu.store.get("vaultops", op)
+        doc = mark_done(emu.store, "vaultops", op, when,
+                        "Failed" if pending is not None and pending.get("error") else "Succeeded")
         if doc is None:
             return
         vault = emu.store.get("vaults", doc["vault"])

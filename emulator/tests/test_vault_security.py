@@ -207,3 +207,19 @@ def test_monitoringSettings_put_and_patch(shared_emulator):
                                                 "alertsForAllReplicationIssues": "Enabled"}
     assert mon["classicAlertSettings"] == {"alertsForCriticalOperations": "Disabled",
                                            "emailNotificationsForSiteRecovery": "Disabled"}
+
+
+def test_a_key_the_identity_cannot_use_fails_the_operation(shared_emulator):
+    emu, vault = shared_emulator, name()
+    kv = "kv-%s" % uuid.uuid4().hex[:8]
+    key = "https://%s.vault.azure.net/keys/rsv-key" % kv
+    emu.admin("PUT", "keyvaults", json={"name": kv, "principals": []})
+    principal = create(emu, vault, identity={"type": "SystemAssigned"})["identity"]["principalId"]
+    body = {"properties": {"encryption": {"keyVaultProperties": {"keyUri": key}}}}
+    with pytest.raises(HttpResponseError) as exc:
+        patch(emu, vault, body)
+    # the code arrives in the operation's status (terraform-provider-azurerm#27817)
+    assert exc.value.error.code == "UserErrorCMKKeyVaultAuthFailure" and principal in exc.value.error.message
+    assert raw(emu, "GET", vault).json()["properties"].get("encryption") is None
+    emu.admin("PUT", "keyvaults", json={"name": kv, "principals": [principal]})
+    assert patch(emu, vault, body)["properties"]["encryption"]["keyVaultProperties"]["keyUri"] == key

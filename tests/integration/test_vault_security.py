@@ -241,3 +241,31 @@ def test_a_vault_that_had_items_is_not_encrypted(emulator, playbook):
     result = run.task(TASK)
     assert run.rc != 0 and result["error"]["code"] == "CmkNeedsNewVault", run.stdout
     assert "never had items" in result["msg"] and emulator.writes() == []
+
+
+def test_a_key_the_new_identity_cannot_use_names_its_principal(emulator, playbook):
+    """Azure's flow with a system-assigned identity: the identity is written, Azure cannot use the key
+    yet (UserErrorCMKKeyVaultAuthFailure), the message names the principal to grant; once granted
+    the same task sets the key with one write."""
+    name, kv = new_name(), "kv-%s" % uuid.uuid4().hex[:8]
+    key = "https://%s.vault.azure.net/keys/rsv-key" % kv
+    emulator.admin("PUT", "keyvaults", json={"name": kv, "principals": []})
+    assert playbook("rs_vault.yml", extra_vars=args(name)).rc == 0
+    extra = args(name, identity={"type": "SystemAssigned"}, encryption={"key_uri": key})
+    emulator.clear_log()
+    run = playbook("rs_vault.yml", extra_vars=extra)
+    assert run.rc != 0
+    result = run.task(TASK)
+    assert result["error"]["code"] == "UserErrorCMKKeyVaultAuthFailure", result["msg"]
+    assert vault_writes(emulator) == [("PATCH", name), ("PATCH", name)]
+    info = playbook("rs_vault_info.yml", extra_vars={"name": name, "resource_group": RG, "include_item_counts": False})
+    (facts,) = info.task(TASK)["vaults"]
+    principal = facts["identity"]["principal_id"]
+    assert facts["encryption"] == {} and principal in result["msg"]
+    assert "Key Vault Crypto Service Encryption User" in result["msg"] and "Traceback" not in run.stdout
+    emulator.admin("PUT", "keyvaults", json={"name": kv, "principals": [principal]})
+    emulator.clear_log()
+    run = playbook("rs_vault.yml", extra_vars=extra)
+    assert run.rc == 0, run.stdout
+    assert vault_writes(emulator) == [("PATCH", name)]
+    assert run.task(TASK)["vault"]["encryption"]["key_uri"] == key
