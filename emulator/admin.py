@@ -286,6 +286,19 @@ def add_lock(emu, request):
     return 201, {"lock": name}
 
 
+@admin("PUT", A + "/keyvaults")
+@admin("POST", A + "/keyvaults")
+def put_key_vault(emu, request):
+    """A Key Vault and the principals that may use its keys ({"name", "principals"}): a vault's
+    customer-managed key there works only through one of these identities (emulator/vaultsecurity.py)."""
+    body = _body(request)
+    name, principals = body.get("name"), body.get("principals", [])
+    if not isinstance(name, str) or not name or not isinstance(principals, list):
+        raise AdminError(400, "give name (the Key Vault's name) and principals (a list of principal ids)")
+    emu.store.put("keyvaults", name.lower(), {"name": name.lower(), "principals": [str(p) for p in principals]})
+    return 200, {"name": name.lower(), "principals": principals}
+
+
 RESOURCE_DOCS = {"disks", "nics", "publicips", "vnets", "storageaccounts"}
 
 

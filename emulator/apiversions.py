@@ -39,6 +39,13 @@ def _assigned_storage(body):
     return version not in (None, "Unassigned")
 
 
+def _customer_managed_key(body):
+    """A vault encrypted with a customer-managed key sends its encryption at every version (the
+    spec examples of 2024-04-01, PUTVault_WithCMK.json; the recordings show only vaults without
+    one, whose encryption 2023-04-01 and later leave out)."""
+    return bool((body.get("properties") or {}).get("encryption"))
+
+
 # (path, since, until, keep_anyway(body) or None, evidence)
 VAULT = (
     ("properties.monitoringSettings", "2022-04-01", None, None,
@@ -47,7 +54,7 @@ VAULT = (
     ("properties.backupStorageVersion", "2022-04-01", None, None,
      "absent with 2016-06-01 (older/4ac1441c5/test_backup_softdelete #21), sent with 2022-04-01 "
      "(test_backup_csr #2)"),
-    ("properties.encryption", "2022-04-01", "2023-04-01", None,
+    ("properties.encryption", "2022-04-01", "2023-04-01", _customer_managed_key,
      "2022-04-01 sends encryption: null on a vault without customer-managed keys (test_backup_csr "
      "#0, #2); 2023-04-01 and 2024-04-01 leave it out (test_backup_vault #4, test_backup_job #4)"),
     ("properties.redundancySettings", "2023-04-01", None, _assigned_storage,

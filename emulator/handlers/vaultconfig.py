@@ -10,6 +10,7 @@ from ..arm import ArmError, Response, load_json_body, obj
 from ..model import apply_soft_delete, set_redundancy
 from ..queries import has_protected_data, items_of_vault, vault_key
 from ..routing import arm
+from .. import vaultsecurity
 from .common import V, require_vault, vault_id
 
 STORAGE = V + "/backupstorageconfig/vaultstorageconfig"
@@ -115,10 +116,9 @@ def encryption_config(ctx, sub, rg, vault):
         "/backupEncryptionConfigs/backupResourceEncryptionConfig",
         "name": "backupResourceEncryptionConfig",
         "type": "Microsoft.RecoveryServices/vaults/backupEncryptionConfigs",
-        # A vault with Microsoft-managed keys (every recorded answer: test_backup_crr #141,
-        # test_backup_job #139, test_backup_csr #124).
-        "properties": {"useSystemAssignedIdentity": True, "encryptionAtRestType": "MicrosoftManaged",
-                       "lastUpdateStatus": "NotEnabled", "infrastructureEncryptionState": "Disabled"}})
+        # A vault with Microsoft-managed keys: every recorded answer (test_backup_crr #141,
+        # test_backup_job #139, test_backup_csr #124); with a customer-managed key: vaultsecurity.py.
+        "properties": vaultsecurity.encryption_config(doc.get("encryption"), doc["sub"])})
 
 
 @arm("GET", V + "/backupusagesummaries")

@@ -19,6 +19,7 @@ from .. import model
 from ..model import (VAULT_RETRY_AFTER, apply_soft_delete, create_default_policies, remove_vault,
                      set_redundancy)
 from ..queries import get_vault, has_protected_data, items_of_vault, vault_key
+from .. import vaultsecurity
 from ..routing import arm
 from .common import (VAULT_TYPE, V, bad_request, norm_location, not_found, require_type_location,
                      require_vault, tags_of, vault_id, vault_not_empty)
@@ -79,8 +80,9 @@ def vault_body(doc, requested_security=None):
         "provisioningState": doc.get("provisioning", "Succeeded"),
         "privateEndpointStateForBackup": "None",
         "privateEndpointStateForSiteRecovery": "None",
-        # No customer-managed keys: 2022-04-01 sends null (apiversions.VAULT), later versions omit it.
-        "encryption": None,
+        # No customer-managed keys: 2022-04-01 sends null (apiversions.VAULT), later versions omit
+        # it; with one, every version sends it (vaultsecurity.py).
+        "encryption": doc.get("encryption"),
         "monitoringSettings": doc["monitoring"],
     }
     if provisioned:
@@ -106,14 +108,12 @@ def vault_body(doc, requested_security=None):
         "publicNetworkAccess": doc.get("public_network_access", "Enabled"),
         "restoreSettings": doc["restore_settings"],
     })
-    if props["encryption"] is None and doc.get("encryption"):
-        props["encryption"] = doc["encryption"]
     body = {"location": doc["location"], "name": doc["name"],
             "etag": etag_for(parse_iso(doc["modified"]))}
     if doc.get("tags"):
         body["tags"] = doc["tags"]
     if doc.get("identity"):
-        body["identity"] = doc["identity"]
+        body["identity"] = vaultsecurity.identity_answer(doc["identity"], provisioned)
     body.update({"properties": props, "id": vault_id(doc["sub"], doc["rg"], doc["name"]),
                  "type": VAULT_TYPE, "sku": doc["sku"]})
     return body
@@ -131,25 +131,26 @@ def _sku(body):
     return out
 
 
-def _identity(body, tenant):
-    ident = body.get("identity")
-    if ident is None:
-        return None
-    ident = obj(ident, "identity")
-    kind = ident.get("type", "None")
-    if kind == "None":
-        return None
-    if kind not in ("SystemAssigned", "UserAssigned", "SystemAssigned, UserAssigned"):
-        raise bad_request("InvalidIdentityType", "The identity type '%s' is not valid." % kind)
-    out = {"type": kind}
-    if "SystemAssigned" in kind:
-        out.update({"principalId": str(uuid.uuid4()), "tenantId": tenant})
-    if "UserAssigned" in kind:
-        out["userAssignedIdentities"] = {k: {"clientId": str(uuid.uuid4()),
-                                             "principalId": str(uuid.uuid4())}
-                                         for k in obj(ident.get("userAssignedIdentities"),
-                                                      "identity.userAssignedIdentities")}
-    return out
+def _apply_security(ctx, doc, body, existing, patch):
+    """The identity and the customer-managed-key encryption a PUT or PATCH asks for, checked
+    together on doc (vaultsecurity.py: sources and rules). Returns the error the request's
+    operation ends with when the identity cannot use the key, else None."""
+    if "identity" in body or existing is None:
+        doc["identity"] = vaultsecurity.apply_identity(
+            (existing or {}).get("identity"), body.get("identity"), ctx.emu.identity.tenant_id, patch)
+    props = obj(body.get("properties"), "properties")
+    failure = None
+    if props.get("encryption") is not None:
+        has_items = existing is not None and bool(items_of_vault(ctx.store, existing))
+        before = doc.get("encryption")
+        doc["encryption"] = vaultsecurity.apply_encryption(before, props["encryption"], has_items)
+        vaultsecurity.check_cmk_identity(doc.get("identity"), doc.get("encryption"))
+        if doc["encryption"] != before:
+            failure = vaultsecurity.key_access_error(ctx.store, doc.get("identity"), doc["encryption"])
+            if failure is not None:
+                doc["encryption"] = before      # the operation fails; the key is not set
+    vaultsecurity.check_cmk_identity(doc.get("identity"), doc.get("encryption"))
+    return failure
 
 
 def _apply_properties(doc, props, locked):
@@ -200,12 +201,15 @@ def _apply_properties(doc, props, locked):
                        else red.get("crossRegionRestore") == "Enabled", locked)
 
 
-def _op(ctx, doc_key, kind, azure_seconds, vault_url):
-    """Register a vault-level operation; return its Azure-AsyncOperation/Location headers."""
+def _op(ctx, doc_key, kind, azure_seconds, vault_url, error=None):
+    """Register a vault-level operation (ending Failed with error, when given); return its
+    Azure-AsyncOperation/Location headers."""
     op_id = base64.b64encode(("%d;%s" % (2047, uuid.uuid4())).encode()).decode()
-    ctx.store.put("vaultops", op_id, {
-        "id": op_id, "vault": doc_key, "kind": kind, "start": iso(ctx.now),
-        "end": iso(ctx.emu.clock.later(azure_seconds)), "status": "InProgress"})
+    op = {"id": op_id, "vault": doc_key, "kind": kind, "start": iso(ctx.now),
+          "end": iso(ctx.emu.clock.later(azure_seconds)), "status": "InProgress"}
+    if error:
+        op["error"] = error
+    ctx.store.put("vaultops", op_id, op)
     return {
         "Azure-AsyncOperation": ctx.url(vault_url + "/operationStatus/" + op_id),
         "Location": ctx.url(vault_url + "/operationResults/" + op_id),
@@ -266,11 +270,13 @@ def put_vault(ctx, sub, rg, vault):
     tags = tags_of(body)
     if tags is not None or existing is None:
         doc["tags"] = tags or {}
-    if "identity" in body or existing is None:
-        doc["identity"] = _identity(body, ctx.emu.identity.tenant_id)
     locked = existing is not None and has_protected_data(ctx.store, doc)
     _apply_properties(doc, body.get("properties"), locked)
+    failure = _apply_security(ctx, doc, body, existing, patch=False)
     doc["modified"] = iso(ctx.now)
+    if failure is not None and (existing is not None or ctx.api_version <= SYNC_PUT_UNTIL):
+        # A synchronous PUT reports it in its answer (the emulator's choice; no source shows one).
+        raise ArmError(400, failure["code"], failure["message"])
     if existing is not None:
         ctx.store.put("vaults", key, doc)
         return Response(200, vault_body(doc))
@@ -282,7 +288,7 @@ def put_vault(ctx, sub, rg, vault):
     doc["provisioning"] = "Provisioning"
     ctx.store.put("vaults", key, doc)
     create_default_policies(ctx.store, doc, ctx.now)
-    headers, op_id = _op(ctx, key, "create", PROVISION_SECONDS, vault_id(sub, rg, vault))
+    headers, op_id = _op(ctx, key, "create", PROVISION_SECONDS, vault_id(sub, rg, vault), failure)
     headers.pop("Location")
     ctx.emu.scheduler.at(ctx.emu.clock.later(PROVISION_SECONDS), "vault_op_done", op=op_id)
     security = obj(obj(body.get("properties"), "properties").get("securitySettings"), "securitySettings")
@@ -307,20 +313,18 @@ def patch_vault(ctx, sub, rg, vault):
     # Validate on a copy: a refused PATCH changes nothing.
     trial = copy.deepcopy(doc)
     _apply_properties(trial, props, has_protected_data(ctx.store, doc))
+    failure = _apply_security(ctx, trial, body, doc, patch=True)
     sku = _sku(body) if "sku" in body else None
     tags = tags_of(body)
-    identity = _identity(body, ctx.emu.identity.tenant_id) if "identity" in body else None
     doc.update(trial)
     if sku is not None:
         doc["sku"] = sku
     if tags is not None:
         doc["tags"] = tags
-    if "identity" in body:
-        doc["identity"] = identity
     doc["modified"] = iso(ctx.now)
     key = vault_key(sub, rg, vault)
     ctx.store.put("vaults", key, doc)
-    headers, op_id = _op(ctx, key, "update", UPDATE_SECONDS, vault_id(sub, rg, vault))
+    headers, op_id = _op(ctx, key, "update", UPDATE_SECONDS, vault_id(sub, rg, vault), failure)
     ctx.emu.scheduler.at(ctx.emu.clock.later(UPDATE_SECONDS), "vault_op_done", op=op_id)
     return Response(202, None, headers)
 
@@ -361,6 +365,8 @@ def vault_operation_status(ctx, sub, rg, vault, op):
         headers.update(ctx.emu.clock.retry_header(UPDATE_SECONDS))
     elif timed:
         body["endTime"] = doc["end"]
+    if doc.get("error") and doc["status"] == "Failed":
+        body["error"] = doc["error"]     # ARM's operation status of a failed operation
     return Response(200, body, headers)
 
 
@@ -382,7 +388,9 @@ def vault_operation_result(ctx, sub, rg, vault, op):
 
 def register_events(emu):
     def done(when, op):
-        doc = mark_done(emu.store, "vaultops", op, when)
+        pending = emu.store.get("vaultops", op)
+        doc = mark_done(emu.store, "vaultops", op, when,
+                        "Failed" if pending is not None and pending.get("error") else "Succeeded")
         if doc is None:
             return
         vault = emu.store.get("vaults", doc["vault"])

@@ -109,6 +109,78 @@ options:
     description: Confirm settings Azure cannot undo (O(immutability_state=Locked), O(soft_delete_state=AlwaysON)).
     type: bool
     default: false
+  identity:
+    description:
+      - The vault's managed identity, through which Azure Backup uses a customer-managed key (O(encryption)).
+      - Declarative - the identity becomes exactly this type with exactly these user-assigned identities
+        (the ones not listed are detached). A system-assigned identity keeps its principal while it stays.
+      - Azure advises never to remove an identity (even for a moment) while a customer-managed key uses it; the
+        task refuses to (C(CmkIdentityMissing)).
+    type: dict
+    suboptions:
+      type:
+        description: V(None) removes every identity.
+        type: str
+        required: true
+        choices: [None, SystemAssigned, UserAssigned, "SystemAssigned, UserAssigned"]
+      user_assigned_identities:
+        description:
+          - ARM ids of user-assigned managed identities
+            (C(/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>)).
+          - Required with the types that include V(UserAssigned), not allowed with the others.
+        type: list
+        elements: str
+  encryption:
+    description:
+      - Encrypt the backup data with a customer-managed key in Azure Key Vault instead of Microsoft-managed keys.
+      - Checked before any write - the identity the key is used through must be the vault's (attached before, or
+        by O(identity) in the same task; C(CmkIdentityMissing)); only a vault that never had backup items can be
+        encrypted (C(CmkNeedsNewVault)); O(encryption.infrastructure_encryption) is chosen once
+        (C(InfrastructureEncryptionImmutable)). Azure never goes back to Microsoft-managed keys, so removing the
+        option leaves the key in place; a new key or key version is a change.
+      - The key must be reachable for the identity - give it the role C(Key Vault Crypto Service Encryption User)
+        on the Key Vault (Azure RBAC), or an access policy with the key permissions Get, Wrap Key and Unwrap Key;
+        the Key Vault needs soft delete and purge protection and must be in the vault's region. When Azure cannot
+        use the key, the failure says so and names the identity's principal id.
+      - With a system-assigned identity created by the same task, the identity is written first and the key in a
+        second request, so that the principal exists (and can be named) when Azure first uses the key.
+    type: dict
+    suboptions:
+      key_uri:
+        description:
+          - The key identifier, C(https://<key vault>.vault.azure.net/keys/<key>) (versionless - Azure follows the
+            key's rotation) or C(.../keys/<key>/<version>). Checked before any request (C(InvalidKeyUri)).
+        type: str
+        required: true
+      user_assigned_identity:
+        description: Use the key through this user-assigned identity (ARM id; it must be in O(identity)).
+        type: str
+      use_system_assigned_identity:
+        description:
+          - Use the key through the vault's system-assigned identity. The default when
+            O(encryption.user_assigned_identity) is not given.
+        type: bool
+      infrastructure_encryption:
+        description:
+          - Double encryption of the backup data at the infrastructure level. Set with the first key only (Azure's
+            default V(Disabled)); it cannot change afterwards.
+        type: str
+        choices: [Enabled, Disabled]
+  monitoring:
+    description:
+      - The vault's alert settings. Azure recommends the Azure Monitor alerts for job failures on and the classic
+        alerts off (classic alerts are retired in favour of Azure Monitor alerts).
+      - A setting left out keeps its value; a new vault has both V(Enabled).
+    type: dict
+    suboptions:
+      azure_monitor_alerts_for_job_failures:
+        description: An Azure Monitor alert for every failed backup or restore job.
+        type: str
+        choices: [Enabled, Disabled]
+      classic_alerts_for_critical_operations:
+        description: The classic (e-mail) alerts for critical operations.
+        type: str
+        choices: [Enabled, Disabled]
 extends_documentation_fragment:
   - backupops.azure.azure_auth
   - backupops.azure.wait
@@ -132,6 +204,23 @@ EXAMPLES = r"""
     location: eastus
     storage_redundancy: LocallyRedundant
     soft_delete_retention_days: 30
+
+- name: A hardened vault - customer-managed key through a user-assigned identity, Azure Monitor alerts only
+  backupops.azure.rs_vault:
+    name: rsv-prod-cmk-westeurope
+    resource_group: rg-backup-westeurope
+    location: westeurope
+    identity:
+      type: UserAssigned
+      user_assigned_identities:
+        - /subscriptions/0000/resourceGroups/rg-identities/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-backup
+    encryption:
+      key_uri: https://kv-backup-weu.vault.azure.net/keys/rsv-key
+      user_assigned_identity: /subscriptions/0000/resourceGroups/rg-identities/providers/Microsoft.ManagedIdentity/userAssignedIdentities/id-backup
+      infrastructure_encryption: Enabled
+    monitoring:
+      azure_monitor_alerts_for_job_failures: Enabled
+      classic_alerts_for_critical_operations: Disabled
 
 - name: Delete an empty vault
   backupops.azure.rs_vault:
@@ -160,7 +249,36 @@ vault:
     soft_delete_retention_days: {description: Soft delete retention., type: int, returned: when present, sample: 14}
     enhanced_security_state: {description: Enhanced security state., type: str, returned: when present, sample: Enabled}
     immutability_state: {description: Immutability state., type: str, returned: when present, sample: Disabled}
-    identity_type: {description: Managed identity type., type: str, returned: when present, sample: None}
+    identity_type: {description: Managed identity type (the same as RV(vault.identity.type))., type: str, returned: when present, sample: None}
+    identity:
+      description: The managed identity. A new identity's ids are null in check mode (Azure makes them).
+      type: dict
+      returned: when present
+      contains:
+        type: {description: Identity type., type: str, sample: SystemAssigned}
+        principal_id: {description: The system-assigned identity's principal (object) id., type: str, sample: 3137d6c7-5d6c-411c-b934-7a2a729ee247}
+        tenant_id: {description: Its tenant., type: str, sample: d676e86e-2206-4a7c-999c-ece52c144b5b}
+        user_assigned_identities:
+          description: The user-assigned identities, each with C(id), C(client_id) and C(principal_id).
+          type: list
+          elements: dict
+          sample: []
+    encryption:
+      description: The customer-managed key; empty with Microsoft-managed keys.
+      type: dict
+      returned: when present
+      contains:
+        key_uri: {description: Key identifier., type: str, sample: https://kv-backup-weu.vault.azure.net/keys/rsv-key}
+        use_system_assigned_identity: {description: The key is used through the system-assigned identity., type: bool, sample: false}
+        user_assigned_identity: {description: The user-assigned identity the key is used through., type: str, sample: null}
+        infrastructure_encryption: {description: Double encryption., type: str, sample: Disabled}
+    monitoring:
+      description: Alert settings.
+      type: dict
+      returned: when present
+      contains:
+        azure_monitor_alerts_for_job_failures: {description: Azure Monitor alerts for job failures., type: str, sample: Enabled}
+        classic_alerts_for_critical_operations: {description: Classic alerts for critical operations., type: str, sample: Disabled}
     resource_guard:
       description: The ARM id of the Resource Guard protecting the vault ('' for none).
       type: str
@@ -181,6 +299,7 @@ from ansible_collections.backupops.azure.plugins.module_utils.core.transform imp
 from ansible_collections.backupops.azure.plugins.module_utils.core.waiting import WAIT_ARGSPEC
 from ansible_collections.backupops.azure.plugins.module_utils.resources import locations, protection, redundancy, vaults
 from ansible_collections.backupops.azure.plugins.module_utils.resources import resource_guards
+from ansible_collections.backupops.azure.plugins.module_utils.resources import vault_security
 
 MANAGED = ("sku", "tags", "public_network_access", "storage_redundancy", "cross_region_restore",
            "soft_delete_state", "soft_delete_retention_days", "enhanced_security_state", "immutability_state")
@@ -188,7 +307,8 @@ MANAGED = ("sku", "tags", "public_network_access", "storage_redundancy", "cross_
 
 def desired_facts(params, current):
     """The vault facts the task asks for (unset options keep the current value)."""
-    wanted = dict(current)
+    wanted = dict(current, **vault_security.desired(params, current))
+    wanted["identity_type"] = wanted["identity"]["type"]
     for key in MANAGED:
         if key == "tags":
             wanted["tags"] = purge_tags(current.get("tags"), params["tags"], params["purge_tags"])
@@ -261,9 +381,11 @@ def create(module):
     location = locations.require(module, p["location"])
     defaults = {"sku": "Standard", "tags": {}, "public_network_access": "Enabled", "storage_redundancy": "GeoRedundant",
                 "cross_region_restore": False, "soft_delete_state": "Enabled", "soft_delete_retention_days": 14,
-                "enhanced_security_state": "Enabled", "immutability_state": "Disabled"}
+                "enhanced_security_state": "Enabled", "immutability_state": "Disabled",
+                **vault_security.facts({})}
     check_irreversible(p, defaults)
     wanted = desired_facts(p, defaults)
+    vault_security.check_change(p["name"], defaults, wanted, has_items=lambda: False)
     redundancy.plan({"storage_redundancy": "GeoRedundant", "cross_region_restore": False, "locked": False},
                     wanted["storage_redundancy"], wanted["cross_region_restore"], p["name"])
     group_exists = vaults.resource_group_exists(module, p["resource_group"])
@@ -280,17 +402,27 @@ def create(module):
     if not module.check_mode:
         if not group_exists:
             vaults.create_resource_group(module, p["resource_group"], location)
-        created = vaults.create_or_update(module, p["resource_group"], p["name"], vault_body(wanted, location),
-                                          p["wait"], p["wait_timeout"])
+        put, patches = vault_security.create_bodies(vault_body(wanted, location), defaults, wanted)
+        created = vault_security.write(module, p["resource_group"], p["name"], lambda body: vaults.create_or_update(
+            module, p["resource_group"], p["name"], body, p["wait"], p["wait_timeout"]), [put], wanted)
+        if patches:
+            created = write_patches(module, patches, wanted)
         facts = vaults.vault_facts(created) if created else facts
     extra = guard_option(module, {}, facts, vault_exists=False)[1]
     module.exit_json(changed=True, vault=facts, diff=diff({}, facts), **extra)
+
+
+def write_patches(module, patches, after):
+    p = module.params
+    return vault_security.write(module, p["resource_group"], p["name"], lambda body: vaults.update(
+        module, p["resource_group"], p["name"], body, p["wait"], p["wait_timeout"]), patches, after)
 
 
 def run(module):
     p = module.params
     vaults.validate_vault_name(p["name"])
     validation.check_tags(p["tags"])
+    vault_security.check_input(p)
     current = vaults.get_vault(module, p["resource_group"], p["name"])
     if p["state"] == "absent":
         return absent(module, current)
@@ -313,23 +445,26 @@ def run(module):
     if after["tags"] != before["tags"]:
         validation.check_tags(after["tags"], "tags (with the current tags of vault %s that purge_tags: false keeps)"
                               % p["name"])
+    vault_security.check_change(p["name"], before, after, has_items=lambda: bool(
+        protection.list_items(module, p["resource_group"], p["name"], odata_filter=None)))
     storage_keys = ("storage_redundancy", "cross_region_restore")
     other_changed = any(before[k] != after[k] for k in MANAGED if k not in storage_keys)
+    security_changed = bool(vault_security.changed(before, after))
     storage_changed = any(before[k] != after[k] for k in storage_keys)
     wanted_storage = None
     if storage_changed:
         current_storage = redundancy.get_storage_config(module, p["resource_group"], p["name"])
         wanted_storage = redundancy.plan(current_storage, after["storage_redundancy"], after["cross_region_restore"], p["name"])
+    changed = other_changed or security_changed or storage_changed
     if not module.check_mode:
-        if other_changed:
-            vaults.update(module, p["resource_group"], p["name"], vault_body(after), p["wait"], p["wait_timeout"])
+        if other_changed or security_changed:
+            write_patches(module, vault_security.bodies(before, after, vault_body(after) if other_changed else None), after)
         if storage_changed:
             redundancy.apply(module, p["resource_group"], p["name"], wanted_storage)
-        if other_changed or storage_changed:
+        if changed:
             after = vaults.vault_facts(vaults.get_vault(module, p["resource_group"], p["name"]))
     guard_changed, extra = guard_option(module, before, after)
-    module.exit_json(changed=other_changed or storage_changed or guard_changed, vault=after, diff=diff(before, after),
-                     **extra)
+    module.exit_json(changed=changed or guard_changed, vault=after, diff=diff(before, after), **extra)
 
 
 def main():
@@ -352,6 +487,7 @@ def main():
         "allow_irreversible_settings": {"type": "bool", "default": False},
         "resource_guard": {"type": "str"},
     }
+    argument_spec.update(vault_security.ARGSPEC)
     argument_spec.update(WAIT_ARGSPEC)
     module = AzureBackupModule(argument_spec=argument_spec, supports_check_mode=True,
                                ranges={"soft_delete_retention_days": (14, 180, "days")})

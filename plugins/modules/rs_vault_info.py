@@ -16,7 +16,7 @@ description:
     soft-deleted items.
   - Without O(name), the vaults are listed (one paged call), then each vault returned is read (one call
     per vault, made concurrently), since Azure's vault list answers carry no redundancy, soft delete,
-    immutability or identity settings. With O(name), the vault is read once.
+    immutability, identity, encryption or monitoring settings. With O(name), the vault is read once.
 author:
   - backupops.azure contributors (@backupops)
 options:
@@ -80,6 +80,24 @@ vaults:
     enhanced_security_state: {description: Enhanced security state., type: str, returned: always, sample: Enabled}
     immutability_state: {description: Immutability state., type: str, returned: always, sample: Disabled}
     identity_type: {description: Managed identity type., type: str, returned: always, sample: None}
+    identity:
+      description: The managed identity (type, principal_id, tenant_id, user_assigned_identities with id, client_id, principal_id).
+      type: dict
+      returned: always
+      sample: {type: SystemAssigned, principal_id: 3137d6c7-5d6c-411c-b934-7a2a729ee247, tenant_id: d676e86e-2206-4a7c-999c-ece52c144b5b,
+               user_assigned_identities: []}
+    encryption:
+      description:
+        - The customer-managed key (key_uri, use_system_assigned_identity, user_assigned_identity,
+          infrastructure_encryption); empty with Microsoft-managed keys.
+      type: dict
+      returned: always
+      sample: {}
+    monitoring:
+      description: Alert settings (azure_monitor_alerts_for_job_failures, classic_alerts_for_critical_operations).
+      type: dict
+      returned: always
+      sample: {azure_monitor_alerts_for_job_failures: Enabled, classic_alerts_for_critical_operations: Disabled}
     protected_item_count:
       description: VMs under active protection.
       type: int

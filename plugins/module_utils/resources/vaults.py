@@ -15,6 +15,7 @@ from ..core.batch import run_all
 from ..core.errors import AzureBackupError
 from ..core.transform import as_dict, read_pages, resource_group_of
 from ..core.waiting import finish, poll_kwargs
+from . import vault_security
 
 # The options of a module that works in one vault (the backupops.azure.vault doc fragment).
 VAULT_ARGSPEC = {
@@ -196,5 +197,6 @@ def vault_facts(vault):
         "soft_delete_retention_days": soft.get("softDeleteRetentionPeriodInDays"),
         "enhanced_security_state": soft.get("enhancedSecurityState"),
         "immutability_state": immutability,
-        "identity_type": (vault.get("identity") or {}).get("type", "None"),
+        "identity_type": vault_security.identity_facts(vault.get("identity"))["type"],
+        **vault_security.facts(vault),
     }
