@@ -19,7 +19,7 @@ from .. import model
 from ..model import (VAULT_RETRY_AFTER, apply_soft_delete, create_default_policies, remove_vault,
                      set_redundancy)
 from ..queries import get_vault, has_protected_data, items_of_vault, vault_key
-from .. import vaultsecurity
+from .. import guard, vaultsecurity
 from ..routing import arm
 from .common import (VAULT_TYPE, V, bad_request, norm_location, not_found, require_type_location,
                      require_vault, tags_of, vault_id, vault_not_empty)
@@ -310,6 +310,11 @@ def patch_vault(ctx, sub, rg, vault):
     doc = require_vault(ctx.store, sub, rg, vault)
     body = load_json_body(ctx.request)
     props = obj(body.get("properties"), "properties")
+    soft = obj(obj(props.get("securitySettings"), "securitySettings").get("softDeleteSettings"), "softDeleteSettings")
+    if soft.get("softDeleteState") == "Disabled" and doc["vault_config"]["softDeleteFeatureState"] != "Disabled":
+        # MUA (guard.py): the vault's softDeleteSettings are the newer way to the same critical operation as
+        # backupconfig's, and the vault's properties carry resourceGuardOperationRequests (spec vaults.json)
+        guard.check(ctx, doc, guard.DISABLE_SOFT_DELETE, props.get("resourceGuardOperationRequests"), ctx.request.path)
     # Validate on a copy: a refused PATCH changes nothing.
     trial = copy.deepcopy(doc)
     _apply_properties(trial, props, has_protected_data(ctx.store, doc))

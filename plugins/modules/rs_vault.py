@@ -458,7 +458,16 @@ def run(module):
     changed = other_changed or security_changed or storage_changed
     if not module.check_mode:
         if other_changed or security_changed:
-            write_patches(module, vault_security.bodies(before, after, vault_body(after) if other_changed else None), after)
+            body = vault_body(after) if other_changed else None
+            disabling = before["soft_delete_state"] != "Disabled" and after["soft_delete_state"] == "Disabled"
+            if body and disabling:      # a critical operation under Multi-User Authorization
+                resource_guards.add_requests(module, p["resource_group"], p["name"], "disable soft delete",
+                                             body["properties"])
+            try:
+                write_patches(module, vault_security.bodies(before, after, body), after)
+            except AzureBackupError as err:
+                raise (resource_guards.refused(err, p["resource_group"], p["name"], "disable soft delete", module)
+                       if disabling else err) from None
         if storage_changed:
             redundancy.apply(module, p["resource_group"], p["name"], wanted_storage)
         if changed:

@@ -123,3 +123,32 @@ def test_associate_guarded_delete_and_dissociate(emulator, tmp_path):
     emulator.clear_log()
     run = playbook("rs_vault_guard.yml", extra_vars=remove)
     assert run.rc == 0 and not run.task(TASK)["changed"] and writes(emulator) == []
+
+
+def test_disabling_soft_delete_is_guarded(emulator, tmp_path):
+    """rs_vault soft_delete_state: Disabled on a guarded vault (the vault's PATCH, securitySettings) needs
+    access on the guard: one clear failure and soft delete kept without it, done with it."""
+    def playbook(name, **kw):
+        return run_playbook(emulator, name, tmp_path, **kw)
+    gid = make_guard(emulator, "guard-soft-delete")
+    vault = {"name": VAULT, "resource_group": RG, "location": "westeurope"}
+    assert playbook("rs_vault.yml", extra_vars=vault).rc == 0
+    assert playbook("rs_vault_guard.yml", extra_vars=dict(vault, resource_guard=gid)).rc == 0
+    off = dict(vault, soft_delete_state="Disabled")
+
+    run = playbook("rs_vault.yml", extra_vars=off)
+    assert run.rc != 0
+    assert gid in run.stdout and "disable soft delete" in run.stdout and "Backup MUA Operator" in run.stdout
+    assert "LinkedAuthorizationFailed" in run.stdout and "Traceback" not in run.stdout
+    vaults = [d for d in emulator.admin("GET", "state")["vaults"].values() if d["name"] == VAULT]
+    assert vaults[0]["vault_config"]["softDeleteFeatureState"] == "Enabled"
+
+    roles(emulator, gid, "POST")
+    emulator.clear_log()
+    run = playbook("rs_vault.yml", extra_vars=off)
+    assert run.rc == 0 and run.task(TASK)["changed"], run.stdout
+    assert run.task(TASK)["vault"]["soft_delete_state"] == "Disabled"
+    assert [w[0] for w in writes(emulator)] == ["PATCH"]
+    emulator.clear_log()
+    run = playbook("rs_vault.yml", extra_vars=off)
+    assert run.rc == 0 and not run.task(TASK)["changed"] and writes(emulator) == []

@@ -15,7 +15,7 @@ FOR INTERNAL COLLECTION USE ONLY.
 """
 
 from ..core.transform import as_dict, read_pages
-from . import protection, vms
+from . import protection, resource_guards, vms
 
 REGISTERED_FILTER = "%s and status eq 'Registered'" % protection.VM_FILTER
 
@@ -42,7 +42,11 @@ def disable_soft_delete(module, resource_group, vault_name):
     """Switch the vault's soft delete off (refused by Azure when it is AlwaysON); the new config."""
     from azure.mgmt.recoveryservicesbackup import models
     client = module.client("backup")
-    body = models.BackupResourceVaultConfigResource(
-        properties=models.BackupResourceVaultConfig(soft_delete_feature_state="Disabled"))
-    return as_dict(module.azure_call("disable soft delete on vault %s" % vault_name,
-                                     client.backup_resource_vault_configs.update, vault_name, resource_group, body))
+    operation = "disable soft delete"       # critical under Multi-User Authorization
+    body = models.BackupResourceVaultConfigResource(properties=models.BackupResourceVaultConfig(
+        soft_delete_feature_state="Disabled", resource_guard_operation_requests=resource_guards.operation_requests(
+            module, resource_group, vault_name, operation) or None))
+    return as_dict(resource_guards.guarded(module, resource_group, vault_name, operation,
+                                           "disable soft delete on vault %s" % vault_name,
+                                           client.backup_resource_vault_configs.update, vault_name, resource_group,
+                                           body))

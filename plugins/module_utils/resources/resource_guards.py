@@ -83,6 +83,14 @@ def operation_requests(module, resource_group, vault_name, operation):
             if (d.get("vaultCriticalOperation") or "").lower() == wanted and d.get("defaultResourceRequest")]
 
 
+def add_requests(module, resource_group, vault_name, operation, properties):
+    """Put ``operation``'s requests in a wire body's properties when the vault's guard protects it."""
+    requests = operation_requests(module, resource_group, vault_name, operation)
+    if requests:
+        properties["resourceGuardOperationRequests"] = requests
+    return properties
+
+
 def refused(err, resource_group, vault_name, operation, module):
     """The one clear message for a critical write Azure refused under MUA (else ``err`` unchanged)."""
     proxy = _PROXIES.get(_key(resource_group, vault_name))
