@@ -3,7 +3,7 @@
 import uuid
 
 from ..arm import ArmError, Response, gateway_error, iso, load_json_body, obj, page
-from ..model import AGENT_VERSION, new_arm_op, new_vm, remove_vm, resource_id
+from ..model import AGENT_VERSION, SECURITY_TYPES, data_disk_sku, new_arm_op, new_vm, remove_vm, resource_id
 from ..queries import agent_state, arm_op_running, get_arm_op, get_disk, get_vm, res_key, vm_key
 from ..routing import arm
 from .common import (list_answer, norm_location, not_found, require_resource, require_type_location,
@@ -45,7 +45,7 @@ def nic_ids(doc):
                                            "%s-nic" % doc["name"])]
 
 
-def _disk(doc, name, size, lun=None, disk_id=None):
+def _disk(doc, name, size, lun=None, disk_id=None, sku=None):
     create = doc.get("create_option")      # a restored VM's disks: "Attach"
     disk = {"name": name, "createOption": create or ("FromImage" if lun is None and doc.get("image") else
             ("Attach" if lun is None else "Empty")), "caching": "ReadWrite" if lun is None else "None",
@@ -54,8 +54,11 @@ def _disk(doc, name, size, lun=None, disk_id=None):
         disk = {"lun": lun, **disk}
     if doc.get("managed", True):
         disk["managedDisk"] = {
-            "storageAccountType": doc.get("disk_type", "Premium_LRS"),
+            "storageAccountType": sku or doc.get("disk_type", "Premium_LRS"),
             "id": disk_id or resource_id(doc["sub"], doc["rg"], DISK_TYPE, name)}
+        if lun is None and doc.get("security_type") == "ConfidentialVM":
+            # a confidential VM's OS disk (spec: VMDiskSecurityProfile, "can only be set for Confidential VMs")
+            disk["managedDisk"]["securityProfile"] = {"securityEncryptionType": "VMGuestStateOnly"}
     else:
         disk["vhd"] = {"uri": "https://%sdisks.blob.core.windows.net/vhds/%s.vhd" % (
             doc["rg"].lower().replace("-", "").replace("_", "")[:14], name)}
@@ -76,7 +79,8 @@ def vm_body(doc, instance_view=False, now=None):
                 name, uuid.uuid5(uuid.NAMESPACE_URL, name).hex), "sourceVault": {"id": kv}}}
     storage = {"osDisk": os_disk,
                "dataDisks": [_disk(doc, data_disk_name(doc, d), d.get("size_gb", 128),
-                                   lun=d["lun"], disk_id=d.get("id")) for d in doc.get("data_disks", [])]}
+                                   lun=d["lun"], disk_id=d.get("id"), sku=data_disk_sku(doc, d))
+                              for d in doc.get("data_disks", [])]}
     if doc.get("image"):
         storage = {"imageReference": doc["image"], **storage}
     props = {
@@ -85,6 +89,15 @@ def vm_body(doc, instance_view=False, now=None):
         "vmId": doc["vm_id"],
         "storageProfile": storage,
     }
+    if any(data_disk_sku(doc, d) == "UltraSSD_LRS" for d in doc.get("data_disks", [])):
+        # spec: "Managed disks with storage account type UltraSSD_LRS can be added [...] only if this
+        # property is enabled" (AdditionalCapabilities.ultraSSDEnabled)
+        props["additionalCapabilities"] = {"ultraSSDEnabled": True}
+    if doc.get("security_type") in ("TrustedLaunch", "ConfidentialVM"):
+        # spec (2024-03-01 SecurityProfile): securityType "has to be set [...] to enable UefiSettings";
+        # a VM created without one (Standard) has no securityProfile before api-version 2025-11-01
+        props["securityProfile"] = {"uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True},
+                                    "securityType": doc["security_type"]}
     if doc.get("os_profile", True):
         config_key = "windowsConfiguration" if doc["os"] == "Windows" else "linuxConfiguration"
         config = {"provisionVMAgent": bool(doc.get("provision_vm_agent", True))}
@@ -338,13 +351,30 @@ def put(ctx, sub, rg, vm):
     doc = new_vm(sub, rg, vm, location, os_type,
                  size=obj(props.get("hardwareProfile"), "properties.hardwareProfile").get("vmSize"),
                  tags=tags_of(body), os_profile=profile is not None,
-                 provision_vm_agent=provision, discovered=False, created=iso(ctx.now))
+                 provision_vm_agent=provision, discovered=False, created=iso(ctx.now),
+                 security_type=_security_type(props))
     doc["agent"]["installed"] = provision
     doc["agent"]["heartbeat"] = iso(ctx.now)
     if not profile:
         doc["image"] = None
     ctx.store.put("vms", vm_key(sub, rg, vm), doc)
     return Response(201, vm_body(doc))
+
+
+def _security_type(props):
+    """securityProfile.securityType of a VM's PUT (spec enum TrustedLaunch, ConfidentialVM; Standard
+    since 2025-11-01); any other value is refused as Compute refuses an enum it does not know."""
+    profile = obj(props.get("securityProfile"), "properties.securityProfile")
+    value = profile.get("securityType")
+    if value is None:
+        return None
+    match = next((t for t in SECURITY_TYPES if isinstance(value, str) and t.lower() == value.lower()), None)
+    if match is None:
+        # no capture of Compute's answer; the emulator's choice, in Compute's InvalidParameter shape
+        raise ArmError(400, "InvalidParameter", "The value '%s' of parameter 'securityProfile.securityType' is "
+                       "not allowed. Allowed values are %s." % (value, ", ".join(SECURITY_TYPES)),
+                       target="securityProfile.securityType", envelope_extra=False)
+    return None if match == "Standard" else match
 
 
 def set_power(store, doc, power):
