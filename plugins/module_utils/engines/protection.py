@@ -226,7 +226,7 @@ class FleetRun:
             # a vault an earlier task creates: Azure gives every new vault its EnhancedPolicy (V2)
             self.enhanced = [policies.predicted_policy("EnhancedPolicy" if auto else option)]
         elif auto:
-            self.enhanced = [p for p in policies.vm_policies(self.module, self.rg, self.vault_name)
+            self.enhanced = [p for p in policies.vm_policies(self.module, self.rg, self.vault_name).values()
                              if preflight.policy_type(p) == "V2"]
         elif option.lower() in pending:
             found = policies.get_policy(self.module, self.rg, self.vault_name, option)

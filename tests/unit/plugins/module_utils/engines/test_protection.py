@@ -437,8 +437,8 @@ def typed(azure, monkeypatch):
         return {"name": name, "properties": {"backupManagementType": "AzureIaasVM", "policyType": types[name],
                                              "protectedItemsCount": azure.policies[name]}}
     azure.policy = policy
-    monkeypatch.setattr(policies, "vm_policies", lambda module, rg, vault: azure.log("LIST policies") or [
-        policy(n) for n in ("DefaultPolicy", "Other", "EnhancedPolicy")])
+    monkeypatch.setattr(policies, "vm_policies", lambda module, rg, vault: azure.log("LIST policies") or {
+        n.lower(): policy(n) for n in ("DefaultPolicy", "Other", "EnhancedPolicy")})
     return azure
 
 
@@ -485,7 +485,7 @@ def test_enhanced_policy_auto_picks_one_the_vault_lists_and_a_rerun_changes_noth
 
 
 def test_enhanced_policy_auto_without_one_in_the_vault_is_the_verdict(typed, monkeypatch):
-    monkeypatch.setattr(policies, "vm_policies", lambda module, rg, vault: [typed.policy("DefaultPolicy")])
+    monkeypatch.setattr(policies, "vm_policies", lambda module, rg, vault: {"defaultpolicy": typed.policy("DefaultPolicy")})
     typed.vms = {"tl": secured_vm("tl")}
     _fleet, rows = run(typed, vm="rg-a/tl", enhanced_policy="auto")
     assert rows["tl"]["error"]["code"] == "EnhancedPolicyRequired"
