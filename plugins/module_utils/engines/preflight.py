@@ -149,14 +149,15 @@ AUTO = "auto"
 def enhanced_reasons(facts):
     """Why the VM needs an enhanced (V2) policy, in words (empty: a standard one will do)."""
     out = []
-    if facts.get("security_type") in ENHANCED_SECURITY_TYPES:
-        out.append("it is %s (securityType %s)" % (ENHANCED_SECURITY_TYPES[facts["security_type"]],
-                                                  facts["security_type"]))
+    security = facts.get("security_type")
+    if security in ENHANCED_SECURITY_TYPES:
+        out.append("it is %s (securityType %s)" % (ENHANCED_SECURITY_TYPES[security], security))
     disks = facts.get("disk_skus") or {}
     for where in sorted(disks, key=lambda w: (w != "os", w if w != "os" else -1)):
-        if disks[where] in ENHANCED_DISK_SKUS:
-            out.append("its %s is %s (%s)" % ("OS disk" if where == "os" else "data disk at LUN %s" % where,
-                                             ENHANCED_DISK_SKUS[disks[where]], disks[where]))
+        sku = disks[where]
+        if sku in ENHANCED_DISK_SKUS:
+            disk = "OS disk" if where == "os" else "data disk at LUN %s" % where
+            out.append("its %s is %s (%s)" % (disk, ENHANCED_DISK_SKUS[sku], sku))
     return out
 
 
