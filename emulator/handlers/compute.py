@@ -493,22 +493,27 @@ def disk_body(doc):
     if doc.get("zones"):
         body["zones"] = list(doc["zones"])
     size = int(doc["size_gb"])
+    tiered = doc["sku"] not in ("PremiumV2_LRS", "UltraSSD_LRS")
     props = {}
     if doc.get("os_type"):
         props["osType"] = doc["os_type"]
     props.update({
         "hyperVGeneration": "V2",
         "creationData": {"createOption": doc.get("create_option", "Empty")},
-        "diskSizeGB": size, "diskIOPSReadWrite": 120 if size <= 32 else 500,
-        "diskMBpsReadWrite": 25 if size <= 32 else 100,
+        "diskSizeGB": size, "diskIOPSReadWrite": (120 if size <= 32 else 500) if tiered else 3000,
+        "diskMBpsReadWrite": (25 if size <= 32 else 100) if tiered else 125,
         "encryption": {"type": "EncryptionAtRestWithPlatformKey"},
         "networkAccessPolicy": "AllowAll", "publicNetworkAccess": "Enabled",
         "timeCreated": doc.get("created") or "2024-01-01T00:00:00.0000000+00:00",
         "provisioningState": "Succeeded",
         "diskState": "Attached" if doc.get("managed_by") else "Unattached",
         "diskSizeBytes": size * 1024 ** 3,
-        "uniqueId": str(uuid.uuid5(uuid.NAMESPACE_URL, rid.lower())),
-        "tier": _tier(doc["sku"], size)})
+        "uniqueId": str(uuid.uuid5(uuid.NAMESPACE_URL, rid.lower()))})
+    if tiered:
+        props["tier"] = _tier(doc["sku"], size)
+    # Premium SSD v2 and Ultra disks have no performance tier: their IOPS and throughput are set on the
+    # disk (Learn, "Azure managed disk types": Premium SSD v2's baseline is 3,000 IOPS and 125 MB/s; the
+    # emulator gives an Ultra disk the same figures, its own choice)
     body["properties"] = props
     return body
 

@@ -146,3 +146,15 @@ def test_generate_enhanced_adds_such_vms_and_leaves_the_others_alone():
     enhanced = {b["name"] for _, b in changed}
     assert {p["policy"] for p in protected if p["vm"] in enhanced} <= {"EnhancedPolicy"}
     assert {p["policy"] for p in protected if p["vm"] not in enhanced} == {"DefaultPolicy"}
+
+
+def test_premium_ssd_v2_and_ultra_disks_have_no_performance_tier(shared_emulator):
+    emu = shared_emulator
+    for name, sku in (("disk-pv2-01", "PremiumV2_LRS"), ("disk-ultra-01", "UltraSSD_LRS"), ("disk-p-01", "Premium_LRS")):
+        emu.admin("POST", "resources/disks", json={"sub": emu.sub, "rg": RG, "name": name, "location": "westeurope",
+                                                    "sku": sku, "size_gb": 256})
+    disks = {d.name: d for d in emu.compute().disks.list_by_resource_group(RG)}
+    assert disks["disk-pv2-01"].sku.name == "PremiumV2_LRS" and disks["disk-pv2-01"].tier is None
+    assert disks["disk-pv2-01"].disk_iops_read_write == 3000 and disks["disk-pv2-01"].disk_m_bps_read_write == 125
+    assert disks["disk-ultra-01"].sku.name == "UltraSSD_LRS" and disks["disk-ultra-01"].tier is None
+    assert disks["disk-p-01"].tier.startswith("P")
