@@ -399,7 +399,7 @@ def new_vm(sub, rg, name, location, os_type="Linux", **kw):
         "agent": {"installed": True, "ready": True, "version": AGENT_VERSION[os_type],
                   "heartbeat": None},
         "extensions": [], "vm_id": str(uuid.uuid4()), "created": None, "discovered": True,
-        "image": _default_image(os_type), "etag": 1,
+        "image": _default_image(os_type), "etag": 1, "security_type": None,
     }
     doc.update({k: v for k, v in kw.items() if v is not None})
     return doc
@@ -592,6 +592,38 @@ def new_nic(sub, rg, name, location, subnet, public_ip_id=None, vm=None, tags=No
             "subnet_id": subnet, "public_ip_id": public_ip_id, "tags": dict(tags or {}), "vm": vm}
 
 
+# A VM's security types and the disk SKUs that Azure Backup protects only with an enhanced (V2)
+# policy (Learn, "Back up Azure VMs with the Enhanced policy", 2025-06-11: "The Standard policy doesn't
+# support protecting newer Azure offerings, such as Ultra Disk and Premium SSD v2. Only [...] the REST API
+# (version 2025-01-01 and later) support Trusted Launch VM backup with the Standard policy"; confidential
+# VMs: the same page's first version, MicrosoftDocs/azure-docs backup-azure-vms-enhanced-policy.md 2021: "The
+# existing default policy won't support protecting newer Azure offerings, such as Trusted Launch VM,
+# UltraSSD, Shared disk, and Confidential Azure VMs"). The compute spec (2024-03-01, computeRPCommon.json
+# SecurityProfile.securityType, StorageAccountType) names them.
+SECURITY_TYPES = ("Standard", "TrustedLaunch", "ConfidentialVM")
+ENHANCED_ONLY_DISK_SKUS = ("PremiumV2_LRS", "UltraSSD_LRS")
+STANDARD_POLICY_TRUSTED_LAUNCH_SINCE = "2025-01-01"
+
+
+def data_disk_sku(doc, disk):
+    """A data disk's SKU: its own (``sku``: a Premium SSD v2 or Ultra disk), else the VM's."""
+    return disk.get("sku") or doc.get("disk_type", "Premium_LRS")
+
+
+def enhanced_policy_reasons(doc, api_version):
+    """Why Azure Backup refuses a standard (V1) policy for this VM at this api-version (empty: it
+    does not): its security type, its Premium SSD v2 or Ultra data disks."""
+    reasons = []
+    security = doc.get("security_type")
+    if security == "ConfidentialVM" or (security == "TrustedLaunch" and (
+            api_version or "") < STANDARD_POLICY_TRUSTED_LAUNCH_SINCE):
+        reasons.append("its security type is %s" % security)
+    for disk in doc.get("data_disks", []):
+        if data_disk_sku(doc, disk) in ENHANCED_ONLY_DISK_SKUS:
+            reasons.append("its data disk at LUN %d is %s" % (disk["lun"], data_disk_sku(doc, disk)))
+    return reasons
+
+
 def vm_resources(doc, subnet=None):
     """The disk and NIC documents of a VM document (seeds): its managed OS and data disks, as
     compute's VM body names them, and its NIC on ``subnet`` (a subnet id) when given."""
@@ -603,8 +635,8 @@ def vm_resources(doc, subnet=None):
                               doc["os"], vid, doc.get("created")))
         for d in doc.get("data_disks", []):
             disks.append(new_disk(doc["sub"], doc["rg"], "%s_DataDisk_%d" % (doc["name"], d["lun"]),
-                                  doc["location"], d.get("size_gb", 128),
-                                  doc.get("disk_type", "Premium_LRS"), None, vid, doc.get("created")))
+                                  doc["location"], d.get("size_gb", 128), data_disk_sku(doc, d), None, vid,
+                                  doc.get("created")))
     nics = []
     if subnet:
         nics.append(new_nic(doc["sub"], doc["rg"], "%s-nic" % doc["name"], doc["location"], subnet,

@@ -34,18 +34,22 @@ def load_seed(path=None):
 
 
 def generate(spec):
-    """A large estate: --generate vms=2000,regions=8[,mix=realistic|clean][,seed=N][,protected=1].
+    """A large estate: --generate vms=2000,regions=8[,mix=realistic|clean][,seed=N][,protected=1][,enhanced=N].
 
+    enhanced=N: every Nth VM is one Azure Backup protects only with an enhanced (V2) policy, in turn a
+    Trusted Launch VM, a confidential VM, a VM with a Premium SSD v2 data disk and one with an Ultra data
+    disk (off by default: it draws no random number, so the other VMs are the same with or without it).
     protected=1: the estate as Azure holds it after playbooks/protect_regions.yml protected it (see
     protected_outcomes), without the ~2 writes per VM that cost minutes under ARM's 10 writes/s."""
     opts = dict(item.split("=", 1) for item in spec.split(",") if item)
-    unknown = set(opts) - {"vms", "regions", "mix", "seed", "per_rg", "protected"}
+    unknown = set(opts) - {"vms", "regions", "mix", "seed", "per_rg", "protected", "enhanced"}
     if unknown:
         raise SeedError("unknown generate options: %s" % ", ".join(sorted(unknown)))
     count = int(opts.get("vms", 100))
     regions = REGIONS[: max(1, min(int(opts.get("regions", 4)), len(REGIONS)))]
     mix = opts.get("mix", "realistic")
     per_rg = int(opts.get("per_rg", 50))
+    enhanced = int(opts.get("enhanced", 0))
     rng = random.Random(int(opts.get("seed", 1)))
     sub = str(uuid.UUID(int=rng.getrandbits(128)))
     seed = {
@@ -76,10 +80,22 @@ def generate(spec):
                 vm["agent"] = "not_ready"
             elif roll < 0.12:
                 vm["encrypted"] = True
+        if enhanced > 0 and i % enhanced == enhanced - 1:
+            vm.update(ENHANCED_KINDS[(i // enhanced) % len(ENHANCED_KINDS)])
         seed["vms"].append(vm)
     if opts.get("protected", "0") not in ("0", "", "no", "false"):
         protected_outcomes(seed, regions, rng)
     return seed
+
+
+# Compute's StorageAccountType enum (spec 2024-03-01 computeRPCommon.json).
+DISK_SKUS = ("Standard_LRS", "Premium_LRS", "StandardSSD_LRS", "UltraSSD_LRS", "Premium_ZRS", "StandardSSD_ZRS",
+             "PremiumV2_LRS")
+
+# What makes a generated VM one that only an enhanced (V2) policy protects (generate's enhanced=N).
+ENHANCED_KINDS = ({"security_type": "TrustedLaunch"}, {"security_type": "ConfidentialVM"},
+                  {"data_disks": [{"lun": 0, "size_gb": 256, "sku": "PremiumV2_LRS"}]},
+                  {"data_disks": [{"lun": 0, "size_gb": 256, "sku": "UltraSSD_LRS"}]})
 
 
 # The outcomes of a generated protected estate, for the VMs whose agent is Ready (running or
@@ -121,8 +137,14 @@ def protected_outcomes(seed, region_names, rng):
             region = next(g["location"] for g in seed["resource_groups"] if g["name"] == vm["resource_group"])
             protect.append({"vm": vm["name"], "resource_group": vm["resource_group"],
                             "vault": "rsv-backup-%s" % region, "vault_resource_group": "rg-backup-%s" % region,
-                            "outcome": outcome, "error": error})
+                            "outcome": outcome, "error": error,
+                            "policy": "EnhancedPolicy" if _needs_enhanced(vm) else "DefaultPolicy"})
     seed["backup"] = {"vaults": vaults, "protect": protect}
+
+
+def _needs_enhanced(spec):
+    return spec.get("security_type") in ("TrustedLaunch", "ConfidentialVM") or any(
+        isinstance(d, dict) and d.get("sku") in model.ENHANCED_ONLY_DISK_SKUS for d in spec.get("data_disks") or [])
 
 
 def _agent(spec, os_type):
@@ -160,11 +182,16 @@ def vm_from_spec(spec, sub, location, now):
         if isinstance(disk, dict) and not (isinstance(disk.get("lun"), int)
                                            and isinstance(disk.get("size_gb", 128), int)):
             raise SeedError("a data disk needs an integer lun and size_gb, not %r" % (disk,))
+        if isinstance(disk, dict) and disk.get("sku") not in (None,) + DISK_SKUS:
+            raise SeedError("a data disk's sku must be one of %s, not %r" % (", ".join(DISK_SKUS), disk["sku"]))
         disks.append(disk if isinstance(disk, dict) else {"lun": lun, "size_gb": int(disk)})
     if spec.get("power", "running") not in ("running", "deallocated", "stopped"):
         raise SeedError("power must be running, deallocated or stopped, not %r" % (spec.get("power"),))
     if spec.get("location"):
         location = seed_location(spec["location"], "VM %s" % spec.get("name"))
+    security = spec.get("security_type")
+    if security is not None and security not in model.SECURITY_TYPES:
+        raise SeedError("security_type must be one of %s, not %r" % (", ".join(model.SECURITY_TYPES), security))
     doc = new_vm(
         sub, spec["resource_group"], spec["name"], location, os_type,
         power=spec.get("power", "running"), size=spec.get("size"), tags=spec.get("tags") or {},
@@ -176,7 +203,8 @@ def vm_from_spec(spec, sub, location, now):
         allow_extension_operations=spec.get("allow_extension_operations", True),
         discovered=spec.get("discovered", True), created=iso(now), migrated=migrated,
         boot_diagnostics=bool(spec.get("boot_diagnostics", True)),
-        maintenance_redeploy=bool(spec.get("maintenance_redeploy", False)))
+        maintenance_redeploy=bool(spec.get("maintenance_redeploy", False)),
+        security_type=None if security == "Standard" else security)
     doc["agent"] = _agent(spec, os_type)
     if migrated:
         doc["image"] = None

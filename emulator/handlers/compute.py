@@ -3,7 +3,7 @@
 import uuid
 
 from ..arm import ArmError, Response, gateway_error, iso, load_json_body, obj, page
-from ..model import AGENT_VERSION, new_arm_op, new_vm, remove_vm, resource_id
+from ..model import AGENT_VERSION, SECURITY_TYPES, data_disk_sku, new_arm_op, new_vm, remove_vm, resource_id
 from ..queries import agent_state, arm_op_running, get_arm_op, get_disk, get_vm, res_key, vm_key
 from ..routing import arm
 from .common import (list_answer, norm_location, not_found, require_resource, require_type_location,
@@ -45,7 +45,7 @@ def nic_ids(doc):
                                            "%s-nic" % doc["name"])]
 
 
-def _disk(doc, name, size, lun=None, disk_id=None):
+def _disk(doc, name, size, lun=None, disk_id=None, sku=None):
     create = doc.get("create_option")      # a restored VM's disks: "Attach"
     disk = {"name": name, "createOption": create or ("FromImage" if lun is None and doc.get("image") else
             ("Attach" if lun is None else "Empty")), "caching": "ReadWrite" if lun is None else "None",
@@ -54,8 +54,11 @@ def _disk(doc, name, size, lun=None, disk_id=None):
         disk = {"lun": lun, **disk}
     if doc.get("managed", True):
         disk["managedDisk"] = {
-            "storageAccountType": doc.get("disk_type", "Premium_LRS"),
+            "storageAccountType": sku or doc.get("disk_type", "Premium_LRS"),
             "id": disk_id or resource_id(doc["sub"], doc["rg"], DISK_TYPE, name)}
+        if lun is None and doc.get("security_type") == "ConfidentialVM":
+            # a confidential VM's OS disk (spec: VMDiskSecurityProfile, "can only be set for Confidential VMs")
+            disk["managedDisk"]["securityProfile"] = {"securityEncryptionType": "VMGuestStateOnly"}
     else:
         disk["vhd"] = {"uri": "https://%sdisks.blob.core.windows.net/vhds/%s.vhd" % (
             doc["rg"].lower().replace("-", "").replace("_", "")[:14], name)}
@@ -76,7 +79,8 @@ def vm_body(doc, instance_view=False, now=None):
                 name, uuid.uuid5(uuid.NAMESPACE_URL, name).hex), "sourceVault": {"id": kv}}}
     storage = {"osDisk": os_disk,
                "dataDisks": [_disk(doc, data_disk_name(doc, d), d.get("size_gb", 128),
-                                   lun=d["lun"], disk_id=d.get("id")) for d in doc.get("data_disks", [])]}
+                                   lun=d["lun"], disk_id=d.get("id"), sku=data_disk_sku(doc, d))
+                              for d in doc.get("data_disks", [])]}
     if doc.get("image"):
         storage = {"imageReference": doc["image"], **storage}
     props = {
@@ -85,6 +89,15 @@ def vm_body(doc, instance_view=False, now=None):
         "vmId": doc["vm_id"],
         "storageProfile": storage,
     }
+    if any(data_disk_sku(doc, d) == "UltraSSD_LRS" for d in doc.get("data_disks", [])):
+        # spec: "Managed disks with storage account type UltraSSD_LRS can be added [...] only if this
+        # property is enabled" (AdditionalCapabilities.ultraSSDEnabled)
+        props["additionalCapabilities"] = {"ultraSSDEnabled": True}
+    if doc.get("security_type") in ("TrustedLaunch", "ConfidentialVM"):
+        # spec (2024-03-01 SecurityProfile): securityType "has to be set [...] to enable UefiSettings";
+        # a VM created without one (Standard) has no securityProfile before api-version 2025-11-01
+        props["securityProfile"] = {"uefiSettings": {"secureBootEnabled": True, "vTpmEnabled": True},
+                                    "securityType": doc["security_type"]}
     if doc.get("os_profile", True):
         config_key = "windowsConfiguration" if doc["os"] == "Windows" else "linuxConfiguration"
         config = {"provisionVMAgent": bool(doc.get("provision_vm_agent", True))}
@@ -338,13 +351,30 @@ def put(ctx, sub, rg, vm):
     doc = new_vm(sub, rg, vm, location, os_type,
                  size=obj(props.get("hardwareProfile"), "properties.hardwareProfile").get("vmSize"),
                  tags=tags_of(body), os_profile=profile is not None,
-                 provision_vm_agent=provision, discovered=False, created=iso(ctx.now))
+                 provision_vm_agent=provision, discovered=False, created=iso(ctx.now),
+                 security_type=_security_type(props))
     doc["agent"]["installed"] = provision
     doc["agent"]["heartbeat"] = iso(ctx.now)
     if not profile:
         doc["image"] = None
     ctx.store.put("vms", vm_key(sub, rg, vm), doc)
     return Response(201, vm_body(doc))
+
+
+def _security_type(props):
+    """securityProfile.securityType of a VM's PUT (spec enum TrustedLaunch, ConfidentialVM; Standard
+    since 2025-11-01); any other value is refused as Compute refuses an enum it does not know."""
+    profile = obj(props.get("securityProfile"), "properties.securityProfile")
+    value = profile.get("securityType")
+    if value is None:
+        return None
+    match = next((t for t in SECURITY_TYPES if isinstance(value, str) and t.lower() == value.lower()), None)
+    if match is None:
+        # no capture of Compute's answer; the emulator's choice, in Compute's InvalidParameter shape
+        raise ArmError(400, "InvalidParameter", "The value '%s' of parameter 'securityProfile.securityType' is "
+                       "not allowed. Allowed values are %s." % (value, ", ".join(SECURITY_TYPES)),
+                       target="securityProfile.securityType", envelope_extra=False)
+    return None if match == "Standard" else match
 
 
 def set_power(store, doc, power):
@@ -463,22 +493,27 @@ def disk_body(doc):
     if doc.get("zones"):
         body["zones"] = list(doc["zones"])
     size = int(doc["size_gb"])
+    tiered = doc["sku"] not in ("PremiumV2_LRS", "UltraSSD_LRS")
     props = {}
     if doc.get("os_type"):
         props["osType"] = doc["os_type"]
     props.update({
         "hyperVGeneration": "V2",
         "creationData": {"createOption": doc.get("create_option", "Empty")},
-        "diskSizeGB": size, "diskIOPSReadWrite": 120 if size <= 32 else 500,
-        "diskMBpsReadWrite": 25 if size <= 32 else 100,
+        "diskSizeGB": size, "diskIOPSReadWrite": (120 if size <= 32 else 500) if tiered else 3000,
+        "diskMBpsReadWrite": (25 if size <= 32 else 100) if tiered else 125,
         "encryption": {"type": "EncryptionAtRestWithPlatformKey"},
         "networkAccessPolicy": "AllowAll", "publicNetworkAccess": "Enabled",
         "timeCreated": doc.get("created") or "2024-01-01T00:00:00.0000000+00:00",
         "provisioningState": "Succeeded",
         "diskState": "Attached" if doc.get("managed_by") else "Unattached",
         "diskSizeBytes": size * 1024 ** 3,
-        "uniqueId": str(uuid.uuid5(uuid.NAMESPACE_URL, rid.lower())),
-        "tier": _tier(doc["sku"], size)})
+        "uniqueId": str(uuid.uuid5(uuid.NAMESPACE_URL, rid.lower()))})
+    if tiered:
+        props["tier"] = _tier(doc["sku"], size)
+    # Premium SSD v2 and Ultra disks have no performance tier: their IOPS and throughput are set on the
+    # disk (Learn, "Azure managed disk types": Premium SSD v2's baseline is 3,000 IOPS and 125 MB/s; the
+    # emulator gives an Ultra disk the same figures, its own choice)
     body["properties"] = props
     return body
 

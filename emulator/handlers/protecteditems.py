@@ -261,6 +261,7 @@ def _enable(ctx, vault, parsed, key, props, source, policy_id, path):
     if not discoverable(vm):
         raise _configure_error("Please ensure that container exists and other parameters are in "
                                "valid format")
+    _check_policy_type(ctx, vm, policy)
     exclusion = _disk_exclusion(props)
     new_item = model.new_item(vault, vm, policy, ctx.now, exclusion)
     ctx.store.put("items", key, new_item)
@@ -269,6 +270,23 @@ def _enable(ctx, vault, parsed, key, props, source, policy_id, path):
         ctx.store.put("vaults", vault_key(vault["sub"], vault["rg"], vault["name"]), vault)
     return _accepted(ctx, vault, new_item, "ConfigureBackup", "configure",
                      {"VM Name": vm["name"], "Policy Name": policy["name"]}, path)[1]
+
+
+def _check_policy_type(ctx, vm, policy):
+    """A standard (V1) policy for a VM that Azure Backup protects only with an enhanced (V2) one
+    (model.enhanced_policy_reasons: a confidential VM, Premium SSD v2 or Ultra data disks, a Trusted
+    Launch VM before api-version 2025-01-01) is refused before anything changes.
+
+    No recording or published example holds Azure's answer: the status, code and wording are the
+    emulator's choice (a 400 BMSUserError, as Backup answers the other configure-protection refusals)."""
+    if policy["properties"].get("policyType", "V1") == "V2":
+        return
+    reasons = model.enhanced_policy_reasons(vm, ctx.api_version)
+    if reasons:
+        raise ArmError(400, "BMSUserErrorEnhancedPolicyRequired",
+                       "The virtual machine '%s' can be protected only with an Enhanced policy: %s. Policy "
+                       "'%s' is a Standard policy. Choose an Enhanced policy (policyType V2)." % (
+                           vm["name"], "; ".join(reasons), policy["name"]))
 
 
 def _change_policy(ctx, vault, key, item, props, policy_id, path):
@@ -281,6 +299,9 @@ def _change_policy(ctx, vault, key, item, props, policy_id, path):
         raise ArmError(400, "BMSUserErrorPolicyTypeMismatch",
                        "A virtual machine protected with a %s policy cannot be moved to a %s "
                        "policy." % (item["policy_type"], policy["properties"].get("policyType", "V1")))
+    vm = vm_of_item(ctx.store, item)
+    if vm is not None and (item.get("policy") or "").lower() != policy["name"].lower():
+        _check_policy_type(ctx, vm, policy)
     exclusion = _disk_exclusion(props)
     item["policy"] = policy["name"]
     item["policy_type"] = policy["properties"].get("policyType", "V1")

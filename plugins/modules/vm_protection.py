@@ -17,7 +17,9 @@ description:
     not Ready (a warning only with O(require_agent_ready=false)). Reported as a warning, a deallocated VM
     (crash-consistent backups only), an encrypted VM (the Key Vault access Backup needs), a lock on the
     region's C(AzureBackupRG_<region>_N) resource group, and with O(state=stopped) or O(state=absent) a VM
-    that does not exist and of which the vault holds nothing (nothing to do).
+    that does not exist and of which the vault holds nothing (nothing to do). Refused unless O(enhanced_policy) is
+    given, a Trusted Launch or confidential VM, or one with a Premium SSD v2 or Ultra disk, asked to be protected
+    with a standard (V1) policy (C(EnhancedPolicyRequired)).
   - A VM the vault has not discovered yet triggers Azure's discovery (C(refreshContainers)) once per vault and run.
   - Batches run their Azure operations concurrently (O(concurrency)) and wait on all of them together. One VM's
     failure does not stop the others; the task fails at the end, naming every VM that failed and why. Running
@@ -96,6 +98,21 @@ options:
         regions (one list of the subscription's locations, read only when the vault is not in O(location) or does
         not exist yet).
     type: str
+  enhanced_policy:
+    description:
+      - The enhanced (V2) policy of the vault for the VMs that Azure Backup protects only with one, when O(policy) or
+        O(policies) are standard (V1) policies; V(auto) takes one the vault lists (the one with the most room).
+      - Such VMs are Trusted Launch VMs (C(securityType) V(TrustedLaunch)), confidential VMs (V(ConfidentialVM)) and VMs
+        with a Premium SSD v2 (V(PremiumV2_LRS)) or Ultra (V(UltraSSD_LRS)) disk; the facts come from the VMs already
+        read for the pre-flight. Azure has accepted a Trusted Launch VM on a standard policy since REST api-version
+        2025-01-01 (not in the portal); this module still asks for an enhanced policy for it.
+      - Unset, such a VM on standard policies only is refused before any write with the verdict
+        C(EnhancedPolicyRequired), which names the remediation. Given, it joins this policy (verdict
+        C(EnhancedPolicyChosen), RV(vms[].policy)), and a later run leaves it there (Azure does not move a VM from an
+        enhanced policy to a standard one).
+      - The policy is read only when such a VM is to be protected (V(auto), one list of the vault's policies). A
+        name must be an enhanced Azure VM policy of the vault (C(InvalidParameters) otherwise).
+    type: str
   pending_policies:
     description:
       - In check mode, policies of O(policy) or O(policies) that an earlier task of the same run would create
@@ -147,6 +164,13 @@ EXAMPLES = r"""
     resource_group: rg-backup-westeurope
     vm: rg-shop-weu/shop-db-01
     include_disk_luns: [0]
+
+- name: Protect a batch on DefaultPolicy; Trusted Launch VMs and VMs with Ultra disks go on an enhanced policy
+  backupops.azure.vm_protection:
+    vault_name: rsv-prod-westeurope
+    resource_group: rg-backup-westeurope
+    vms: "{{ region_vms }}"
+    enhanced_policy: auto
 
 - name: Stop protection, keep the backup data
   backupops.azure.vm_protection:
@@ -323,6 +347,7 @@ def main():
         "require_agent_ready": {"type": "bool", "default": True},
         "location": {"type": "str"},
         "pending_policies": {"type": "list", "elements": "str", "default": []},
+        "enhanced_policy": {"type": "str"},
     }
     spec.update(VM_ARGSPEC)
     spec.update(BATCH_ARGSPEC)

@@ -17,6 +17,7 @@ import re
 
 from ..core.errors import listed
 from ..core.transform import resource_group_of
+from ..resources import policy_wire
 
 # The guide: the Windows agent must be 2.6.1198.718 or later.
 MIN_WINDOWS_AGENT = (2, 6, 1198, 718)
@@ -55,6 +56,7 @@ def vm_facts(vm):
         if any(_get(e, "enabled") for e in _get(disk, "encryption_settings") or []):
             encrypted = True
     key_vault = _get(encryption, "disk_encryption_key", "source_vault", "id")
+    security = _get(vm, "security_profile", "security_type")
     os_profile = _get(vm, "os_profile")
     os_type = _get(os_disk, "os_type")
     os_type = str(getattr(os_type, "value", os_type) or "")
@@ -64,7 +66,22 @@ def vm_facts(vm):
         "os_type": os_type, "os_profile": os_profile is not None,
         "encrypted": encrypted, "key_vault": key_vault,
         "data_disk_luns": sorted(_get(d, "lun") for d in _get(vm, "storage_profile", "data_disks") or []),
+        # what makes Azure Backup refuse a standard (V1) policy (enhanced_reasons), from the same read
+        "security_type": str(getattr(security, "value", security) or "") or None,
+        "disk_skus": _disk_skus(vm),
     }
+
+
+def _disk_skus(vm):
+    """{"os" or the data disk's LUN: its managed disk's storage account type} (unmanaged disks left out)."""
+    out = {}
+    disks = [("os", _get(vm, "storage_profile", "os_disk"))] + [
+        (_get(d, "lun"), d) for d in _get(vm, "storage_profile", "data_disks") or []]
+    for where, disk in disks:
+        sku = _get(disk, "managed_disk", "storage_account_type")
+        if sku:
+            out[where] = str(getattr(sku, "value", sku))
+    return out
 
 
 def _version(text):
@@ -114,6 +131,61 @@ def vm_verdicts(facts, require_agent_ready=False, wanted_luns=None):
             out.append(verdict("DiskLunNotAttached", "LUN(s) %s are not data disks of this VM (attached: %s)."
                                % (missing, facts["data_disk_luns"] or "none"), "warning"))
     return out
+
+
+# -- enhanced (V2) policies -------------------------------------------------------------------------
+
+# What Azure Backup protects only with an enhanced (V2) policy (Learn, "Back up Azure VMs with the
+# Enhanced policy": "The Standard policy doesn't support protecting newer Azure offerings, such as Ultra
+# Disk and Premium SSD v2"; its first version named Trusted Launch and confidential VMs too). Since REST
+# api-version 2025-01-01 (May 2025) Azure also accepts a Trusted Launch VM on a standard policy, from the
+# CLI, PowerShell and the REST API but not the portal; backupops.azure keeps asking for an enhanced one
+# for it (issue 17): the policy Azure documents for Trusted Launch, and a VM on it cannot go back to V1.
+ENHANCED_SECURITY_TYPES = {"TrustedLaunch": "a Trusted Launch VM", "ConfidentialVM": "a confidential VM"}
+ENHANCED_DISK_SKUS = {"PremiumV2_LRS": "Premium SSD v2", "UltraSSD_LRS": "Ultra Disk"}
+AUTO = "auto"
+
+
+def enhanced_reasons(facts):
+    """Why the VM needs an enhanced (V2) policy, in words (empty: a standard one will do)."""
+    out = []
+    security = facts.get("security_type")
+    if security in ENHANCED_SECURITY_TYPES:
+        out.append("it is %s (securityType %s)" % (ENHANCED_SECURITY_TYPES[security], security))
+    disks = facts.get("disk_skus") or {}
+    for where in sorted(disks, key=lambda w: (w != "os", w if w != "os" else -1)):
+        sku = disks[where]
+        if sku in ENHANCED_DISK_SKUS:
+            disk = "OS disk" if where == "os" else "data disk at LUN %s" % where
+            out.append("its %s is %s (%s)" % (disk, ENHANCED_DISK_SKUS[sku], sku))
+    return out
+
+
+def policy_type(policy):
+    """V1 or V2 of a policy read (policy_wire's rule); None for a policy check mode predicts (not read yet)."""
+    props = (policy or {}).get("properties") or {}
+    if not props.get("policyType") and not props.get("schedulePolicy"):
+        return None
+    return policy_wire.policy_shape(props)["policy_type"]
+
+
+def enhanced_required(reasons, policy_names, vault_name, auto=False):
+    """The VM needs an enhanced policy and none of the task's is one (nor, with enhanced_policy: auto,
+    one the vault lists): refused before any write."""
+    which = "policy %s is a standard (V1) policy" % policy_names[0] if len(policy_names) == 1 else \
+        "policies %s are standard (V1) policies" % listed(policy_names)
+    if auto:
+        which += ", and vault %s lists no enhanced (V2) policy for enhanced_policy: auto" % vault_name
+    return verdict("EnhancedPolicyRequired", "Azure Backup protects this VM only with an enhanced (V2) policy: %s; "
+                   "%s. Use an enhanced policy: name one in policy or policies (a new vault's EnhancedPolicy, or "
+                   "one created with backupops.azure.backup_policy and policy_type: V2), or set enhanced_policy "
+                   "(auto: one the vault lists)." % ("; ".join(reasons), which))
+
+
+def enhanced_chosen(reasons, policy, asked):
+    return verdict("EnhancedPolicyChosen", "Azure Backup protects this VM only with an enhanced (V2) policy (%s): "
+                   "it is put on %s (enhanced_policy) instead of %s." % ("; ".join(reasons), policy, listed(asked)),
+                   "info")
 
 
 def not_found(ref):

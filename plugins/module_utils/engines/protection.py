@@ -54,6 +54,7 @@ class Entry(vms.VmResult):
         self.writes = 0
         self.soft_delete_until = None
         self.policy = None  # the policy the VM is (to be) put on, for a write that sets one
+        self.enhanced = []  # why only an enhanced (V2) policy protects it (preflight.enhanced_reasons)
 
     def fail(self, code, message, preflight=False):  # pylint: disable=arguments-differ
         """The VM's error: a pre-flight verdict (the VM cannot be protected as it is), or a failure of
@@ -96,6 +97,7 @@ class FleetRun:
         self.protectable = None
         self.refreshed = False
         self.entries = []
+        self.enhanced = None        # the enhanced (V2) policies a VM needing one may join (_enhanced_policies)
 
     # -- plan -----------------------------------------------------------------------------------
     def plan(self):
@@ -177,8 +179,65 @@ class FleetRun:
             return True
         props = entry.item.get("properties") or {}
         wanted = self._wanted_disks()
-        return (props.get("policyName") or "").lower() not in {n.lower() for n in self.wanted} or (
+        return ((props.get("policyName") or "").lower() not in {n.lower() for n in self.wanted}
+                and not self._on_enhanced_policy(entry.item)) or (
             wanted is not None and not protection.same_disks(protection.disk_exclusion_of(entry.item), wanted))
+
+    # -- enhanced (V2) policies: EnhancedPolicyRequired -------------------------------------------------
+    def _on_enhanced_policy(self, item):
+        """Whether the item is on the policy O(enhanced_policy) gives (auto: any enhanced one), where a
+        task with standard policies leaves it: Azure does not move a VM from an enhanced policy to a
+        standard one, and the VM is there because it needs one."""
+        option = self.p.get("enhanced_policy")
+        props = (item or {}).get("properties") or {}
+        if not option:
+            return False
+        if option.lower() == preflight.AUTO:
+            return props.get("policyType") == "V2"
+        return (props.get("policyName") or "").lower() == option.lower()
+
+    def _judge_enhanced(self, entry):
+        """A VM that only an enhanced (V2) policy protects: refused (EnhancedPolicyRequired) when neither the
+        task's policies nor O(enhanced_policy) give one; from the VM already read, no request of its own."""
+        reasons = preflight.enhanced_reasons(entry.facts)
+        if not reasons or entry.error is not None:
+            return
+        if protection.state_of(entry.item) == "present" and (
+                policy_name_of(entry.item).lower() in {n.lower() for n in self.wanted}
+                or self._on_enhanced_policy(entry.item)):
+            return      # it keeps the policy it has (a change of disks at most)
+        entry.enhanced = reasons
+        if not self._enhanced_policies():
+            entry.judge(preflight.enhanced_required(reasons, [p["name"] for p in self.policies], self.vault_name,
+                                                    (self.p.get("enhanced_policy") or "").lower() == preflight.AUTO))
+
+    def _enhanced_policies(self):
+        """The enhanced policies a VM needing one may join: those of the task's (a policy check mode predicts
+        counts as one); else O(enhanced_policy), read once (auto: the vault's policy list, one request)."""
+        if self.enhanced is not None:
+            return self.enhanced
+        self.enhanced = [p for p in self.policies if preflight.policy_type(p) in ("V2", None)]
+        option = self.p.get("enhanced_policy")
+        if self.enhanced or not option:
+            return self.enhanced
+        auto = option.lower() == preflight.AUTO
+        pending = {n.lower() for n in self.p.get("pending_policies") or []} if self.module.check_mode else set()
+        if self.pending:
+            # a vault an earlier task creates: Azure gives every new vault its EnhancedPolicy (V2)
+            self.enhanced = [policies.predicted_policy("EnhancedPolicy" if auto else option)]
+        elif auto:
+            self.enhanced = [p for p in policies.vm_policies(self.module, self.rg, self.vault_name).values()
+                             if preflight.policy_type(p) == "V2"]
+        elif option.lower() in pending:
+            found = policies.get_policy(self.module, self.rg, self.vault_name, option)
+            self.enhanced = [policies.check_vm_policy(found, option, self.vault_name) if found
+                             else policies.predicted_policy(option)]
+        else:
+            self.enhanced = [policies.require_vm_policy(self.module, self.rg, self.vault_name, option)]
+        if not auto and preflight.policy_type(self.enhanced[0]) == "V1":
+            raise AzureBackupError("enhanced_policy: policy %s of vault %s is a standard (V1) policy; name an "
+                                   "enhanced (V2) one, or auto." % (option, self.vault_name), code="InvalidParameters")
+        return self.enhanced
 
     def _plan_present(self):
         # VMs already protected as wanted need no pre-flight: a converged run reads no VM at all
@@ -201,6 +260,7 @@ class FleetRun:
                     continue
                 for found in preflight.vm_verdicts(entry.facts, self.p["require_agent_ready"], wanted_luns):
                     entry.judge(found)
+                self._judge_enhanced(entry)
                 if rg_locks:
                     entry.judge(preflight.lock_verdict(rg_locks))
             if entry.error is None:
@@ -315,13 +375,25 @@ class FleetRun:
         write when the policies have not room enough."""
         if not self.policies:
             return
-        room = {p["name"]: POLICY_VM_LIMIT - policy_count(p) for p in self.policies}
+        listed = self.policies + [p for p in self.enhanced or [] if p["name"] not in {q["name"] for q in self.policies}]
+        room = {p["name"]: POLICY_VM_LIMIT - policy_count(p) for p in listed}
         joining = [entry for entry in self.entries if joins(entry) and not self._keep_policy(entry, room)]
-        if len(joining) > sum(max(0, left) for left in room.values()):
-            raise capacity_error(self.vault_name, self.policies, room, len(joining))
-        for entry in joining:
-            entry.policy = most_room(room)
-            room[entry.policy] -= 1
+        # a VM needing an enhanced policy joins one of those first; the others, the task's policies
+        for group, names in (([e for e in joining if e.enhanced], [p["name"] for p in self.enhanced or []]),
+                             ([e for e in joining if not e.enhanced], [p["name"] for p in self.policies])):
+            if len(group) > sum(max(0, room[name]) for name in names):
+                raise capacity_error(self.vault_name, [p for p in listed if p["name"] in names],
+                                     {name: room[name] for name in names}, len(group))
+            for entry in group:
+                entry.policy = most_room({name: room[name] for name in names})
+                room[entry.policy] -= 1
+                self._note_enhanced(entry)
+
+    def _note_enhanced(self, entry):
+        """An info verdict for a VM put on an enhanced policy the task did not list (enhanced_policy)."""
+        if entry.enhanced and entry.policy.lower() not in {n.lower() for n in self.wanted} and not any(
+                v["code"] == "EnhancedPolicyChosen" for v in entry.verdicts):
+            entry.verdicts.append(preflight.enhanced_chosen(entry.enhanced, entry.policy, self.wanted))
 
     def _keep_policy(self, entry, room):
         """Whether the VM stays on the wanted policy it has: an update keeps the place it holds, a

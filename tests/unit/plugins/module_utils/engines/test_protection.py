@@ -415,3 +415,96 @@ def test_the_vault_must_exist_and_be_in_the_vms_region(azure, monkeypatch):
     with pytest.raises(AzureBackupError) as err:
         run(azure, vm="rg-a/a", location="westeurope")
     assert err.value.code == "VaultLocationMismatch"
+
+
+# -- EnhancedPolicyRequired ---------------------------------------------------------------------------
+
+def secured_vm(name, security="TrustedLaunch", data_sku=None):
+    model = vm_model(name)
+    model.security_profile = NS(security_type=security)
+    if data_sku:
+        model.storage_profile.data_disks = [NS(lun=0, managed_disk=NS(storage_account_type=data_sku))]
+    return model
+
+
+@pytest.fixture
+def typed(azure, monkeypatch):
+    """Policies with their type: DefaultPolicy V1, EnhancedPolicy V2 (the vault also lists Other, V1)."""
+    types = {"DefaultPolicy": "V1", "EnhancedPolicy": "V2", "Other": "V1"}
+    azure.policies.update({"EnhancedPolicy": 0, "Other": 0})
+
+    def policy(name):
+        return {"name": name, "properties": {"backupManagementType": "AzureIaasVM", "policyType": types[name],
+                                             "protectedItemsCount": azure.policies[name]}}
+    azure.policy = policy
+    monkeypatch.setattr(policies, "vm_policies", lambda module, rg, vault: azure.log("LIST policies") or {
+        n.lower(): policy(n) for n in ("DefaultPolicy", "Other", "EnhancedPolicy")})
+    return azure
+
+
+def test_a_vm_needing_an_enhanced_policy_is_refused_before_any_write(typed):
+    typed.vms = {"tl": secured_vm("tl"), "ultra": secured_vm("ultra", None, "UltraSSD_LRS"), "plain": vm_model("plain")}
+    _fleet, rows = run(typed, vms=["rg-a/tl", "rg-a/ultra", "rg-a/plain"])
+    for name in ("tl", "ultra"):
+        assert rows[name]["error"]["code"] == "EnhancedPolicyRequired" and rows[name]["error"]["preflight"] is True
+        assert not rows[name]["changed"] and rows[name]["state"] == "absent"
+    assert "Trusted Launch" in rows["tl"]["error"]["message"]
+    assert "LUN 0 is Ultra Disk (UltraSSD_LRS)" in rows["ultra"]["error"]["message"]
+    assert typed.writes() == ["PUT plain ['policyId']"]
+    assert "LIST policies" not in typed.requests     # no enhanced_policy: nothing more is read
+
+
+def test_check_mode_predicts_the_refusal(typed):
+    typed.vms = {"tl": secured_vm("tl", "ConfidentialVM")}
+    _fleet, rows = run(typed, check_mode=True, vm="rg-a/tl")
+    assert rows["tl"]["error"]["code"] == "EnhancedPolicyRequired" and typed.writes() == []
+
+
+def test_an_enhanced_policy_of_the_task_takes_such_vms(typed):
+    typed.vms = {"tl": secured_vm("tl"), "a": vm_model("a"), "b": vm_model("b")}
+    typed.policies["EnhancedPolicy"] = 50      # less room than DefaultPolicy: the plain VMs go there
+    _fleet, rows = run(typed, vms=["rg-a/tl", "rg-a/a", "rg-a/b"], policy=None,
+                       policies=["DefaultPolicy", "EnhancedPolicy"])
+    assert rows["tl"]["policy"] == "EnhancedPolicy" and rows["tl"]["error"] is None
+    assert rows["a"]["policy"] == rows["b"]["policy"] == "DefaultPolicy"
+    assert not [v for v in rows["tl"]["verdicts"] if v["code"] == "EnhancedPolicyChosen"]
+
+
+def test_enhanced_policy_auto_picks_one_the_vault_lists_and_a_rerun_changes_nothing(typed):
+    typed.vms = {"tl": secured_vm("tl"), "plain": vm_model("plain")}
+    _fleet, rows = run(typed, vms=["rg-a/tl", "rg-a/plain"], enhanced_policy="auto")
+    assert rows["tl"]["policy"] == "EnhancedPolicy" and rows["plain"]["policy"] == "DefaultPolicy"
+    assert [v["code"] for v in rows["tl"]["verdicts"]] == ["EnhancedPolicyChosen"]
+    assert typed.requests.count("LIST policies") == 1
+    assert sorted(typed.writes()) == ["PUT plain ['policyId']", "PUT tl ['policyId']"]
+    typed.items["tl"]["properties"]["policyType"] = "V2"     # as Azure lists an item of an enhanced policy
+    typed.requests.clear()
+    fleet, rows = run(typed, vms=["rg-a/tl", "rg-a/plain"], enhanced_policy="auto")
+    assert typed.requests == ["GET vault", "GET policy DefaultPolicy", "LIST items"]
+    assert not any(e.changed for e in fleet.entries) and rows["tl"]["policy"] == "EnhancedPolicy"
+
+
+def test_enhanced_policy_auto_without_one_in_the_vault_is_the_verdict(typed, monkeypatch):
+    monkeypatch.setattr(policies, "vm_policies", lambda module, rg, vault: {"defaultpolicy": typed.policy("DefaultPolicy")})
+    typed.vms = {"tl": secured_vm("tl")}
+    _fleet, rows = run(typed, vm="rg-a/tl", enhanced_policy="auto")
+    assert rows["tl"]["error"]["code"] == "EnhancedPolicyRequired"
+    assert "lists no enhanced (V2) policy" in rows["tl"]["error"]["message"] and typed.writes() == []
+
+
+def test_a_named_enhanced_policy_must_be_one(typed):
+    typed.vms = {"tl": secured_vm("tl")}
+    _fleet, rows = run(typed, vm="rg-a/tl", enhanced_policy="EnhancedPolicy")
+    assert rows["tl"]["policy"] == "EnhancedPolicy" and "GET policy EnhancedPolicy" in typed.requests
+    typed.items.clear()
+    with pytest.raises(AzureBackupError) as err:
+        run(typed, vm="rg-a/tl", enhanced_policy="Other")
+    assert err.value.code == "InvalidParameters" and "Other" in err.value.message and typed.writes() == [
+        "PUT tl ['policyId']"]
+
+
+def test_a_protected_vm_keeps_its_standard_policy_when_only_its_disks_change(typed):
+    typed.vms = {"tl": secured_vm("tl")}
+    typed.items = {"tl": item("tl")}
+    _fleet, rows = run(typed, vm="rg-a/tl", include_disk_luns=[0])
+    assert rows["tl"]["error"] is None and rows["tl"]["actions"] == ["update"] and rows["tl"]["policy"] == "DefaultPolicy"
