@@ -152,3 +152,35 @@ def test_disabling_soft_delete_is_guarded(emulator, tmp_path):
     emulator.clear_log()
     run = playbook("rs_vault.yml", extra_vars=off)
     assert run.rc == 0 and not run.task(TASK)["changed"] and writes(emulator) == []
+
+
+def test_moving_a_vm_to_a_shorter_policy_is_guarded(emulator, tmp_path):
+    """vm_protection moving a VM to a policy that keeps its points shorter (Azure's "modify protection"
+    with reduced retention) needs access on the guard: one clear failure, the VM kept on its policy
+    without it; done with it."""
+    def playbook(name, **kw):
+        return run_playbook(emulator, name, tmp_path, **kw)
+    gid = make_guard(emulator, "guard-modify")
+    vault = {"name": VAULT, "resource_group": RG, "location": "westeurope"}
+    assert playbook("rs_vault.yml", extra_vars=vault).rc == 0
+    emulator.protect_vm(RG, VAULT, RG, VM)          # DefaultPolicy: 30 daily points, 2 instant-restore days
+    short = {"vault_name": VAULT, "resource_group": RG, "name": "pol-short", "schedule_run_frequency": "Daily",
+             "schedule_run_time": "02:00", "instant_rp_retention_range_in_days": 1,
+             "retention_policy": {"daily_schedule": {"count": 7}}}
+    assert playbook("backup_policy.yml", extra_vars=short).rc == 0
+    assert playbook("rs_vault_guard.yml", extra_vars=dict(vault, resource_guard=gid)).rc == 0
+    move = {"vault_name": VAULT, "resource_group": RG, "vm": {"name": VM, "resource_group": RG}, "policy": "pol-short"}
+
+    run = playbook("vm_protection.yml", extra_vars=move)
+    assert run.rc != 0
+    assert gid in run.stdout and "modify protection" in run.stdout and "Backup MUA Operator" in run.stdout
+    assert "Traceback" not in run.stdout
+    items = [i for i in emulator.admin("GET", "state")["items"].values() if i["vm_id"].lower().endswith("/" + VM)]
+    assert items[0]["policy"] == "DefaultPolicy", items[0]
+
+    roles(emulator, gid, "POST")
+    run = playbook("vm_protection.yml", extra_vars=move)
+    assert run.rc == 0 and run.task(TASK)["changed"], run.stdout
+    emulator.clear_log()
+    run = playbook("vm_protection.yml", extra_vars=move)
+    assert run.rc == 0 and not run.task(TASK)["changed"] and writes(emulator) == []

@@ -23,7 +23,7 @@ from ..core import waiting
 from ..core.batch import run_batch
 from ..core.errors import AzureBackupError, listed as listed_names
 from ..core.transform import as_dict
-from ..resources import locations, locks, policies, protection, vaults, vms
+from ..resources import locations, locks, policies, protection, resource_guards, vaults, vms
 from . import preflight, protection_info
 
 # Azure's documented limit: "there's a limit of 100 VMs that can be associated to the same
@@ -434,6 +434,8 @@ class FleetRun:
         disks = self._wanted_disks()
         if disks is not None:
             props["extendedProperties"] = {"diskExclusionProperties": disks}
+        if entry.actions[-1] == "update":      # another policy: critical under MUA when it keeps points shorter
+            resource_guards.add_requests(self.module, self.rg, self.vault_name, "modify protection", props)
         return props
 
     def _put_all(self, entries, properties, action, wait):
@@ -445,7 +447,9 @@ class FleetRun:
         for outcome in started:
             entry = outcome.item
             if outcome.error is not None:
-                entry.fail(outcome.error.code or "AzureError", outcome.error.full_message())
+                error = resource_guards.refused(outcome.error, self.rg, self.vault_name, "modify protection",
+                                                self.module) if entry.actions[-1] == "update" else outcome.error
+                entry.fail(error.code or "AzureError", error.full_message())
                 continue
             entry.writes += 1
             if not wait:
