@@ -15,8 +15,8 @@ description:
     O(use_secondary_region=true), in its paired region (cross-region restore).
   - Every precondition is checked before the one write (the restore request), each with one clear
     message - recovery point not found or expired, archive-only point, encrypted VM whose Key Vault is
-    missing, not readable or does not let Azure Backup read its keys and secrets, target resource group, virtual network or storage account missing or in another
-    region, subnet missing, storage account of the wrong kind, VM name taken, cross-region restore off,
+    missing, not readable or does not let Azure Backup read its keys and secrets, target resource group,
+    virtual network or storage account missing or in another region, subnet missing, storage account of the wrong kind, VM name taken, cross-region restore off,
     V(replace_disks) without O(allow_replace) or while a backup of the VM runs.
   - Idempotent - a restore job of the same VM, recovery point and target that runs or completed is
     returned (C(changed=false)) instead of starting another; a failed one is started again.

@@ -252,12 +252,12 @@ def encrypted_points(kek=True):
 def key_vault(azure, monkeypatch):
     """The encrypted VM's Key Vault: an owner's access policy, and Backup's while ``granted``."""
     azure["points"] = encrypted_points()
-    state = {"granted": True, "rbac": False, "error": None}
+    state = {"granted": True, "rbac": False, "errors": []}
 
     def get(m, kv_id):
         azure["calls"].append("keyvault")
-        if state["error"]:
-            raise state["error"]
+        for error in state["errors"]:
+            raise error
         policies = [{"objectId": "owner", "permissions": {"keys": ["all"], "secrets": ["all"]}}]
         if state["granted"]:
             policies.append({"objectId": BMS, "permissions": {"keys": ["get", "list", "backup"],
@@ -293,11 +293,11 @@ def test_an_encrypted_vm_whose_vault_grants_backup_passes_without_a_warning(azur
 
 
 def test_a_missing_or_unreadable_vault_is_one_message(azure, key_vault):
-    key_vault["error"] = AzureBackupError("gone", code="ResourceNotFound", status=404)
+    key_vault["errors"] = [AzureBackupError("gone", code="ResourceNotFound", status=404)]
     err = failure_kv()
     assert err.code == "ResourceNotFound" and "does not exist" in err.message and "az keyvault recover" in \
         err.remediation
-    key_vault["error"] = AzureBackupError("no", code="AuthorizationFailed", status=403)
+    key_vault["errors"] = [AzureBackupError("no", code="AuthorizationFailed", status=403)]
     err = failure_kv()
     assert err.code == "AuthorizationFailed" and "may not read Key Vault" in err.message
 
