@@ -86,9 +86,9 @@ def list_vaults(ctx, sub, rg):
     return Response(200, page(items, ctx.request, ctx.base_url, ctx.emu.page_size))
 
 
-@arm("GET", KV + "/<name>")
-def get_vault(ctx, sub, rg, name):
-    vm = get_key_vault_vm(ctx.store, sub, rg, name)
+@arm("GET", KV + "/<keyvault>")
+def get_vault(ctx, sub, rg, keyvault):
+    vm = get_key_vault_vm(ctx.store, sub, rg, keyvault)
     if vm is None:
-        raise not_found(KV_TYPE, name, rg)
+        raise not_found(KV_TYPE, keyvault, rg)
     return Response(200, vault_body(ctx, vm))
