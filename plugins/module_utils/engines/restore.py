@@ -7,7 +7,8 @@
 restore before the one write (the restore POST), find a restore already started for the same point
 and target, trigger, and wait through the vault's job list (resources/jobs.py Waiter).
 
-Reads of a restore: the vault, the VM's recovery points (one list), the target resource group, the
+Reads of a restore: the vault, the VM's recovery points (one list), an encrypted VM's Key Vaults (one GET
+each, resources/key_vaults.py), the target resource group, the
 target VM name (new_vm) or the VM (replace_disks), the virtual network (new_vm), the staging storage
 account, the vault's Restore jobs since the recovery point (one filtered list, then a GET of at most
 MATCH_GETS of this VM's jobs for their property bag, which lists leave out), and for replace_disks
