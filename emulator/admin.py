@@ -11,7 +11,8 @@ import json
 from .arm import iso
 from .handlers.common import vm_id
 from .model import AGENT_VERSION
-from .queries import child_key, get_vm, res_key, rg_key, vm_key
+from .queries import (BACKUP_MANAGEMENT_SERVICE_APP_ID, backup_service_object_id, child_key, get_vm, res_key,
+                      rg_key, vm_key)
 from .routing import admin
 from .seed import SeedError, apply_seed, seed_location, vm_from_spec
 
@@ -187,8 +188,13 @@ def settings(emu, request):
             if not isinstance(body["page_size"], int) or body["page_size"] < 1:
                 raise AdminError(400, "page_size must be a positive integer")
             emu.page_size = body["page_size"]
+    tenant = emu.identity.tenant_id
     return 200, {"token_lifetime": emu.identity.token_lifetime(), "page_size": emu.page_size,
-                 "time_scale": emu.clock.time_scale}
+                 "time_scale": emu.clock.time_scale,
+                 # the Backup Management Service's principal in the tenant: the access policy
+                 # keyvault-access adds or removes names this object id (handlers/keyvault.py)
+                 "backup_management_service": {"app_id": BACKUP_MANAGEMENT_SERVICE_APP_ID,
+                                               "object_id": backup_service_object_id(tenant)}}
 
 
 @admin("PUT", A + "/vms")

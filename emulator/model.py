@@ -14,8 +14,8 @@ from datetime import timedelta
 
 from . import regions
 from .arm import ArmError, iso, parse_iso
-from .queries import (RESOURCE_KINDS, container_name, in_group, item_key, job_key, locks_of, op_key, policy_key,
-                      res_key, rg_key,
+from .queries import (RESOURCE_KINDS, container_name, in_group, item_key, job_key, key_vault_of, locks_of, op_key,
+                      policy_key, res_key, rg_key,
                       vault_key, vm_key)
 
 # -- jobs and operations ------------------------------------------------------------------
@@ -320,6 +320,8 @@ def add_recovery_point(item, vm, rp_time, when, expiry, size_mb, kind, instant_d
         **({"vm_size": vm.get("size"), "os_type": vm.get("os"),
             "storage_type": source_storage_type(vm), "zones": vm.get("zones") or [],
             "encrypted": bool(vm.get("encrypted")),
+            # where its keys and secrets were (the point's keyAndSecret; handlers/backups.py)
+            "key_vault": key_vault_of(vm) if vm.get("encrypted") else None,
             "disks": disks_at_backup(vm)} if vm else {})})
     item["last_recovery_point"] = rp_time
     item.setdefault("oldest_recovery_point", rp_time)

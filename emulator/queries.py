@@ -152,6 +152,52 @@ def in_group(store, kind, sub, rg=None):
     return sorted(docs, key=lambda d: (d["rg"].lower(), d["name"].lower()))
 
 
+# -- Key Vaults of encrypted VMs (Azure Disk Encryption) ------------------------------------
+#
+# The emulator keeps no Key Vault document of its own: an encrypted VM's keys and secrets are in
+# the vault "<vm>-kv" of the VM's resource group, which exists while the VM does (handlers/
+# keyvault.py serves it). Whether the Backup Management Service has its access policy there is
+# the VM document's "key_vault_access" flag (admin keyvault-access sets it), so that a backup's
+# failure, a restore's refusal and the vault's access policies always agree.
+
+# The Backup Management Service's application id, the same in every tenant (Learn,
+# "Back up and restore Azure VMs with PowerShell": Set-AzKeyVaultAccessPolicy
+# -ServicePrincipalName 262044b1-e2ce-469f-a196-69ab7ada62d3). Its service principal's object id
+# differs per tenant; the emulator's tenant derives one from its tenant id (no source: Entra's
+# ids are random).
+BACKUP_MANAGEMENT_SERVICE_APP_ID = "262044b1-e2ce-469f-a196-69ab7ada62d3"
+
+
+def backup_service_object_id(tenant_id):
+    import uuid
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "backup-management-service/%s" % (tenant_id or "").lower()))
+
+
+def key_vault_of(vm):
+    """The Key Vault of an encrypted VM document: its name, id, URI and the BEK secret's and KEK
+    key's URLs (compute.py's encryptionSettings and the recovery points' keyAndSecret name them)."""
+    import uuid
+    name = "%s-kv" % vm["name"]
+    uri = "https://%s.vault.azure.net/" % name
+    version = uuid.uuid5(uuid.NAMESPACE_URL, vm["name"]).hex
+    return {"name": name, "uri": uri,
+            "id": "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.KeyVault/vaults/%s" % (
+                vm["sub"], vm["rg"], name),
+            "secret_url": "%ssecrets/bek/%s" % (uri, version),
+            "key_url": "%skeys/kek/%s" % (uri, version)}
+
+
+def key_vault_vms(store, sub, rg=None):
+    """The encrypted VMs of a subscription (or group) whose Key Vault exists, sorted by vault."""
+    return [vm for vm in in_group(store, "vms", sub, rg) if vm.get("encrypted")]
+
+
+def get_key_vault_vm(store, sub, rg, name):
+    """The encrypted VM whose Key Vault is ``name`` in ``rg``, or None."""
+    return next((vm for vm in key_vault_vms(store, sub, rg)
+                 if key_vault_of(vm)["name"].lower() == name.lower()), None)
+
+
 def parse_id(resource_id):
     """An ARM resource id's parts, case-insensitively: dict(sub, rg, provider, type, name,
     child_type, child_name) (missing parts None), or None for something that is not an ARM id.

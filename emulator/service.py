@@ -27,12 +27,12 @@ from .proxy import SERVICES
 from .routing import Router
 from .store import Store
 
-from .handlers import (backups, compute, crr, discovery, jobs, locks, network, policies,
+from .handlers import (backups, compute, crr, discovery, jobs, keyvault, locks, network, policies,
                        protecteditems, resourceguard, resources, restores, storage, vaultconfig, vaults)
 
 # One handler module per ARM area: importing it registers its routes (routing.arm); its
 # register_events, where it has one, registers its scheduler events on each Emulator.
-HANDLERS = (backups, compute, crr, discovery, jobs, locks, network, policies, protecteditems,
+HANDLERS = (backups, compute, crr, discovery, jobs, keyvault, locks, network, policies, protecteditems,
             resourceguard, resources, restores, storage, vaultconfig, vaults)
 
 LOG_LIMIT = 500000
@@ -449,7 +449,7 @@ def _not_found(path, api_version):
             namespace = rest[0]
             known = ("microsoft.recoveryservices", "microsoft.compute", "microsoft.resources",
                      "microsoft.authorization", "microsoft.network", "microsoft.storage",
-                     "microsoft.classicstorage")
+                     "microsoft.classicstorage", "microsoft.keyvault")
             if namespace.lower() not in known:
                 return gateway_error(404, "InvalidResourceNamespace",
                                      "The resource namespace '%s' is invalid." % namespace)

@@ -6,13 +6,14 @@ in progress, or the per-day on-demand limit.  A completed backup adds a recovery
 moves an IRPending item to Protected and installs the VM's backup extension.
 """
 
+import base64
 import hashlib
 from datetime import timedelta
 
 from .. import model
 from ..arm import ArmError, Response, iso, load_json_body, obj, page, parse_iso
-from ..queries import (agent_state, get_policy, job_key, jobs_of_vault, live_points, locks_of,
-                       rg_key, rp_tiers, vm_of_item)
+from ..queries import (agent_state, get_policy, job_key, jobs_of_vault, key_vault_of, live_points,
+                       locks_of, rg_key, rp_tiers, vm_of_item)
 from ..routing import arm
 from .common import P, item_path, op_headers, require_item
 
@@ -253,6 +254,24 @@ def _rp_body(base, rp, vm=None, now=None, secondary=False):
     return body
 
 
+def _key_and_secret(rp, vm):
+    """An encrypted VM's point names its BEK secret and KEK key and their Key Vault (spec
+    IaasVMRecoveryPoint.keyAndSecret, KeyAndSecretDetails: kekDetails, bekDetails,
+    encryptionMechanism). No recording holds an encrypted VM's point: the field order follows the
+    spec, the backup data are opaque base64 of the emulator's making, and encryptionMechanism is
+    SinglePass (Azure Disk Encryption without its Azure AD app, the one compute.py describes)."""
+    if not rp.get("encrypted"):
+        return {}
+    kv = rp.get("key_vault") or (key_vault_of(vm) if vm else None)
+    if kv is None:
+        return {}
+    blob = base64.b64encode(hashlib.sha256(kv["id"].lower().encode()).digest()).decode()
+    return {"keyAndSecret": {
+        "kekDetails": {"keyUrl": kv["key_url"], "keyVaultId": kv["id"], "keyBackupData": blob},
+        "bekDetails": {"secretUrl": kv["secret_url"], "secretVaultId": kv["id"], "secretData": blob},
+        "encryptionMechanism": "SinglePass"}}
+
+
 def _primary_rp_body(base, rp, vm):
     return {"id": base + rp["id"], "name": rp["id"],
             "type": "Microsoft.RecoveryServices/vaults/backupFabrics/protectionContainers/"
@@ -261,7 +280,9 @@ def _primary_rp_body(base, rp, vm):
                            "recoveryPointTime": rp["time"],
                            "recoveryPointAdditionalInfo": "",
                            "sourceVMStorageType": rp.get("storage_type") or source_storage_type(vm),
-                           "isSourceVMEncrypted": False, "isInstantIlrSessionActive": False,
+                           "isSourceVMEncrypted": bool(rp.get("encrypted")),
+                           **_key_and_secret(rp, vm),
+                           "isInstantIlrSessionActive": False,
                            "recoveryPointTierDetails": [{"type": "InstantRP", "status": "Valid"},
                                                         {"type": "HardenedRP", "status": "Valid"}],
                            "isManagedVirtualMachine": True,

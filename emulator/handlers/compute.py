@@ -4,7 +4,8 @@ import uuid
 
 from ..arm import ArmError, Response, gateway_error, iso, load_json_body, obj, page
 from ..model import AGENT_VERSION, SECURITY_TYPES, data_disk_sku, new_arm_op, new_vm, remove_vm, resource_id
-from ..queries import agent_state, arm_op_running, get_arm_op, get_disk, get_vm, res_key, vm_key
+from ..queries import (agent_state, arm_op_running, get_arm_op, get_disk, get_vm, key_vault_of, res_key,
+                       vm_key)
 from ..routing import arm
 from .common import (list_answer, norm_location, not_found, require_resource, require_type_location,
                      tags_of, vm_id)
@@ -71,12 +72,13 @@ def vm_body(doc, instance_view=False, now=None):
                     disk_id=(doc.get("os_disk") or {}).get("id"))
     os_disk = {"osType": doc["os"], **os_disk}
     if doc.get("encrypted"):
-        kv = "/subscriptions/%s/resourceGroups/%s/providers/Microsoft.KeyVault/vaults/%s-kv" % (
-            sub, rg, name)
+        # Azure Disk Encryption with a key encryption key: the BEK secret wrapped by the KEK, both
+        # in the VM's Key Vault (queries.key_vault_of; handlers/keyvault.py serves the vault)
+        kv = key_vault_of(doc)
         os_disk["encryptionSettings"] = {
             "enabled": True,
-            "diskEncryptionKey": {"secretUrl": "https://%s-kv.vault.azure.net/secrets/bek/%s" % (
-                name, uuid.uuid5(uuid.NAMESPACE_URL, name).hex), "sourceVault": {"id": kv}}}
+            "diskEncryptionKey": {"secretUrl": kv["secret_url"], "sourceVault": {"id": kv["id"]}},
+            "keyEncryptionKey": {"keyUrl": kv["key_url"], "sourceVault": {"id": kv["id"]}}}
     storage = {"osDisk": os_disk,
                "dataDisks": [_disk(doc, data_disk_name(doc, d), d.get("size_gb", 128),
                                    lun=d["lun"], disk_id=d.get("id"), sku=data_disk_sku(doc, d))

@@ -74,6 +74,10 @@ class Running:
         from azure.mgmt.storage import StorageManagementClient
         return StorageManagementClient(**self._kwargs(credential), **kw)
 
+    def keyvault(self, credential=None, **kw):
+        from azure.mgmt.keyvault import KeyVaultManagementClient
+        return KeyVaultManagementClient(**self._kwargs(credential), **kw)
+
     def token(self, principal=None):
         return self.credential(principal).get_token(self.endpoint + "/.default").token
 

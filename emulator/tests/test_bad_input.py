@@ -180,9 +180,11 @@ class Env:
         assert self.request("PUT", self.rg(gone), api="2021-04-01",
                             json_body={"location": "westeurope"}).status_code == 201
         ops["rgdelete"] = op_of(self.request("DELETE", self.rg(gone), api="2021-04-01").headers["Location"])
+        # an encrypted VM, whose Key Vault (vm-kv-kv) the Key Vault routes serve
+        self.emu.admin("POST", "vms", json={"resource_group": rg, "name": "vm-kv", "encrypted": True})
         self.advance(120)
         return {"vnet": "vnet-fuzz", "subnet": "default", "nic": "nic-fuzz", "pip": "pip-fuzz",
-                "disk": "disk-fuzz", "account": account, "resource_ops": ops}
+                "disk": "disk-fuzz", "account": account, "keyvault": "vm-kv-kv", "resource_ops": ops}
 
     def protect(self, vm, vault=None, rg=None):
         resp = self.request("PUT", self.item(vm, vault, rg), json_body={"properties": {

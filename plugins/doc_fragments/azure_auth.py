@@ -92,6 +92,7 @@ requirements:
   - azure-mgmt-compute
   - azure-mgmt-network
   - azure-mgmt-storage
+  - azure-mgmt-keyvault
 notes:
   - Set the authentication options once for every module of the collection with
     C(module_defaults) and C(group/backupops.azure.all).
@@ -196,6 +197,7 @@ requirements:
   - azure-mgmt-compute
   - azure-mgmt-network
   - azure-mgmt-storage
+  - azure-mgmt-keyvault
 notes:
   - The principal needs Reader on the subscription (VMs, vaults and their protected items).
 """

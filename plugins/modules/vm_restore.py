@@ -15,8 +15,8 @@ description:
     O(use_secondary_region=true), in its paired region (cross-region restore).
   - Every precondition is checked before the one write (the restore request), each with one clear
     message - recovery point not found or expired, archive-only point, encrypted VM whose Key Vault is
-    not readable, target resource group, virtual network or storage account missing or in another
-    region, subnet missing, storage account of the wrong kind, VM name taken, cross-region restore off,
+    missing, not readable or does not let Azure Backup read its keys and secrets, target resource group,
+    virtual network or storage account missing or in another region, subnet missing, storage account of the wrong kind, VM name taken, cross-region restore off,
     V(replace_disks) without O(allow_replace) or while a backup of the VM runs.
   - Idempotent - a restore job of the same VM, recovery point and target that runs or completed is
     returned (C(changed=false)) instead of starting another; a failed one is started again.
@@ -78,6 +78,18 @@ options:
     description: Restore in the vault's paired region (cross-region restore must be enabled on the vault).
     type: bool
     default: false
+  backup_management_service_object_id:
+    description:
+      - The object id of the Backup Management Service's service principal in your tenant (application id
+        C(262044b1-e2ce-469f-a196-69ab7ada62d3); C(az ad sp show --id 262044b1-e2ce-469f-a196-69ab7ada62d3 --query id -o tsv)).
+      - For an encrypted VM (Azure Disk Encryption), its Key Vault's access policies are checked for this
+        principal's get and list on the secrets (and on the keys, with a key encryption key) before the restore,
+        which is refused with C(UserErrorKeyvaultPermissionsNotConfigured) when they are missing.
+      - Without it the check refuses only a vault whose access policies grant get and list to no principal at all,
+        and warns otherwise - access policies name principals by object id, and only Microsoft Graph maps the
+        application to it. A vault with Azure RBAC authorization is never refused here (its role assignments
+        are not read) - the task warns which role the service needs.
+    type: str
   wait:
     description: Wait for the restore job to end, and fail when it fails.
     type: bool
@@ -217,6 +229,7 @@ def main():
         "public_ip": {"type": "bool", "default": False},
         "allow_replace": {"type": "bool", "default": False},
         "use_secondary_region": {"type": "bool", "default": False},
+        "backup_management_service_object_id": {"type": "str"},
         "wait": {"type": "bool", "default": True},
         "wait_timeout": {"type": "int", "default": 7200},
     }

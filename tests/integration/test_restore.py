@@ -270,10 +270,21 @@ REFUSED = [
     (dict(DISKS, staging_storage_account=RG + "/stblobweu1"), "StorageAccountKindNotSupported", "BlobStorage"),
     (dict(CRR, vault_name=NEU_VAULT, resource_group=NEU_RG), "CrossRegionRestoreNotEnabled", "backup_redundancy"),
     (dict(DISKS, vm=WEB2), "RecoveryPointInArchive", "Rehydrate"),
-    # Azure's own refusal (the emulator's recovery points do not say the VM is encrypted, so the
-    # module's Key Vault check before the POST cannot run: the refused POST is its only request)
-    (dict(DISKS, vm=SQL), "UserErrorKeyvaultPermissionsNotConfigured", "key vault"),
+    # encrypted, and its Key Vault has no access policy of the Backup Management Service (the test
+    # fills in its object id): refused before the POST
+    (dict(DISKS, vm=SQL, backup_management_service_object_id=None), "UserErrorKeyvaultPermissionsNotConfigured",
+     "az keyvault set-policy --name erp-sql-01-kv --spn 262044b1-e2ce-469f-a196-69ab7ada62d3"),
 ]
+
+
+def _bms(emulator):
+    """The object id of the Backup Management Service's principal in the emulator's tenant."""
+    return emulator.admin("GET", "settings")["backup_management_service"]["object_id"]
+
+
+def _with_bms(emulator, call):
+    return dict(call, backup_management_service_object_id=_bms(emulator)) \
+        if "backup_management_service_object_id" in call else call
 
 
 def _refused(result, code, hint):
@@ -290,7 +301,7 @@ def test_every_bad_input_is_one_message_and_writes_nothing(slow_emulator, tmp_pa
                                            {"properties": {"objectType": "IaasVMBackupRequest"}})
     emulator.admin("POST", "vms/rg-erp-weu/erp-sql-01/keyvault-access", json={"granted": False})
     emulator.clear_log()
-    run = play(emulator, tmp_path, [refused[0] for refused in REFUSED], lists=[
+    run = play(emulator, tmp_path, [_with_bms(emulator, refused[0]) for refused in REFUSED], lists=[
         {"vm": WEB1, "vault_name": NEU_VAULT, "resource_group": NEU_RG, "use_secondary_region": True},
         {"vm": WEB1, "after": "2030-01-02", "before": "2030-01-01"}])
     assert run.rc == 0
@@ -299,9 +310,7 @@ def test_every_bad_input_is_one_message_and_writes_nothing(slow_emulator, tmp_pa
     info = results(run, "Recovery points")
     _refused(info[0], "CrossRegionRestoreNotEnabled", "backup_redundancy")
     _refused(info[1], "InvalidParameters", "later than")
-    writes = emulator.writes()
-    assert [(w["method"], w["path"].rsplit("/", 1)[1], w["status"]) for w in writes] == [("POST", "restore", 400)]
-    assert "erp-sql-01" in writes[0]["path"]
+    assert emulator.writes() == []
     # the older point of shop-web-01 once its retention ended
     emulator.admin("POST", "clock", json={"advance": 31 * 86400})
     emulator.clear_log()
@@ -309,3 +318,29 @@ def test_every_bad_input_is_one_message_and_writes_nothing(slow_emulator, tmp_pa
     run = play(emulator, tmp_path, [dict(DISKS, recovery_point=old)])
     _refused(results(run)[0], "RecoveryPointNotFound", "retention ended")
     assert emulator.writes() == []
+
+
+def test_encrypted_vm_restores_once_backup_may_read_its_key_vault(emulator, tmp_path):
+    """erp-sql-01 is encrypted (Azure Disk Encryption): its points name the KEK and BEK in its Key Vault.
+    Without the Backup Management Service's access policy there, check mode and the real run refuse
+    with Azure's code before the POST (0 writes); without the service's object id the module cannot
+    tell whose the vault's policies are, warns, and Azure's own refusal of the POST is the answer
+    (defence in depth, as Azure does); once access is granted the restore goes through."""
+    emulator.admin("POST", "vms/rg-erp-weu/erp-sql-01/keyvault-access", json={"granted": False})
+    call = dict(DISKS, vm=SQL, backup_management_service_object_id=_bms(emulator))
+    emulator.clear_log()
+    run = play(emulator, tmp_path, [call], predict=True)
+    for task in ("Predicted", "Restores"):
+        _refused(results(run, task)[0], "UserErrorKeyvaultPermissionsNotConfigured", "get and list on the keys")
+    assert emulator.writes() == []
+    run = play(emulator, tmp_path, [dict(DISKS, vm=SQL)])
+    result = results(run)[0]
+    _refused(result, "UserErrorKeyvaultPermissionsNotConfigured", "key vault")
+    # a failed loop item keeps no warnings in its result: ansible-playbook prints them
+    assert "without backup_management_service_object_id nothing shows" in " ".join(run.stderr.split()), run.stderr
+    assert [(w["method"], w["path"].rsplit("/", 1)[1], w["status"]) for w in emulator.writes()] == [
+        ("POST", "restore", 400)]
+    emulator.admin("POST", "vms/rg-erp-weu/erp-sql-01/keyvault-access", json={"granted": True})
+    emulator.clear_log()
+    result = walk(emulator, tmp_path, call)
+    assert result["recovery_point"]["name"] and result["target"]["disks"]

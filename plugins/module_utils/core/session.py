@@ -48,6 +48,8 @@ CLIENTS = {
     # restores: the target virtual network and subnet, the staging storage account
     "network": ("azure.mgmt.network", "NetworkManagementClient", "azure-mgmt-network"),
     "storage": ("azure.mgmt.storage", "StorageManagementClient", "azure-mgmt-storage"),
+    # restores of encrypted VMs: the Key Vault of their keys and secrets, and its access policies
+    "keyvault": ("azure.mgmt.keyvault", "KeyVaultManagementClient", "azure-mgmt-keyvault"),
 }
 
 # Every request of every client goes through pacing.py (in azure-core's RetryPolicy's place):

@@ -7,7 +7,8 @@
 restore before the one write (the restore POST), find a restore already started for the same point
 and target, trigger, and wait through the vault's job list (resources/jobs.py Waiter).
 
-Reads of a restore: the vault, the VM's recovery points (one list), the target resource group, the
+Reads of a restore: the vault, the VM's recovery points (one list), an encrypted VM's Key Vaults (one GET
+each, resources/key_vaults.py), the target resource group, the
 target VM name (new_vm) or the VM (replace_disks), the virtual network (new_vm), the staging storage
 account, the vault's Restore jobs since the recovery point (one filtered list, then a GET of at most
 MATCH_GETS of this VM's jobs for their property bag, which lists leave out), and for replace_disks
@@ -21,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from ..core import waiting
 from ..core.errors import AzureBackupError
 from ..core.transform import iso_utc, parse_time
-from ..resources import jobs, locations, recovery_points, restores, vaults, vms
+from ..resources import jobs, key_vaults, locations, recovery_points, restores, vaults, vms
 from . import backup
 
 MATCH_GETS = 5          # this VM's newest restore jobs read for their details when looking for ours
@@ -172,15 +173,68 @@ def check_point(module, point, plan):
                                "High: up to 15 hours) -n %s, or choose a point in the snapshot or vault-standard tier "
                                "(recovery_point_info tier: vault_standard)." % point["name"])
     if recovery_points.encrypted(point):
-        for kv_id in recovery_points.key_vault_ids(point):
-            status = restores.key_vault_status(module, kv_id)
-            if status in (401, 403, 404):
-                raise _bad("VM %s is encrypted (Azure Disk Encryption) and Key Vault %s, which holds its keys, is "
-                           "not readable (HTTP %s)." % (label, kv_id, status),
-                           code="UserErrorKeyvaultPermissionsNotConfigured",
-                           remediation="Give the principal read access (Key Vault Reader, and get/list on keys and "
-                                       "secrets) and the Backup Management Service get/list/backup permissions on "
-                                       "the Key Vault, then retry.")
+        check_key_vaults(module, point, plan)
+
+
+def check_key_vaults(module, point, plan):
+    """An encrypted VM's point (Azure Disk Encryption): each Key Vault of its keys and secrets readable by the
+    caller, and letting the Backup Management Service read them (Azure refuses the restore otherwise:
+    UserErrorKeyvaultPermissionsNotConfigured, which the restore POST still answers if the check missed)."""
+    label = plan.ref.label
+    needs = recovery_points.key_vault_needs(point)
+    if not needs:
+        module.warn("Recovery point %s of encrypted VM %s names no Key Vault (no keyAndSecret details), so the "
+                    "Backup Management Service's access to it was not checked before the restore." % (
+                        point["name"], label))
+    bms_id = plan.p.get("backup_management_service_object_id")
+    for kv_id in sorted(needs):
+        kv_name = kv_id.rstrip("/").rsplit("/", 1)[-1]
+        what = "keys and secrets" if needs[kv_id] else "secrets"
+        try:
+            vault = key_vaults.get_key_vault(module, kv_id)
+        except AzureBackupError as err:
+            if err.status == 404:
+                raise _bad("VM %s is encrypted (Azure Disk Encryption) and Key Vault %s, which holds the %s of "
+                           "recovery point %s, does not exist (%s)." % (label, kv_id, what, point["name"], err.code),
+                           code=err.code or "ResourceNotFound",
+                           remediation="Recover the deleted vault (az keyvault recover --name %s) or restore the "
+                                       "point's keys and secrets into a Key Vault first (Learn: \"Restore Key Vault "
+                                       "key and secret for encrypted VMs using Azure Backup\"), then retry." % kv_name)
+            if err.status in (401, 403):
+                raise _bad("VM %s is encrypted (Azure Disk Encryption) and the principal running this task may not "
+                           "read Key Vault %s, which holds its %s (%s)." % (label, kv_id, what, err.code),
+                           code=err.code or "AuthorizationFailed",
+                           remediation="Give the principal Reader (Microsoft.KeyVault/vaults/read) on Key Vault %s, "
+                                       "then retry." % kv_name)
+            raise
+        verdict, detail = key_vaults.backup_access(vault, needs[kv_id], bms_id)
+        if verdict == "missing":
+            raise _bad("VM %s is encrypted (Azure Disk Encryption) and Key Vault %s does not let Azure Backup read "
+                       "the %s the restored disks need: %s." % (label, kv_name, what, detail),
+                       code="UserErrorKeyvaultPermissionsNotConfigured",
+                       remediation=key_vault_remediation(kv_name, needs[kv_id]))
+        if verdict == "rbac":
+            module.warn("Key Vault %s of encrypted VM %s uses Azure RBAC authorization, whose role assignments are "
+                        "not read here: the Backup Management Service (application %s) needs the %s role on it (or a "
+                        "custom role with keys/read, keys/backup/action, secrets/getSecret/action and "
+                        "secrets/backup/action), or Azure refuses the restore with "
+                        "UserErrorKeyvaultPermissionsNotConfigured." % (
+                            kv_name, label, key_vaults.BACKUP_MANAGEMENT_SERVICE_APP_ID, key_vaults.RBAC_ROLE))
+        elif verdict == "unknown":
+            module.warn("Key Vault %s of encrypted VM %s has access policies granting get and list on its %s, but "
+                        "without backup_management_service_object_id nothing shows whether one of them is the "
+                        "Backup Management Service's; Azure refuses the restore with "
+                        "UserErrorKeyvaultPermissionsNotConfigured if not (%s)." % (
+                            kv_name, label, what, key_vault_remediation(kv_name, needs[kv_id])))
+
+
+def key_vault_remediation(kv_name, needs_keys):
+    return ("Give the Backup Management Service (application %s) get and list on the %s of Key Vault %s: az keyvault "
+            "set-policy --name %s --spn %s%s --secret-permissions get list backup (or the portal's Key Vault > Access "
+            "policies > template \"Azure Backup\"), then retry." % (
+                key_vaults.BACKUP_MANAGEMENT_SERVICE_APP_ID, "keys and secrets" if needs_keys else "secrets", kv_name,
+                kv_name, key_vaults.BACKUP_MANAGEMENT_SERVICE_APP_ID,
+                " --key-permissions get list backup" if needs_keys else ""))
 
 
 def check_targets(module, plan, region):

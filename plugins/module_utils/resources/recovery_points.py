@@ -123,11 +123,19 @@ def encrypted(point):
     return bool(props(point).get("isSourceVMEncrypted"))
 
 
-def key_vault_ids(point):
-    """The Key Vaults of an encrypted VM's keys and secrets (the point's keyAndSecret details)."""
+def key_vault_needs(point):
+    """{Key Vault id: whether Azure Backup reads keys there too} of an encrypted VM's point (its keyAndSecret:
+    the BEK secret's vault always, the KEK key's vault when a key encryption key wraps the BEK)."""
     details = props(point).get("keyAndSecret") or {}
-    ids = [(details.get("kekDetails") or {}).get("keyVaultId"), (details.get("bekDetails") or {}).get("secretVaultId")]
-    return sorted({i for i in ids if i})
+    needs = {}
+    secret_vault = (details.get("bekDetails") or {}).get("secretVaultId")
+    key_vault = (details.get("kekDetails") or {}).get("keyVaultId")
+    if secret_vault:
+        needs[secret_vault] = False
+    if key_vault:
+        match = next((k for k in needs if k.lower() == key_vault.lower()), key_vault)
+        needs[match] = True
+    return needs
 
 
 def point_facts(point, now=None):

@@ -156,14 +156,6 @@ def get_storage_account(module, resource_group, name):
                             client.storage_accounts.get_properties, resource_group, name)
 
 
-KEY_VAULT_API = "2022-07-01"
-
-
-def key_vault_status(module, key_vault_id):
-    """The HTTP status of a GET of a Key Vault (200: the principal may read it)."""
-    return arm.request(module, "GET", key_vault_id, KEY_VAULT_API, "read Key Vault %s" % key_vault_id).status_code
-
-
 def disks_since(module, resource_group, since):
     """Ids of the managed disks of a resource group created at or after ``since`` (a restore's disks)."""
     client = module.client("compute")

@@ -15,7 +15,7 @@ from ansible_collections.backupops.azure.plugins.module_utils.core.errors import
 from ansible_collections.backupops.azure.plugins.module_utils.core.transform import iso_utc
 from ansible_collections.backupops.azure.plugins.module_utils.engines import restore
 from ansible_collections.backupops.azure.plugins.module_utils.resources import (
-    jobs, locations, recovery_points, restores, vaults, vms)
+    jobs, key_vaults, locations, recovery_points, restores, vaults, vms)
 
 from ..fakes import SUB, Module
 
@@ -223,3 +223,95 @@ def test_no_time_to_wait_returns_the_started_job_without_a_job_read(azure):
     assert jobs.job_facts(found)["start_time"] == iso_utc(NOW)
     plan.secondary = True
     assert jobs.props(restore.wait(Module(), plan, "j8", 0, NOW))["operation"] == "CrossRegionRestore"
+
+
+# -- encrypted VMs: the Key Vault checks before the POST ---------------------------------------
+
+KV = "/subscriptions/%s/resourceGroups/rg-shop/providers/Microsoft.KeyVault/vaults/web-01-kv" % SUB
+BMS = "262044b1-0000-0000-0000-00000000b0b0"
+
+
+class WarnModule(Module):
+    def __init__(self, check_mode=False):
+        super().__init__(check_mode)
+        self.warnings = []
+
+    def warn(self, text):
+        self.warnings.append(text)
+
+
+def encrypted_points(kek=True):
+    details = {"bekDetails": {"secretUrl": "https://web-01-kv.vault.azure.net/secrets/bek/1", "secretVaultId": KV},
+               "encryptionMechanism": "SinglePass"}
+    if kek:
+        details["kekDetails"] = {"keyUrl": "https://web-01-kv.vault.azure.net/keys/kek/1", "keyVaultId": KV}
+    return [point("300", "2026-05-13T10:18:09Z", isSourceVMEncrypted=True, keyAndSecret=details)]
+
+
+@pytest.fixture
+def key_vault(azure, monkeypatch):
+    """The encrypted VM's Key Vault: an owner's access policy, and Backup's while ``granted``."""
+    azure["points"] = encrypted_points()
+    state = {"granted": True, "rbac": False, "errors": []}
+
+    def get(m, kv_id):
+        azure["calls"].append("keyvault")
+        for error in state["errors"]:
+            raise error
+        policies = [{"objectId": "owner", "permissions": {"keys": ["all"], "secrets": ["all"]}}]
+        if state["granted"]:
+            policies.append({"objectId": BMS, "permissions": {"keys": ["get", "list", "backup"],
+                                                              "secrets": ["get", "list", "backup"]}})
+        return {"id": kv_id, "properties": {"accessPolicies": policies, "enableRbacAuthorization": state["rbac"]}}
+    monkeypatch.setattr(key_vaults, "get_key_vault", get)
+    return state
+
+
+def prepare_kv(module=None, **over):
+    return restore.prepare(module or WarnModule(), params(backup_management_service_object_id=BMS, **over), NOW)
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_an_encrypted_vm_whose_vault_lacks_backups_access_is_refused_before_any_target_read(azure, key_vault,
+                                                                                            check_mode):
+    key_vault["granted"] = False
+    with pytest.raises(AzureBackupError) as info:
+        prepare_kv(WarnModule(check_mode=check_mode))
+    err = info.value
+    assert err.code == "UserErrorKeyvaultPermissionsNotConfigured"
+    assert "web-01-kv" in err.message and "Nothing was restored" in err.message and BMS in err.message
+    assert "--spn 262044b1-e2ce-469f-a196-69ab7ada62d3" in err.remediation and "--key-permissions get list" in \
+        err.remediation
+    assert azure["calls"] == ["vault", "points", "keyvault"]          # one read of the vault named by the point
+
+
+def test_an_encrypted_vm_whose_vault_grants_backup_passes_without_a_warning(azure, key_vault):
+    module = WarnModule()
+    plan = prepare_kv(module)
+    assert plan.body["recoveryPointId"] == "300" and module.warnings == []
+    assert azure["calls"].count("keyvault") == 1                       # KEK and BEK in one vault: one read
+
+
+def test_a_missing_or_unreadable_vault_is_one_message(azure, key_vault):
+    key_vault["errors"] = [AzureBackupError("gone", code="ResourceNotFound", status=404)]
+    err = failure_kv()
+    assert err.code == "ResourceNotFound" and "does not exist" in err.message and "az keyvault recover" in \
+        err.remediation
+    key_vault["errors"] = [AzureBackupError("no", code="AuthorizationFailed", status=403)]
+    err = failure_kv()
+    assert err.code == "AuthorizationFailed" and "may not read Key Vault" in err.message
+
+
+def failure_kv(**over):
+    with pytest.raises(AzureBackupError) as info:
+        prepare_kv(**over)
+    return info.value
+
+
+def test_rbac_vaults_and_unknown_policies_warn_with_the_role_and_go_on(azure, key_vault):
+    key_vault["rbac"], module = True, WarnModule()
+    prepare_kv(module)
+    assert len(module.warnings) == 1 and "Key Vault Administrator" in module.warnings[0]
+    key_vault["rbac"], module = False, WarnModule()
+    restore.prepare(module, params(), NOW)          # no object id: the owner's policy could be anyone's
+    assert len(module.warnings) == 1 and "backup_management_service_object_id" in module.warnings[0]
