@@ -166,8 +166,8 @@ coverage:
         vaults:
           description:
             - The region's Recovery Services vaults (C(name), C(resource_group), C(storage_redundancy),
-              C(protected_instances), the instances Azure bills, and the RPO verdicts of the VMs each protects:
-              C(rpo_ok), C(rpo_breached), C(rpo_never), C(rpo_unknown)); may be empty.
+              C(protected_instances), the instances Azure bills, and the RPO verdict counts of the VMs each protects,
+              C(rpo_ok), C(rpo_breached), C(rpo_never) and C(rpo_unknown)); may be empty.
           type: list
           elements: dict
           returned: always
