@@ -20,9 +20,11 @@ from agent_harness import boot, downloads, image  # noqa: F401  pylint: disable=
 from conftest import PLAYBOOKS
 
 LINUX = ("legacy-lnx-01", "legacy-lnx-02")
-# Actions that never run anything on the host (the vm_agent_check tasks are delegated to the controller).
+# Actions that never run anything on the host (the Azure reads are delegated to the controller; debug
+# is the backup check's summary).
 CONTROLLER_ONLY = {"ansible.builtin.validate_argument_spec", "ansible.builtin.assert", "ansible.builtin.set_fact",
-                   "ansible.builtin.include_tasks", "backupops.azure.vm_agent_check"}
+                   "ansible.builtin.include_tasks", "ansible.builtin.debug", "backupops.azure.vm_agent_check",
+                   "backupops.azure.vm_protection_info", "backupops.azure.backup_job_info"}
 FAST = {"vm_agent_poll_interval": 1, "vm_agent_wait_timeout": 120}
 
 
