@@ -299,8 +299,9 @@ def build(subscription_id, vm_facts, vault_list, items, policies=None, now=None)
                 "protected_instances": vaults.item_counts(items.get(vault["id"].lower()) or [])[
                     "billed_instance_count"]}
             # RPO compliance per vault, as Backup center counts it: the verdicts of the VMs it protects
-            entry.update(_rpo_counts(row for row in members if row["vault"] == facts["name"]
-                                     and (row["vault_resource_group"] or "").lower() == facts["resource_group"].lower()))
+            mine = (facts["name"], facts["resource_group"].lower())
+            entry.update(_rpo_counts(row for row in members
+                                     if (row["vault"], (row["vault_resource_group"] or "").lower()) == mine))
             region_vaults.append(entry)
         region = {"location": location, "vaults": region_vaults}
         region.update(_counts(members))

@@ -179,9 +179,9 @@ class FleetRun:
             return True
         props = entry.item.get("properties") or {}
         wanted = self._wanted_disks()
-        return ((props.get("policyName") or "").lower() not in {n.lower() for n in self.wanted}
-                and not self._on_enhanced_policy(entry.item)) or (
-            wanted is not None and not protection.same_disks(protection.disk_exclusion_of(entry.item), wanted))
+        other_policy = (props.get("policyName") or "").lower() not in {n.lower() for n in self.wanted}
+        other_disks = wanted is not None and not protection.same_disks(protection.disk_exclusion_of(entry.item), wanted)
+        return (other_policy and not self._on_enhanced_policy(entry.item)) or other_disks
 
     # -- enhanced (V2) policies: EnhancedPolicyRequired -------------------------------------------------
     def _on_enhanced_policy(self, item):
@@ -202,9 +202,8 @@ class FleetRun:
         reasons = preflight.enhanced_reasons(entry.facts)
         if not reasons or entry.error is not None:
             return
-        if protection.state_of(entry.item) == "present" and (
-                policy_name_of(entry.item).lower() in {n.lower() for n in self.wanted}
-                or self._on_enhanced_policy(entry.item)):
+        kept = policy_name_of(entry.item).lower() in {n.lower() for n in self.wanted}
+        if protection.state_of(entry.item) == "present" and (kept or self._on_enhanced_policy(entry.item)):
             return      # it keeps the policy it has (a change of disks at most)
         entry.enhanced = reasons
         if not self._enhanced_policies():

@@ -138,8 +138,7 @@ def desired_encryption(option, current):
         "key_uri": option["key_uri"],
         "use_system_assigned_identity": not user,
         "user_assigned_identity": user or None,
-        "infrastructure_encryption": option.get("infrastructure_encryption")
-        or current.get("infrastructure_encryption") or "Disabled",
+        "infrastructure_encryption": option.get("infrastructure_encryption") or current.get("infrastructure_encryption") or "Disabled",
     }
     if current and current["key_uri"].rstrip("/") == wanted["key_uri"].rstrip("/") \
             and current["use_system_assigned_identity"] == wanted["use_system_assigned_identity"] \
