@@ -9,6 +9,7 @@ import pytest
 
 from ansible_collections.backupops.azure.plugins.module_utils.core.module import AzureBackupModule
 from ansible_collections.backupops.azure.plugins.module_utils.resources import locks, policies, protection, vaults, vms
+from ansible_collections.backupops.azure.plugins.module_utils.resources import resource_guards
 from ansible_collections.backupops.azure.plugins.modules import vm_protection
 
 AUTH = {"subscription_id": "sub", "client_id": "c", "secret": "s", "tenant": "t"}
@@ -43,6 +44,8 @@ class Poller:
 def azure(monkeypatch):
     state = {"items": {}, "puts": [], "vms": [vm_model("rg-a", "web-01"), vm_model("rg-a", "web-02"),
                                               vm_model("rg-a", "far-01", "eastus")]}
+    # no Resource Guard on the vault (tests/integration/test_resource_guard.py has one)
+    monkeypatch.setattr(resource_guards, "operation_requests", lambda module, rg, vault, operation: [])
     monkeypatch.setattr(vaults, "get_vault", lambda module, rg, name: {
         "id": "/subscriptions/sub/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/rsv",
         "name": "rsv", "location": "westeurope"})

@@ -13,6 +13,7 @@ import pytest
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
 from ansible_collections.backupops.azure.plugins.module_utils.engines import protection as engine
 from ansible_collections.backupops.azure.plugins.module_utils.resources import locks, policies, protection, vaults, vms
+from ansible_collections.backupops.azure.plugins.module_utils.resources import resource_guards
 
 from ..fakes import SUB, Module
 
@@ -67,6 +68,8 @@ class Azure:
         self.refuse = {}                # VM name -> AzureBackupError raised by its PUT
         self.requests = []
         monkeypatch.setattr(vaults, "get_vault", self.get_vault)
+        # no Resource Guard on the vault (tests/integration/test_resource_guard.py has one)
+        monkeypatch.setattr(resource_guards, "operation_requests", lambda module, rg, vault, operation: [])
         monkeypatch.setattr(vaults, "list_vaults", lambda module, resource_group=None: self.log("LIST vaults") or [
             self.vault, {"id": OTHER_VAULT_ID, "name": "rsv-other", "location": "westeurope"}])
         monkeypatch.setattr(policies, "require_vm_policy", lambda module, rg, vault, name: self.log(
