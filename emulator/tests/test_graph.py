@@ -9,7 +9,7 @@ import requests
 from azure.identity import ClientSecretCredential
 
 from .conftest import start_emulator, stop_emulator
-from .test_proxy import PROXY_VARS
+from .test_proxy import proxy_env
 
 BMS_APP = "262044b1-e2ce-469f-a196-69ab7ada62d3"
 SP = "/v1.0/servicePrincipals(appId='%s')"
@@ -90,11 +90,7 @@ def proxied(tmp_path_factory):
 
 
 def test_graph_microsoft_com_is_answered_through_the_proxy(proxied, monkeypatch):
-    for name in PROXY_VARS[:4]:
-        monkeypatch.setenv(name, proxied.ready["proxy"])
-    for name in PROXY_VARS[4:]:
-        monkeypatch.setenv(name, "127.0.0.1,localhost")
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", proxied.ca)
+    proxy_env(proxied, monkeypatch)
     ready = proxied.ready
     credential = ClientSecretCredential(ready["tenant_id"], ready["client_id"], ready["client_secret"])
     token = credential.get_token("https://graph.microsoft.com/.default").token

@@ -53,14 +53,19 @@ def proxied(tmp_path_factory):
 @pytest.fixture
 def via_proxy(proxied, monkeypatch):
     """The environment a user sets, and nothing else: proxy, loopback excluded, CA bundle."""
-    for name in PROXY_VARS[:4]:
-        monkeypatch.setenv(name, proxied.ready["proxy"])
-    for name in PROXY_VARS[4:]:
-        monkeypatch.setenv(name, "127.0.0.1,localhost")
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", proxied.ca)
-    monkeypatch.delenv("AZURE_CLOUD_ENVIRONMENT", raising=False)
+    proxy_env(proxied, monkeypatch)
     proxied.clear_log()
     return proxied
+
+
+def proxy_env(running, monkeypatch):
+    """What a user exports to reach the emulator through its proxy: proxy, loopback excluded, CA bundle."""
+    for name in PROXY_VARS[:4]:
+        monkeypatch.setenv(name, running.ready["proxy"])
+    for name in PROXY_VARS[4:]:
+        monkeypatch.setenv(name, "127.0.0.1,localhost")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", running.ca)
+    monkeypatch.delenv("AZURE_CLOUD_ENVIRONMENT", raising=False)
 
 
 def proxy_entries(emulator, status=None):

@@ -14,24 +14,10 @@ from ansible_collections.backupops.azure.plugins.module_utils.core.cloud import 
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
 from ansible_collections.backupops.azure.plugins.module_utils.resources import graph
 
+from ..fakes import Response
+
 APP = "262044b1-e2ce-469f-a196-69ab7ada62d3"
 OID = "5e8c1b0a-9f4e-4c1d-8a77-0b7c2d9e6f10"
-
-
-class Response:
-    def __init__(self, status, body):
-        self.status_code = status
-        self._body = body
-
-    def json(self):
-        return self._body
-
-    def raise_for_status(self):
-        if self.status_code >= 400:
-            from azure.core.exceptions import HttpResponseError
-            error = HttpResponseError(message="Operation returned an invalid status")
-            error.status_code = self.status_code
-            raise error
 
 
 class Session:
