@@ -349,3 +349,27 @@ def role_assignment(emu, request, name):
     principal["roles"] = kept + ([{"scope": scope, "role": role}] if request.method == "POST" else [])
     emu.store.put("principals", key, principal)
     return 200, {"principal": principal["name"], "roles": principal["roles"]}
+
+
+@admin("GET", A + "/principals/<name>/graph-permissions")
+@admin("PUT", A + "/principals/<name>/graph-permissions")
+def graph_permissions(emu, request, name):
+    """The Microsoft Graph application permissions a principal (its name or client id) holds, {"permissions":
+    [...]}: what an admin's consent grants or a removal takes away.  A principal holds Application.Read.All
+    until this sets otherwise; with none of identity_routes.GRAPH_READ, Graph's service-principal read is
+    403 Authorization_RequestDenied."""
+    from .identity_routes import DEFAULT_GRAPH_PERMISSIONS
+    key = next((k for k, p in emu.store.items("principals")
+                if name.lower() in (p["client_id"].lower(), p["name"].lower())), None)
+    if key is None:
+        raise AdminError(404, "principal %s not found" % name)
+    principal = emu.store.get("principals", key)
+    if request.method == "PUT":
+        permissions = _body(request).get("permissions")
+        if not isinstance(permissions, list) or not all(isinstance(p, str) for p in permissions):
+            raise AdminError(400, "give permissions: a list of Microsoft Graph permission names (e.g. [] or "
+                                  "[\"Application.Read.All\"])")
+        principal["graph_permissions"] = permissions
+        emu.store.put("principals", key, principal)
+    return 200, {"principal": principal["name"],
+                 "permissions": principal.get("graph_permissions", DEFAULT_GRAPH_PERMISSIONS)}

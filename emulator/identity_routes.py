@@ -1,10 +1,13 @@
-"""Entra ID and cloud-metadata endpoints (no ARM token needed for these)."""
+"""Entra ID and cloud-metadata endpoints (no ARM token needed for these), and the one Microsoft Graph
+read the collection makes: a service principal by its application id (a Graph token, not ARM's)."""
 
-from urllib.parse import urlsplit
+import uuid
+from urllib.parse import unquote, urlsplit
 
 from .arm import Response
-from .auth import EntraError, parse_form
+from .auth import GRAPH_AUDIENCE, EntraError, parse_form
 from .proxy import ARM_HOST, LOGIN_HOST
+from .queries import BACKUP_MANAGEMENT_SERVICE_APP_ID, backup_service_object_id
 
 JSON = {"Content-Type": "application/json; charset=utf-8"}
 
@@ -23,7 +26,79 @@ def match(path, method):
         return ("token", segs[0], True)
     if len(segs) == 3 and low[1:] == ["oauth2", "token"]:
         return ("token", segs[0], False)
+    if (len(segs) == 2 and low[0] == "v1.0" and low[1].startswith(SP_BY_APP_ID) and low[1].endswith("')")
+            and method == "GET"):
+        return ("graph", unquote(segs[1][len(SP_BY_APP_ID):-2]))
     return None
+
+
+SP_BY_APP_ID = "serviceprincipals(appid='"
+# What a principal of the emulator holds on Microsoft Graph unless an admin call took it away
+# (PUT /_emulator/principals/<name>/graph-permissions): reading service principals needs one of these
+# (Learn, "Get servicePrincipal", Permissions: Application.Read.All, least privileged; Directory.Read.All).
+GRAPH_READ = ("Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
+DEFAULT_GRAPH_PERMISSIONS = ["Application.Read.All"]
+GRAPH_JSON = {"Content-Type": "application/json;odata.metadata=minimal;odata.streaming=true;"
+                              "IEEE754Compatible=false;charset=utf-8", "OData-Version": "4.0"}
+
+
+def graph_error(emu, request, status, code, message):
+    """Microsoft Graph's error answer (Learn, "Microsoft Graph error responses and resource types": error.code,
+    error.message and innerError's date, request-id and client-request-id; the same ids in the headers)."""
+    request_id = str(uuid.uuid4())
+    client_id = request.headers.get("client-request-id") or request_id
+    body = {"error": {"code": code, "message": message, "innerError": {
+        "date": emu.clock.now().strftime("%Y-%m-%dT%H:%M:%S"), "request-id": request_id,
+        "client-request-id": client_id}}}
+    return Response(status, body, dict(GRAPH_JSON, **{"request-id": request_id, "client-request-id": client_id}))
+
+
+def graph_unknown_segment(emu, request):
+    """Graph's answer for a path it has no resource for (400 BadRequest, "Resource not found for the segment")."""
+    segs = [s for s in request.path.split("/") if s]
+    return graph_error(emu, request, 400, "BadRequest", "Resource not found for the segment '%s'." % (
+        segs[-1] if segs else ""))
+
+
+def service_principal(emu, request, app_id, base, entry):
+    """GET /v1.0/servicePrincipals(appId='...') (Learn, "Get servicePrincipal": the appId alternate key, $select;
+    403 Authorization_RequestDenied "Insufficient privileges to complete the operation." without
+    Application.Read.All; 404 Request_ResourceNotFound for an application with no service principal here).
+    The emulator's directory holds the Backup Management Service (the object id handlers/keyvault.py's access
+    policies name, GET /_emulator/settings backup_management_service) and its own principals."""
+    principal, why = emu.identity.graph_principal(request.headers.get("Authorization"), base)
+    entry["principal"] = principal["client_id"] if principal else None
+    if principal is None:
+        return graph_error(emu, request, 401, "InvalidAuthenticationToken", why)
+    held = principal.get("graph_permissions", DEFAULT_GRAPH_PERMISSIONS)
+    if not any(p in held for p in GRAPH_READ):
+        return graph_error(emu, request, 403, "Authorization_RequestDenied",
+                           "Insufficient privileges to complete the operation.")
+    tenant = emu.identity.tenant_id
+    if app_id.lower() == BACKUP_MANAGEMENT_SERVICE_APP_ID:
+        found = {"id": backup_service_object_id(tenant), "appId": BACKUP_MANAGEMENT_SERVICE_APP_ID,
+                 "displayName": "Backup Management Service"}
+    else:
+        own = emu.identity.principal(app_id)
+        if own is None:
+            return graph_error(emu, request, 404, "Request_ResourceNotFound",
+                               "Resource '%s' does not exist or one of its queried reference-property objects "
+                               "are not present." % app_id)
+        found = {"id": own["object_id"], "appId": own["client_id"], "displayName": own.get("name")}
+    found.update(accountEnabled=True, appOwnerOrganizationId=tenant, servicePrincipalType="Application")
+    graph_root = (GRAPH_AUDIENCE if urlsplit(base).netloc.lower() == "graph.microsoft.com" else base + "/")
+    selected = [f.strip() for f in (request.args.get("$select") or "").split(",") if f.strip()]
+    if selected:
+        found = {k: found.get(k) for k in selected}
+        context = "servicePrincipals(%s)/$entity" % ",".join(selected)
+    else:
+        context = "servicePrincipals/$entity"
+    body = {"@odata.context": graph_root + "v1.0/$metadata#" + context}
+    body.update(found)
+    request_id = str(uuid.uuid4())
+    return Response(200, body, dict(GRAPH_JSON, **{"request-id": request_id,
+                                                    "client-request-id": request.headers.get("client-request-id")
+                                                    or request_id}))
 
 
 def metadata(base, login=None):
@@ -32,7 +107,11 @@ def metadata(base, login=None):
     ``login`` is the Entra ID endpoint when it is not ``base`` (inside the proxy's
     management.azure.com tunnel it is https://login.microsoftonline.com)."""
     login = login or base
+    # Microsoft Graph: graph.microsoft.com when ARM is management.azure.com (the proxy answers both),
+    # else the emulator itself (ARM's metadata api-version 2022-09-01 names it microsoftGraphResourceId).
+    graph = GRAPH_AUDIENCE if urlsplit(base).netloc.lower() == ARM_HOST else base + "/"
     return {
+        "microsoftGraphResourceId": graph,
         "galleryEndpoint": base + "/",
         "graphEndpoint": base + "/",
         "graph": base + "/",
@@ -128,6 +207,8 @@ def discovery(emu, request, base):
 
 def handle(emu, request, ident, base, entry):
     kind = ident[0]
+    if kind == "graph":
+        return service_principal(emu, request, ident[1], base, entry)
     if kind == "metadata":
         login = None
         if urlsplit(base).netloc.lower() == ARM_HOST:

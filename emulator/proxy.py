@@ -3,9 +3,10 @@
 ``python -m emulator --proxy-port N`` starts it on the emulator's loopback address.  A client
 that sets ``HTTPS_PROXY=http://127.0.0.1:N`` (and trusts the emulator's CA) keeps its default
 ``AzureCloud`` settings: its ``CONNECT management.azure.com:443`` and
-``CONNECT login.microsoftonline.com:443`` are answered here, with TLS under a certificate for
-that host name signed by the emulator's CA, and the emulator's own request handler runs inside
-the tunnel (Resource Manager on the first host, Entra ID on the second).
+``CONNECT login.microsoftonline.com:443`` (and ``graph.microsoft.com:443``) are answered here, with
+TLS under a certificate for that host name signed by the emulator's CA, and the emulator's own
+request handler runs inside the tunnel (Resource Manager on the first host, Entra ID on the second,
+the few Microsoft Graph reads of identity_routes.py on the third).
 
 Every other request is refused with 403 and logged (stderr and the emulator's request log,
 ``kind: "proxy"``): the proxy never opens a connection anywhere, so nothing a client sends
@@ -23,8 +24,9 @@ from .server import QuietHandler, tls_context
 
 ARM_HOST = "management.azure.com"
 LOGIN_HOST = "login.microsoftonline.com"
+GRAPH_HOST = "graph.microsoft.com"
 # host -> the service the emulator runs inside its tunnel
-SERVICES = {ARM_HOST: "arm", LOGIN_HOST: "entra"}
+SERVICES = {ARM_HOST: "arm", LOGIN_HOST: "entra", GRAPH_HOST: "graph"}
 TLS_PORT = 443
 HEAD_LIMIT = 65536
 HEAD_TIMEOUT = 30.0

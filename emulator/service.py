@@ -238,6 +238,8 @@ class Emulator:
         if entry["kind"] == "identity" and ident is None:
             # login.microsoftonline.com serves Entra ID only.
             return Response(404, None, {"Content-Type": "text/html; charset=utf-8"}, raw=b"")
+        if entry["kind"] == "graph" and ident is None:
+            return identity_routes.graph_unknown_segment(self, request)
         if entry["kind"] != "arm":
             if entry["kind"] == "token":
                 self._count("token")
@@ -365,19 +367,23 @@ def classify(path, method, tunnel=None):
 
     Decided from the path and the host the client addressed (the proxy tunnel's service):
     login.microsoftonline.com serves Entra ID only (anything else there is an `identity` 404),
+    graph.microsoft.com Microsoft Graph's few routes only (anything else there is a `graph` 400),
     management.azure.com has no token endpoint (ARM answers those paths) but serves the cloud
     metadata document like the direct endpoint.
     """
     ident = identity_routes.match(path, method)
     service = SERVICES.get(tunnel)
+    if service == "graph":
+        # graph.microsoft.com serves Microsoft Graph only (anything else there is Graph's 400)
+        return (ident if ident is not None and ident[0] == "graph" else None), "graph"
     if service == "entra":
-        if ident is None or ident[0] == "metadata":
+        if ident is None or ident[0] in ("metadata", "graph"):
             return None, "identity"
     elif service == "arm" and ident is not None and ident[0] != "metadata":
         ident = None
     if ident is None:
         return None, "arm"
-    return ident, {"token": "token", "metadata": "metadata"}.get(ident[0], "identity")
+    return ident, {"token": "token", "metadata": "metadata", "graph": "graph"}.get(ident[0], "identity")
 
 
 def _subscription_of(path):

@@ -53,14 +53,19 @@ def proxied(tmp_path_factory):
 @pytest.fixture
 def via_proxy(proxied, monkeypatch):
     """The environment a user sets, and nothing else: proxy, loopback excluded, CA bundle."""
-    for name in PROXY_VARS[:4]:
-        monkeypatch.setenv(name, proxied.ready["proxy"])
-    for name in PROXY_VARS[4:]:
-        monkeypatch.setenv(name, "127.0.0.1,localhost")
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", proxied.ca)
-    monkeypatch.delenv("AZURE_CLOUD_ENVIRONMENT", raising=False)
+    proxy_env(proxied, monkeypatch)
     proxied.clear_log()
     return proxied
+
+
+def proxy_env(running, monkeypatch):
+    """What a user exports to reach the emulator through its proxy: proxy, loopback excluded, CA bundle."""
+    for name in PROXY_VARS[:4]:
+        monkeypatch.setenv(name, running.ready["proxy"])
+    for name in PROXY_VARS[4:]:
+        monkeypatch.setenv(name, "127.0.0.1,localhost")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", running.ca)
+    monkeypatch.delenv("AZURE_CLOUD_ENVIRONMENT", raising=False)
 
 
 def proxy_entries(emulator, status=None):
@@ -224,7 +229,7 @@ def test_other_hosts_are_refused_logged_and_never_contacted(proxied):
     port = trap.getsockname()[1]
     try:
         for target in ("127.0.0.1:%d" % port, "localhost:%d" % port, "management.azure.com:%d" % port,
-                       "management.azure.com:80", "graph.microsoft.com:443", "[::1]:%d" % port):
+                       "management.azure.com:80", "web-01-kv.vault.azure.net:443", "[::1]:%d" % port):
             answer = raw_proxy(proxied, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (target, target))
             assert answer.startswith("HTTP/1.1 403 Forbidden\r\n"), (target, answer)
             assert "forwards nothing" in answer
@@ -240,13 +245,13 @@ def test_other_hosts_are_refused_logged_and_never_contacted(proxied):
     refused = proxy_entries(proxied, 403)
     assert [e["path"] for e in refused] == [
         "example.com:443", "127.0.0.1:%d" % port, "localhost:%d" % port, "management.azure.com:%d" % port,
-        "management.azure.com:80", "graph.microsoft.com:443", "::1:%d" % port, "127.0.0.1"]
+        "management.azure.com:80", "web-01-kv.vault.azure.net:443", "::1:%d" % port, "127.0.0.1"]
     assert [e["method"] for e in refused][-1] == "GET"
     assert len(proxy_entries(proxied, 400)) == 2 and not proxy_entries(proxied, 200)
     eventually(stderr_has(proxied, "emulator proxy: refused CONNECT example.com:443 from 127.0.0.1:"),
                "the refusal of example.com:443 on stderr")
-    eventually(stderr_has(proxied, "refused CONNECT graph.microsoft.com:443"),
-               "the refusal of graph.microsoft.com:443 on stderr")
+    eventually(stderr_has(proxied, "refused CONNECT web-01-kv.vault.azure.net:443"),
+               "the refusal of web-01-kv.vault.azure.net:443 on stderr")
 
 
 def test_no_secret_reaches_any_log(via_proxy):

@@ -85,10 +85,13 @@ options:
       - For an encrypted VM (Azure Disk Encryption), its Key Vault's access policies are checked for this
         principal's get and list on the secrets (and on the keys, with a key encryption key) before the restore,
         which is refused with C(UserErrorKeyvaultPermissionsNotConfigured) when they are missing.
-      - Without it the check refuses only a vault whose access policies grant get and list to no principal at all,
-        and warns otherwise - access policies name principals by object id, and only Microsoft Graph maps the
-        application to it. A vault with Azure RBAC authorization is never refused here (its role assignments
-        are not read) - the task warns which role the service needs.
+      - Without it the task looks the object id up in Microsoft Graph, once per run (access policies name principals
+        by object id, and only Graph maps the application to it), which needs the Graph permission
+        C(Application.Read.All) (or C(Directory.Read.All)) for the task's principal.
+      - When Graph refuses that (or knows no such service principal) the check refuses only a vault whose access
+        policies grant get and list to no principal at all, and warns otherwise, naming the permission. A vault with
+        Azure RBAC authorization is never refused here (its role assignments are not read) - the task warns which
+        role the service needs.
     type: str
   wait:
     description: Wait for the restore job to end, and fail when it fails.

@@ -323,9 +323,11 @@ def test_every_bad_input_is_one_message_and_writes_nothing(slow_emulator, tmp_pa
 def test_encrypted_vm_restores_once_backup_may_read_its_key_vault(emulator, tmp_path):
     """erp-sql-01 is encrypted (Azure Disk Encryption): its points name the KEK and BEK in its Key Vault.
     Without the Backup Management Service's access policy there, check mode and the real run refuse
-    with Azure's code before the POST (0 writes); without the service's object id the module cannot
-    tell whose the vault's policies are, warns, and Azure's own refusal of the POST is the answer
-    (defence in depth, as Azure does); once access is granted the restore goes through."""
+    with Azure's code before the POST (0 writes), whether the task names the service's object id or
+    Microsoft Graph gives it (one Graph read per run); when Graph refuses the lookup (the principal lacks
+    Application.Read.All) the module cannot tell whose the vault's policies are, warns naming that
+    permission, and Azure's own refusal of the POST is the answer (defence in depth, as Azure does); once
+    access is granted the restore goes through."""
     emulator.admin("POST", "vms/rg-erp-weu/erp-sql-01/keyvault-access", json={"granted": False})
     call = dict(DISKS, vm=SQL, backup_management_service_object_id=_bms(emulator))
     emulator.clear_log()
@@ -333,13 +335,33 @@ def test_encrypted_vm_restores_once_backup_may_read_its_key_vault(emulator, tmp_
     for task in ("Predicted", "Restores"):
         _refused(results(run, task)[0], "UserErrorKeyvaultPermissionsNotConfigured", "get and list on the keys")
     assert emulator.writes() == []
+    assert not [e for e in emulator.log() if e["kind"] == "graph"]        # the object id given: no Graph read
+    # without the option: Microsoft Graph gives the object id, and the check is as exact
+    emulator.clear_log()
+    run = play(emulator, tmp_path, [dict(DISKS, vm=SQL)], predict=True)
+    for task in ("Predicted", "Restores"):
+        result = results(run, task)[0]
+        _refused(result, "UserErrorKeyvaultPermissionsNotConfigured", "get and list on the keys")
+        assert _bms(emulator) in result["msg"], result["msg"]
+    assert emulator.writes() == []
+    graph = [e for e in emulator.log() if e["kind"] == "graph"]
+    assert [(e["method"], e["path"], e["status"]) for e in graph] == [
+        ("GET", "/v1.0/servicePrincipals(appId='262044b1-e2ce-469f-a196-69ab7ada62d3')", 200)] * 2  # one per run
+    assert all(e["query"] == "$select=id" for e in graph), graph
+    # Graph refuses the principal (no Application.Read.All): the warning says so, and Azure refuses the POST
+    automation = emulator.principal("backupops-automation")["client_id"]
+    emulator.admin("PUT", "principals/%s/graph-permissions" % automation, json={"permissions": []})
+    emulator.clear_log()
     run = play(emulator, tmp_path, [dict(DISKS, vm=SQL)])
     result = results(run)[0]
     _refused(result, "UserErrorKeyvaultPermissionsNotConfigured", "key vault")
     # a failed loop item keeps no warnings in its result: ansible-playbook prints them
-    assert "without backup_management_service_object_id nothing shows" in " ".join(run.stderr.split()), run.stderr
+    stderr = " ".join(run.stderr.split())
+    assert "Authorization_RequestDenied" in stderr and "Application.Read.All (or Directory.Read.All)" in stderr, \
+        run.stderr
     assert [(w["method"], w["path"].rsplit("/", 1)[1], w["status"]) for w in emulator.writes()] == [
         ("POST", "restore", 400)]
+    assert [e["status"] for e in emulator.log() if e["kind"] == "graph"] == [403]
     emulator.admin("POST", "vms/rg-erp-weu/erp-sql-01/keyvault-access", json={"granted": True})
     emulator.clear_log()
     result = walk(emulator, tmp_path, call)

@@ -4,7 +4,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """ARM requests that no SDK client of the collection has an operation for: resource groups, the
-subscription's locations and its management locks.
+subscription's locations and its management locks; and the few Microsoft Graph reads (graph_get).
 
 They go through the vault client's own pipeline (its credential, pacing.py's pacing and retries,
 its TLS settings), and their failures come out as every other Azure failure does (errors.py's
@@ -73,3 +73,15 @@ def list_all(module, path, api_version, action, query=None, method="GET", body=N
 def get_url(module, url, action):
     """A GET of an absolute URL ARM gave (an operation's Location); the answer, whatever its status."""
     return _send(module, "GET", url, action)
+
+
+def graph_get(module, path, action):
+    """A GET of Microsoft Graph's ``path`` (/v1.0/...) through the session's Graph pipeline (its token for Graph's
+    scope, pacing.py's pacing and retries); the answer, whatever its status, or None when the cloud names no Graph
+    endpoint.  A Graph error body is {"error": {"code", "message", "innerError"}}: raise_for reads it."""
+    from azure.core.rest import HttpRequest
+    client = module.session.graph_client()
+    if client is None:
+        return None
+    return module.azure_call(action, client.send_request,
+                             HttpRequest("GET", module.cloud.graph + path, headers={"Accept": "application/json"}))

@@ -3,7 +3,7 @@
 # Copyright: Contributors to the backupops.azure project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Cloud environments: where ARM and Entra ID are, and which token audience ARM wants.
+"""Cloud environments: where ARM, Entra ID and Microsoft Graph are, and which token audience ARM wants.
 
 FOR INTERNAL COLLECTION USE ONLY.
 """
@@ -32,6 +32,16 @@ CLOUDS = {
     "azureusgovernment": ("AzureUSGovernment", "AZURE_GOVERNMENT", "AZURE_US_GOVERNMENT"),
 }
 
+# Microsoft Graph per public cloud: neither azure-identity nor azure-core / azure-mgmt-core names it, so
+# this table does (Learn, "Microsoft Graph national cloud deployments"; the same values as azure-cli's
+# azure/cli/core/cloud.py, microsoft_graph_resource_id).  A cloud from a metadata document names it in
+# microsoftGraphResourceId (ARM's metadata api-version 2022-09-01; azure-cli reads the same key).
+GRAPH = {
+    "azurecloud": "https://graph.microsoft.com",
+    "azurechinacloud": "https://microsoftgraph.chinacloudapi.cn",
+    "azureusgovernment": "https://graph.microsoft.us",
+}
+
 
 def known_cloud(key):
     """Cloud of a public cloud's name (lower case) from the SDKs' own tables; None for another name."""
@@ -43,7 +53,8 @@ def known_cloud(key):
     name, authority, cloud_setting = CLOUDS[key]
     endpoints = get_arm_endpoints(getattr(AzureClouds, cloud_setting))
     audience = endpoints["credential_scopes"][0][:-len(".default")]
-    return Cloud(name, endpoints["resource_manager"], "https://" + getattr(AzureAuthorityHosts, authority), audience)
+    return Cloud(name, endpoints["resource_manager"], "https://" + getattr(AzureAuthorityHosts, authority), audience,
+                 GRAPH[key])
 
 
 # Entra hosts MSAL knows; for any other login host instance discovery is switched
@@ -55,8 +66,10 @@ KNOWN_LOGIN_HOSTS = ("login.microsoftonline.com", "login.chinacloudapi.cn", "log
 class Cloud:
     """Resolved endpoints of one cloud."""
 
-    def __init__(self, name, resource_manager, login, audience):
+    def __init__(self, name, resource_manager, login, audience, graph=None):
         self.name = name
+        # Microsoft Graph's endpoint (also its token audience), or None when the cloud names none
+        self.graph = graph.rstrip("/") if graph else None
         self.resource_manager = resource_manager.rstrip("/")
         self.login = login.rstrip("/")
         self.audience = audience if audience.endswith("/") else audience + "/"
@@ -64,6 +77,10 @@ class Cloud:
     @property
     def scope(self):
         return self.audience + ".default"
+
+    @property
+    def graph_scope(self):
+        return self.graph + "/.default" if self.graph else None
 
     @property
     def known_login_host(self):
@@ -104,7 +121,7 @@ def resolve_cloud(value, ca_bundle=None, timeout=30):
         raise AzureBackupError(
             "The cloud metadata document at %s has no authentication.loginEndpoint / audiences; "
             "is this a cloud metadata endpoint?" % url, code="InvalidCloudMetadata")
-    return Cloud(doc.get("name") or "custom", resource_manager, login, audience)
+    return Cloud(doc.get("name") or "custom", resource_manager, login, audience, doc.get("microsoftGraphResourceId"))
 
 
 def _transient(exc):

@@ -57,6 +57,8 @@ CLIENTS = {
 # with wait=false, has pacing.DEFAULT_TIMEOUT; a short wait_timeout (0: do not wait for the
 # operation) still leaves MIN_RETRY_SECONDS to ride out throttling.
 MIN_RETRY_SECONDS = 120
+# The pacer of Microsoft Graph's requests (pacing.for_subscription's key: not a subscription id).
+GRAPH_PACER = "microsoft-graph"
 
 
 _WARM = set()
@@ -111,6 +113,7 @@ class AzureSession:
         self._cloud = None
         self._auth = None
         self._credential = None
+        self._graph = None
 
     @property
     def cloud(self):
@@ -188,6 +191,26 @@ class AzureSession:
         client = getattr(sdk, class_name)(credential, self.subscription_id, **kwargs)
         warm_models(module_name)
         return client
+
+    def graph_client(self):
+        """An azure-core pipeline to Microsoft Graph (the cloud's ``graph`` endpoint), built once: the session's
+        credential with Graph's token scope, and pacing.py's pacing and retries in RetryPolicy's place, as
+        every ARM client has them (Graph throttles on its own, not in ARM's buckets: its own pacer).  None
+        when the cloud names no Graph endpoint."""
+        if self._graph is None and self.cloud.graph:
+            from azure.core import PipelineClient
+            from azure.core.pipeline.policies import (BearerTokenCredentialPolicy, ContentDecodePolicy,
+                                                      HeadersPolicy, ProxyPolicy, UserAgentPolicy)
+            from azure.core.pipeline.transport import RequestsTransport
+            transport = {}
+            if self.params.get("ca_bundle"):
+                transport["connection_verify"] = self.params["ca_bundle"]
+            self._graph = PipelineClient(self.cloud.graph, policies=[
+                HeadersPolicy(), UserAgentPolicy(base_user_agent="backupops.azure/%s" % COLLECTION_VERSION),
+                ProxyPolicy(), ContentDecodePolicy(), pacing.pacing_policy(pacing.for_subscription(GRAPH_PACER)),
+                BearerTokenCredentialPolicy(self.credential, self.cloud.graph_scope),
+            ], transport=RequestsTransport(**transport))
+        return self._graph
 
     def azure_call(self, action, func, *args, **kwargs):
         """Call the SDK; translate its exceptions into AzureBackupError."""

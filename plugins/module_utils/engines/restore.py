@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from ..core import waiting
 from ..core.errors import AzureBackupError
 from ..core.transform import iso_utc, parse_time
-from ..resources import jobs, key_vaults, locations, recovery_points, restores, vaults, vms
+from ..resources import graph, jobs, key_vaults, locations, recovery_points, restores, vaults, vms
 from . import backup
 
 MATCH_GETS = 5          # this VM's newest restore jobs read for their details when looking for ours
@@ -186,7 +186,10 @@ def check_key_vaults(module, point, plan):
         module.warn("Recovery point %s of encrypted VM %s names no Key Vault (no keyAndSecret details), so the "
                     "Backup Management Service's access to it was not checked before the restore." % (
                         point["name"], label))
-    bms_id = plan.p.get("backup_management_service_object_id")
+    bms_id, why_not = plan.p.get("backup_management_service_object_id"), None
+    if needs and not bms_id:
+        # the object id of the Backup Management Service in this tenant: Microsoft Graph knows it
+        bms_id, why_not = graph.service_principal_id(module, key_vaults.BACKUP_MANAGEMENT_SERVICE_APP_ID)
     for kv_id in sorted(needs):
         kv_name = kv_id.rstrip("/").rsplit("/", 1)[-1]
         what = "keys and secrets" if needs[kv_id] else "secrets"
@@ -222,10 +225,11 @@ def check_key_vaults(module, point, plan):
                             kv_name, label, key_vaults.BACKUP_MANAGEMENT_SERVICE_APP_ID, key_vaults.RBAC_ROLE))
         elif verdict == "unknown":
             module.warn("Key Vault %s of encrypted VM %s has access policies granting get and list on its %s, but "
-                        "without backup_management_service_object_id nothing shows whether one of them is the "
-                        "Backup Management Service's; Azure refuses the restore with "
-                        "UserErrorKeyvaultPermissionsNotConfigured if not (%s)." % (
-                            kv_name, label, what, key_vault_remediation(kv_name, needs[kv_id])))
+                        "nothing shows whether one of them is the Backup Management Service's: %s; give the "
+                        "principal %s on Microsoft Graph, or set backup_management_service_object_id, to make "
+                        "this check exact. Azure refuses the restore with UserErrorKeyvaultPermissionsNotConfigured "
+                        "if not (%s)." % (kv_name, label, what, why_not, graph.READ_PERMISSION,
+                                          key_vault_remediation(kv_name, needs[kv_id])))
 
 
 def key_vault_remediation(kv_name, needs_keys):

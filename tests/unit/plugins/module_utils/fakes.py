@@ -37,4 +37,23 @@ class Module:
         return None
 
 
+class Response:
+    """An answer of a raw request (core/arm.py's send_request): status, JSON body."""
+
+    def __init__(self, status, body):
+        self.status_code = status
+        self._body = body
+
+    def json(self):
+        return self._body
+
+    def raise_for_status(self):
+        """As azure.core's HttpResponse: an HttpResponseError for 400 and above."""
+        if self.status_code >= 400:
+            from azure.core.exceptions import HttpResponseError
+            error = HttpResponseError(message="Operation returned an invalid status 'Forbidden'")
+            error.status_code = self.status_code
+            raise error
+
+
 VAULT = "https://management.azure.com/subscriptions/s/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v"

@@ -3,7 +3,7 @@
 # Copyright: Contributors to the backupops.azure project
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""core/cloud.py: where ARM and Entra ID are for each cloud, and a cloud's metadata document read once."""
+"""core/cloud.py: where ARM, Entra ID and Microsoft Graph are for each cloud, and a cloud's metadata document read once."""
 
 import pytest
 
@@ -16,6 +16,14 @@ def test_named_clouds():
     assert china.resource_manager == "https://management.chinacloudapi.cn"
     assert china.scope == "https://management.chinacloudapi.cn/.default"
     assert cloud.resolve_cloud(None).name == "AzureCloud"
+
+
+@pytest.mark.parametrize("name, graph", [
+    ("AzureCloud", "https://graph.microsoft.com"), ("AzureChinaCloud", "https://microsoftgraph.chinacloudapi.cn"),
+    ("AzureUSGovernment", "https://graph.microsoft.us")])
+def test_named_clouds_know_microsoft_graph(name, graph):
+    resolved = cloud.resolve_cloud(name)
+    assert resolved.graph == graph and resolved.graph_scope == graph + "/.default"
 
 
 def test_unknown_cloud_and_plain_http_are_refused():
@@ -42,6 +50,14 @@ def test_metadata_url_is_read(monkeypatch):
     assert resolved.login == "https://login.example"
     assert resolved.scope == "https://management.example/abc/.default"
     assert not resolved.known_login_host
+    assert resolved.graph is None and resolved.graph_scope is None     # the document names no Graph
+
+
+def test_metadata_names_microsoft_graph(monkeypatch):
+    monkeypatch.setattr(cloud, "_fetch", lambda url, ca, timeout: {
+        "resourceManager": "https://arm.example/", "microsoftGraphResourceId": "https://graph.example/",
+        "authentication": {"loginEndpoint": "https://login.example/", "audiences": ["https://arm.example/"]}})
+    assert cloud.resolve_cloud("https://arm.example").graph_scope == "https://graph.example/.default"
 
 
 def test_metadata_without_authentication_is_a_clear_error(monkeypatch):

@@ -62,3 +62,62 @@ def test_run_translates_sdk_errors():
         session.run(unreachable)
     assert raised.value.code == "EndpointUnreachable"
     assert session.run(lambda s: s is session) is True
+
+
+def test_graph_requests_carry_a_graph_token_and_go_through_the_pacer(monkeypatch):
+    """The Graph pipeline: the session's one credential asked for the cloud's Graph scope (not ARM's), the
+    request sent through pacing.py's pacer of Graph, its answer returned as azure-core's."""
+    import requests
+    from azure.core.credentials import AccessToken
+    from azure.core.pipeline import transport as transports
+    from azure.core.rest import HttpRequest
+    from azure.core.rest._requests_basic import RestRequestsTransportResponse
+    from ansible_collections.backupops.azure.plugins.module_utils.core import pacing, session as sessions
+
+    scopes, sent, paced = [], [], []
+
+    class Credential:
+        def get_token(self, *wanted, **_kwargs):
+            scopes.extend(wanted)
+            return AccessToken("graph-token", 4102444800)
+
+    class Transport(transports.HttpTransport):
+        def __init__(self, **_kwargs):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *args):
+            pass
+
+        def open(self):
+            pass
+
+        def close(self):
+            pass
+
+        def send(self, request, **_kwargs):
+            sent.append((request.method, request.url, request.headers.get("Authorization")))
+            answer = requests.Response()
+            answer.status_code, answer._content = 200, b'{"id": "oid"}'
+            answer._content_consumed, answer.raw = True, __import__("io").BytesIO(answer._content)
+            answer.headers["Content-Type"] = "application/json"
+            return RestRequestsTransportResponse(request=request, internal_response=answer)
+
+    real = pacing.for_subscription
+
+    def pacer_of(key):
+        paced.append(key)
+        return real(key)
+    monkeypatch.setattr(transports, "RequestsTransport", Transport)
+    monkeypatch.setattr(pacing, "for_subscription", pacer_of)
+    monkeypatch.setattr(auth.SecretAuth, "credential", lambda self, cloud: Credential())
+    session = AzureSession(params(client_id="c", secret="s", tenant="t", subscription_id="sub-a",
+                                  cloud_environment="AzureUSGovernment"))
+    client = session.graph_client()
+    assert session.graph_client() is client and paced == [sessions.GRAPH_PACER]
+    answer = client.send_request(HttpRequest("GET", "https://graph.microsoft.us/v1.0/servicePrincipals"))
+    assert answer.status_code == 200 and answer.json() == {"id": "oid"}
+    assert scopes == ["https://graph.microsoft.us/.default"]
+    assert sent == [("GET", "https://graph.microsoft.us/v1.0/servicePrincipals", "Bearer graph-token")]

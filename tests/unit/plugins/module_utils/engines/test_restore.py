@@ -15,7 +15,7 @@ from ansible_collections.backupops.azure.plugins.module_utils.core.errors import
 from ansible_collections.backupops.azure.plugins.module_utils.core.transform import iso_utc
 from ansible_collections.backupops.azure.plugins.module_utils.engines import restore
 from ansible_collections.backupops.azure.plugins.module_utils.resources import (
-    jobs, key_vaults, locations, recovery_points, restores, vaults, vms)
+    graph, jobs, key_vaults, locations, recovery_points, restores, vaults, vms)
 
 from ..fakes import SUB, Module
 
@@ -264,6 +264,14 @@ def key_vault(azure, monkeypatch):
                                                               "secrets": ["get", "list", "backup"]}})
         return {"id": kv_id, "properties": {"accessPolicies": policies, "enableRbacAuthorization": state["rbac"]}}
     monkeypatch.setattr(key_vaults, "get_key_vault", get)
+
+    def lookup(m, app_id):
+        azure["calls"].append("graph")
+        assert app_id == key_vaults.BACKUP_MANAGEMENT_SERVICE_APP_ID
+        return state["graph"]
+    # Microsoft Graph's answer when backup_management_service_object_id is not given
+    state["graph"] = (None, "Microsoft Graph refused (Authorization_RequestDenied): needs Application.Read.All")
+    monkeypatch.setattr(graph, "service_principal_id", lookup)
     return state
 
 
@@ -313,5 +321,23 @@ def test_rbac_vaults_and_unknown_policies_warn_with_the_role_and_go_on(azure, ke
     prepare_kv(module)
     assert len(module.warnings) == 1 and "Key Vault Administrator" in module.warnings[0]
     key_vault["rbac"], module = False, WarnModule()
-    restore.prepare(module, params(), NOW)          # no object id: the owner's policy could be anyone's
+    restore.prepare(module, params(), NOW)          # no object id, Graph refused: the owner's could be anyone's
     assert len(module.warnings) == 1 and "backup_management_service_object_id" in module.warnings[0]
+    assert "Application.Read.All" in module.warnings[0] and "Authorization_RequestDenied" in module.warnings[0]
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_without_the_object_id_graphs_answer_makes_the_check_exact(azure, key_vault, check_mode):
+    key_vault["granted"], key_vault["graph"] = False, (BMS, None)
+    with pytest.raises(AzureBackupError) as info:
+        restore.prepare(WarnModule(check_mode=check_mode), params(), NOW)
+    assert info.value.code == "UserErrorKeyvaultPermissionsNotConfigured" and BMS in info.value.message
+    assert azure["calls"] == ["vault", "points", "graph", "keyvault"]
+    key_vault["granted"], module, azure["calls"] = True, WarnModule(), []
+    restore.prepare(module, params(), NOW)
+    assert module.warnings == [] and azure["calls"].count("graph") == 1
+
+
+def test_a_given_object_id_asks_graph_nothing(azure, key_vault):
+    prepare_kv()
+    assert "graph" not in azure["calls"]

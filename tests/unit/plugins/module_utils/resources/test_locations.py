@@ -13,6 +13,8 @@ import pytest
 from ansible_collections.backupops.azure.plugins.module_utils.core.errors import AzureBackupError
 from ansible_collections.backupops.azure.plugins.module_utils.resources import locations
 
+from ..fakes import Response
+
 SUB = "00000000-0000-0000-0000-0000000000aa"
 REGIONS = [
     {"name": "westeurope", "displayName": "West Europe", "metadata": {"regionType": "Physical"}},
@@ -21,23 +23,6 @@ REGIONS = [
     {"name": "southeastasia", "displayName": "Southeast Asia", "metadata": {"regionType": "Physical"}},
     {"name": "europe", "displayName": "Europe", "metadata": {"regionType": "Logical"}},
 ]
-
-
-class Response:
-    def __init__(self, status, body):
-        self.status_code = status
-        self._body = body
-
-    def json(self):
-        return self._body
-
-    def raise_for_status(self):
-        """As azure.core's HttpResponse: an HttpResponseError for 400 and above."""
-        if self.status_code >= 400:
-            from azure.core.exceptions import HttpResponseError
-            error = HttpResponseError(message="Operation returned an invalid status 'Forbidden'")
-            error.status_code = self.status_code
-            raise error
 
 
 class Module:
