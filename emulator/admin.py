@@ -355,8 +355,8 @@ def role_assignment(emu, request, name):
 @admin("PUT", A + "/principals/<name>/graph-permissions")
 def graph_permissions(emu, request, name):
     """The Microsoft Graph application permissions a principal (its name or client id) holds, {"permissions":
-    [...]}: what an admin's consent grants or a removal takes away.  A principal holds Application.Read.All
-    until this sets otherwise; with none of identity_routes.GRAPH_READ, Graph's service-principal read is
+    [...]}: what an admin's consent grants or a removal takes away.  A principal holds none until this grants
+    one (as a new service principal in Azure); with none of identity_routes.GRAPH_READ, Graph's service-principal read is
     403 Authorization_RequestDenied."""
     from .identity_routes import DEFAULT_GRAPH_PERMISSIONS
     key = next((k for k, p in emu.store.items("principals")

@@ -37,7 +37,9 @@ SP_BY_APP_ID = "serviceprincipals(appid='"
 # (PUT /_emulator/principals/<name>/graph-permissions): reading service principals needs one of these
 # (Learn, "Get servicePrincipal", Permissions: Application.Read.All, least privileged; Directory.Read.All).
 GRAPH_READ = ("Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All")
-DEFAULT_GRAPH_PERMISSIONS = ["Application.Read.All"]
+# As in Azure, a new service principal holds no Microsoft Graph application permission until an admin
+# consents to one (admin.py graph-permissions).
+DEFAULT_GRAPH_PERMISSIONS = []
 GRAPH_JSON = {"Content-Type": "application/json;odata.metadata=minimal;odata.streaming=true;"
                               "IEEE754Compatible=false;charset=utf-8", "OData-Version": "4.0"}
 

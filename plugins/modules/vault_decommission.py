@@ -110,7 +110,7 @@ steps:
         V(nothing_to_do).
       type: str
       returned: always
-    items:
+    targets:
       description: The VMs (resource_group/name), containers or vault the step is about.
       type: list
       elements: str

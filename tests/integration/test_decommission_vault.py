@@ -116,7 +116,7 @@ def test_check_mode_lists_every_step_and_writes_nothing(emulator, tmp_path):
                                 "purge_soft_deleted": "planned", "unregister_containers": "nothing_to_do",
                                 "delete_vault": "planned"}
     steps = {s["name"]: s for s in result["steps"]}
-    assert steps["delete_backup_data"]["items"] == sorted("%s/%s" % (RG, vm) for vm in HOLDING_DATA)
+    assert steps["delete_backup_data"]["targets"] == sorted("%s/%s" % (RG, vm) for vm in HOLDING_DATA)
     assert "disable soft delete, undelete 3 item(s), delete them again" in steps["purge_soft_deleted"]["message"]
     # what soft delete would keep: the one soft-deleted now, and the two the run would delete
     assert sorted(k["vm"] for k in result["soft_deleted"]) == sorted("%s/%s" % (RG, vm) for vm in HOLDING_DATA + (

@@ -336,7 +336,10 @@ def test_encrypted_vm_restores_once_backup_may_read_its_key_vault(emulator, tmp_
         _refused(results(run, task)[0], "UserErrorKeyvaultPermissionsNotConfigured", "get and list on the keys")
     assert emulator.writes() == []
     assert not [e for e in emulator.log() if e["kind"] == "graph"]        # the object id given: no Graph read
-    # without the option: Microsoft Graph gives the object id, and the check is as exact
+    # without the option: Microsoft Graph gives the object id (the principal granted Application.Read.All,
+    # which a new service principal does not hold), and the check is as exact
+    automation = emulator.principal("backupops-automation")["client_id"]
+    emulator.admin("PUT", "principals/%s/graph-permissions" % automation, json={"permissions": ["Application.Read.All"]})
     emulator.clear_log()
     run = play(emulator, tmp_path, [dict(DISKS, vm=SQL)], predict=True)
     for task in ("Predicted", "Restores"):
@@ -349,7 +352,6 @@ def test_encrypted_vm_restores_once_backup_may_read_its_key_vault(emulator, tmp_
         ("GET", "/v1.0/servicePrincipals(appId='262044b1-e2ce-469f-a196-69ab7ada62d3')", 200)] * 2  # one per run
     assert all(e["query"] == "$select=id" for e in graph), graph
     # Graph refuses the principal (no Application.Read.All): the warning says so, and Azure refuses the POST
-    automation = emulator.principal("backupops-automation")["client_id"]
     emulator.admin("PUT", "principals/%s/graph-permissions" % automation, json={"permissions": []})
     emulator.clear_log()
     run = play(emulator, tmp_path, [dict(DISKS, vm=SQL)])

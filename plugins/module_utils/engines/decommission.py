@@ -61,7 +61,7 @@ class Teardown:
         self.p = params
         self.rg = params["resource_group"]
         self.name = params["vault_name"]
-        self.steps = {key: {"step": n + 1, "name": key, "title": title, "status": "nothing_to_do", "items": [],
+        self.steps = {key: {"step": n + 1, "name": key, "title": title, "status": "nothing_to_do", "targets": [],
                             "message": ""} for n, (key, title) in enumerate(STEPS)}
         self.soft_state = None
         self.retention = 14
@@ -71,7 +71,7 @@ class Teardown:
 
     # -- helpers -----------------------------------------------------------------------------------
     def _step(self, key, status, items=(), message=""):
-        self.steps[key].update(status=status, items=sorted(items), message=message)
+        self.steps[key].update(status=status, targets=sorted(items), message=message)
 
     def _verb(self, now, later):
         return later if self.module.check_mode else now
