@@ -476,6 +476,22 @@ def markdown(doc, regions_doc=None):
     return "\n".join(lines) + "\n"
 
 
+def save_part(out, key, doc):
+    """A part's figures (bench_drill.py, bench_report.py) under ``key`` in results.json, the rest of the file
+    kept, and RESULTS.md rewritten when the file holds bench.py's own figures."""
+    path = os.path.join(out, "results.json")
+    whole = {}
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as handle:
+            whole = json.load(handle)
+    whole[key] = doc
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(whole, handle, indent=2, sort_keys=True)
+    if "machine" in whole:
+        with open(os.path.join(out, "RESULTS.md"), "w", encoding="utf-8") as handle:
+            handle.write(markdown(whole, regions_results(out)))
+
+
 def throttling_line(doc):
     """Whether ARM's token buckets were on: results.json written before issue 12 does not say, and the
     emulator had them off by default then."""

@@ -229,17 +229,7 @@ def main():
            "total_seconds": round(time.monotonic() - started, 1), "results": results, "failures": failures,
            "kept": tmp if failures or args.keep else None}
     doc["verdicts"] = verdicts(doc)
-    path = os.path.join(args.out, "results.json")
-    whole = {}
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as handle:
-            whole = json.load(handle)
-    whole["drill"] = doc
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(whole, handle, indent=2, sort_keys=True)
-    if "machine" in whole:
-        with open(os.path.join(args.out, "RESULTS.md"), "w", encoding="utf-8") as handle:
-            handle.write(bench.markdown(whole, bench.regions_results(args.out)))
+    bench.save_part(args.out, "drill", doc)
     print("\n".join(section(doc)))
     return 0 if doc["verdicts"] and all(v["met"] for v in doc["verdicts"]) and not failures else 1
 

@@ -161,17 +161,7 @@ def main():
            "regions": args.regions, "runs": args.runs, "loadavg_start": load_start, "loadavg_end": bench.loadavg(),
            "total_seconds": round(time.monotonic() - started, 1), "results": results}
     doc["verdicts"] = verdicts(doc)
-    path = os.path.join(args.out, "results.json")
-    whole = {}
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as handle:
-            whole = json.load(handle)
-    whole["report"] = doc
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(whole, handle, indent=2, sort_keys=True)
-    if "machine" in whole:
-        with open(os.path.join(args.out, "RESULTS.md"), "w", encoding="utf-8") as handle:
-            handle.write(bench.markdown(whole, bench.regions_results(args.out)))
+    bench.save_part(args.out, "report", doc)
     print("\n".join(section(doc)))
     return 0 if doc["verdicts"] and all(v["met"] for v in doc["verdicts"]) else 1
 
