@@ -183,8 +183,16 @@ class Env:
         # an encrypted VM, whose Key Vault (vm-kv-kv) the Key Vault routes serve
         self.emu.admin("POST", "vms", json={"resource_group": rg, "name": "vm-kv", "encrypted": True})
         self.advance(120)
+        # a Resource Guard (Microsoft.DataProtection), which the resource guard routes serve
+        guard = self.request("PUT", self.rg(rg) + "/providers/Microsoft.DataProtection/resourceGuards/guard-fuzz",
+                             api="2023-01-01", json_body={"location": "westeurope"})
+        assert guard.status_code in (200, 201), guard.text
+        proxy = self.request("PUT", self.vault() + "/backupResourceGuardProxies/VaultProxy", json_body={
+            "properties": {"resourceGuardResourceId": guard.json()["id"]}})
+        assert proxy.status_code == 200, proxy.text
         return {"vnet": "vnet-fuzz", "subnet": "default", "nic": "nic-fuzz", "pip": "pip-fuzz",
-                "disk": "disk-fuzz", "account": account, "keyvault": "vm-kv-kv", "resource_ops": ops}
+                "disk": "disk-fuzz", "account": account, "keyvault": "vm-kv-kv", "guard": "guard-fuzz",
+                "resource_ops": ops}
 
     def protect(self, vm, vault=None, rg=None):
         resp = self.request("PUT", self.item(vm, vault, rg), json_body={"properties": {
@@ -787,7 +795,7 @@ def route_path(env, pattern):
         values["op"] = ops["item"]
     values["loc"] = values["location"]      # the cross-region restore routes' region
     values["name"] = (env.lock if "/locks/" in pattern else values["account"] if "storageaccounts/<name>" in pattern
-                      else "VMSnapshotLinux")
+                      else "VaultProxy" if "/backupresourceguardproxies/" in pattern else "VMSnapshotLinux")
     return re.sub(r"<([^>]+)>", lambda m: quote(values[m.group(1)], safe=";"), pattern)
 
 
